@@ -1,0 +1,63 @@
+# Handoff: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+PORT   ?= 8000
+export DJANGO_SETTINGS_MODULE := handoff.settings
+
+.PHONY: help install run test lint format check-migrations check-deploy compose-config ci clean lock
+
+help:
+	@echo "make run    - set up and start the portal with demo data at http://127.0.0.1:$(PORT)"
+	@echo "make test   - set up and run the whole test suite (PostgreSQL and Redis on localhost)"
+	@echo "make lint   - ruff check and format check"
+	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml (needs network)"
+
+$(STAMP): requirements/dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The embedded default: SQLite, kombu's filesystem broker, the local fake Vitally.
+# Export DATABASE_URL / CELERY_BROKER_URL / REDIS_URL / VITALLY_* first to use real services.
+run: install
+	mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Handoff is starting at http://127.0.0.1:$(PORT)"
+	@echo "  Sign in as ie, ta or manager; password: handoff-demo"
+	@echo "  Stop with Ctrl-C."
+	@echo ""
+	DEBUG=1 PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
+
+# Tests talk to real PostgreSQL and Redis (defaults in pyproject.toml: 127.0.0.1, user postgres);
+# set DATABASE_URL / REDIS_URL to point elsewhere.
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-migrations: install
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+check-deploy: install
+	SECRET_KEY=ci-check-deploy-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG \
+	ALLOWED_HOSTS=handoff.example.com DEBUG=0 \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+compose-config:
+	SECRET_KEY=compose-config-check docker-compose -f docker-compose.yml config --quiet
+
+lock:
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes -o requirements/base.lock
+	$(BIN)/uv pip compile pyproject.toml -q --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+clean:
+	rm -rf var tests/artifacts

@@ -1,0 +1,56 @@
+from django import forms
+
+from handoff.accounts.models import Account
+from handoff.common.forms import VersionedFormMixin
+from handoff.people.models import User
+from handoff.people.selectors import user_list_by_role
+from handoff.permissions import Action, can
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return str(obj)
+
+
+class AccountForm(VersionedFormMixin, forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = [
+            "name",
+            "vitally_account_id",
+            "crm_url",
+            "implementation_engineer",
+            "technical_advisor",
+            "manager",
+            "planned_completion_date",
+            "phase",
+        ]
+        widgets = {
+            "planned_completion_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "crm_url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+        help_texts = {
+            "planned_completion_date": "About three weeks before it, pull the technical advisor "
+            "in to plan user onboarding.",
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        roles = {
+            "implementation_engineer": User.Role.IMPLEMENTATION_ENGINEER,
+            "technical_advisor": User.Role.TECHNICAL_ADVISOR,
+            "manager": User.Role.MANAGER,
+        }
+        for name, role in roles.items():
+            field = self.fields[name]
+            self.fields[name] = PersonChoiceField(
+                queryset=user_list_by_role(role=role),
+                required=False,
+                label=field.label,
+                empty_label="— not assigned —",
+            )
+        # New accounts start in Implementation; only managers and admins move them later.
+        if not self.instance.pk or not can(user, Action.ACCOUNT_CHANGE_PHASE, self.instance):
+            del self.fields["phase"]
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version

@@ -1,0 +1,100 @@
+"""Writes to customer accounts. Every write: one transaction, an audit event, the change
+version bumped (what the Vitally sync follows)."""
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from handoff.accounts.models import Account
+from handoff.accounts.signals import account_changed
+from handoff.audit.models import AuditEvent
+from handoff.audit.services import audit_record
+from handoff.common.services import check_version, model_create_values, model_update
+
+ACCOUNT_FIELDS = [
+    "name",
+    "vitally_account_id",
+    "crm_url",
+    "implementation_engineer",
+    "technical_advisor",
+    "manager",
+    "phase",
+    "planned_completion_date",
+]
+
+
+def account_mark_changed(*, account_id: int) -> None:
+    """Record, in the caller's transaction, that the account or a record under it changed.
+
+    The bumped change_version is the durable intent to sync; the signal sent after commit only
+    lets a receiver act sooner. Every service that writes under an account calls this."""
+    Account.objects.filter(pk=account_id).update(
+        change_version=F("change_version") + 1, changed_at=timezone.now()
+    )
+    transaction.on_commit(
+        lambda: account_changed.send(sender=Account, account_id=account_id), robust=True
+    )
+
+
+@transaction.atomic
+def account_create(
+    *,
+    actor,
+    name: str,
+    vitally_account_id: str = "",
+    crm_url: str = "",
+    implementation_engineer=None,
+    technical_advisor=None,
+    manager=None,
+    phase: str = Account.Phase.IMPLEMENTATION,
+    planned_completion_date: datetime.date | None = None,
+) -> Account:
+    account = Account(
+        name=name.strip(),
+        vitally_account_id=vitally_account_id.strip(),
+        crm_url=crm_url.strip(),
+        implementation_engineer=implementation_engineer,
+        technical_advisor=technical_advisor,
+        manager=manager,
+        phase=phase,
+        planned_completion_date=planned_completion_date,
+    )
+    account.full_clean()
+    account.save()
+    audit_record(
+        actor=actor,
+        account=account,
+        obj=account,
+        action=AuditEvent.Action.CREATE,
+        changes=model_create_values(account, ACCOUNT_FIELDS),
+    )
+    account_mark_changed(account_id=account.pk)
+    return account
+
+
+@transaction.atomic
+def account_update(
+    *, account: Account, actor, data: dict[str, Any], expected_version: int | None
+) -> Account:
+    """Apply the edited fields. Refuses (ConcurrentEditError) when the account was saved by
+    someone else since `expected_version` was read; then nothing is written."""
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    check_version(locked, expected_version)
+    if isinstance(data.get("name"), str):
+        data = {**data, "name": data["name"].strip()}
+    changes = model_update(
+        instance=locked, fields=[f for f in ACCOUNT_FIELDS if f in data], data=data
+    )
+    if changes:
+        audit_record(
+            actor=actor,
+            account=locked,
+            obj=locked,
+            action=AuditEvent.Action.UPDATE,
+            changes=changes,
+        )
+        account_mark_changed(account_id=locked.pk)
+    return locked

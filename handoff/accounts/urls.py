@@ -1,0 +1,13 @@
+from django.urls import path
+
+from handoff.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("mine/", views.my_accounts, name="mine"),
+    path("accounts/new/", views.account_create_view, name="create"),
+    path("accounts/<int:account_id>/", views.account_detail, name="detail"),
+    path("accounts/<int:account_id>/edit/", views.account_edit_view, name="edit"),
+]

@@ -1,0 +1,97 @@
+"""Helpers every write service uses: field-level diffs, optimistic concurrency, full_clean."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone saved the record after the form was rendered; nothing was written."""
+
+    def __init__(self, *, instance: models.Model):
+        self.instance = instance
+        super().__init__(
+            "Someone else saved this record while you were editing it. Nothing was saved: "
+            "review their values below, then make your change again.",
+            code="concurrent_edit",
+        )
+
+
+def display_value(instance: models.Model, field_name: str) -> Any:
+    """The value a person reads in History: choice labels, names, ISO dates, JSON-safe."""
+    field = instance._meta.get_field(field_name)
+    value = getattr(instance, field_name)
+    if value is None or value == "":
+        return None
+    if field.choices:
+        return getattr(instance, f"get_{field_name}_display")()
+    if isinstance(field, models.ForeignKey):
+        return str(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, int | float):
+        return value
+    return str(value)
+
+
+def field_values(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    return {name: display_value(instance, name) for name in fields}
+
+
+def field_changes(
+    instance: models.Model, before: dict[str, Any], after: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """[{field, label, before, after}] for the fields whose displayed value changed, in form
+    order (a list, because PostgreSQL's jsonb does not keep an object's key order)."""
+    changes = []
+    for name, old in before.items():
+        new = after.get(name)
+        if old != new:
+            label = str(instance._meta.get_field(name).verbose_name)
+            changes.append(
+                {"field": name, "label": label[:1].upper() + label[1:], "before": old, "after": new}
+            )
+    return changes
+
+
+def check_version(instance: "models.Model", expected_version: int | None) -> None:
+    if expected_version is not None and instance.version != expected_version:
+        raise ConcurrentEditError(instance=instance)
+
+
+def model_update(
+    *, instance: models.Model, fields: list[str], data: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Apply `data` to `fields`, validate, save only what changed; return the field diff.
+
+    The caller holds the transaction (and normally a row lock from select_for_update)."""
+    before = field_values(instance, fields)
+    for name in fields:
+        if name in data:
+            setattr(instance, name, data[name])
+    instance.full_clean()
+    after = field_values(instance, fields)
+    changes = field_changes(instance, before, after)
+    if changes:
+        changed = {change["field"] for change in changes}
+        update_fields = [instance._meta.get_field(n).attname for n in fields if n in changed]
+        if hasattr(instance, "version"):
+            instance.version += 1
+            update_fields.append("version")
+        if hasattr(instance, "updated_at"):
+            update_fields.append("updated_at")
+        instance.save(update_fields=update_fields)
+    return changes
+
+
+def model_create_values(instance: models.Model, fields: list[str]) -> list[dict[str, Any]]:
+    """The 'before → after' of a new row: every filled field from nothing."""
+    after = field_values(instance, fields)
+    return field_changes(instance, dict.fromkeys(fields), after)
