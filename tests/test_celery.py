@@ -23,7 +23,8 @@ def test_broker_comes_from_redis_url_in_tests():
 
 
 def test_beat_schedule_includes_session_cleanup():
-    assert app.conf.beat_schedule["clear-expired-sessions"]["task"] == "accounts.clear_expired_sessions"
+    entry = app.conf.beat_schedule["clear-expired-sessions"]
+    assert entry["task"] == "accounts.clear_expired_sessions"
 
 
 def test_real_worker_runs_the_session_cleanup_task():
