@@ -19,7 +19,13 @@ $(STAMP): requirements/dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	touch $(STAMP)
 
-install: $(STAMP)
+# The Nu HTML checker (vnu.jar, run with Java) for the HTML-validity test; skipped without npm.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(if $(shell command -v npm),$(NODE_STAMP))
 
 # The embedded default: SQLite, kombu's filesystem broker, the local fake Vitally.
 # Export DATABASE_URL / CELERY_BROKER_URL / REDIS_URL / VITALLY_* first to use real services.
