@@ -200,12 +200,13 @@ DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=25)
 # flagged and its owner gets it in the daily digest. Higher severity / band, shorter clock.
 # Override with e.g. LOGS_STALE_ISSUE_DAYS="critical=2,high=5" (the other keys keep defaults).
 def _stale_days(name: str, default: dict[str, int]) -> dict[str, int]:
-    override = env.dict(name, cast={"value": int}, default={})
-    unknown = set(override) - set(default)
-    if unknown or any(days < 1 for days in override.values()):
-        raise ImproperlyConfigured(
-            f"{name} takes {', '.join(default)} = a whole number of days (at least 1)."
-        )
+    message = f"{name} takes {', '.join(default)} = a whole number of days (at least 1)."
+    override = {}
+    for item in filter(None, (part.strip() for part in env.str(name, default="").split(","))):
+        key, _, days = item.partition("=")
+        if key.strip() not in default or not days.strip().isdigit() or int(days) < 1:
+            raise ImproperlyConfigured(message)
+        override[key.strip()] = int(days)
     return {**default, **override}
 
 

@@ -3,187 +3,584 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import handoff.common.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import handoff.common.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_initial'),
+        ("accounts", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExpansionOpportunity',
+            name="ExpansionOpportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('title', models.CharField(max_length=200)),
-                ('opportunity_type', models.CharField(choices=[('user', 'User expansion'), ('feature', 'Feature expansion'), ('other', 'Other')], default='user', max_length=10, verbose_name='type')),
-                ('description', models.TextField(blank=True)),
-                ('signal', models.TextField(blank=True, help_text='What we saw or heard that points to it.', verbose_name='signal / evidence')),
-                ('estimated_additional_users', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(1000000)])),
-                ('stage', models.CharField(choices=[('identified', 'Identified'), ('transitioned', 'Transitioned to TA'), ('handed_to_ae', 'Handed to account executive'), ('won', 'Won'), ('lost', 'Lost')], default='identified', max_length=15)),
-                ('transitioned_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='transitioned to TA')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expansion_opportunities', to='accounts.account')),
-                ('identified_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(error_messages={'invalid': 'Choose an active portal user as the owner.'}, limit_choices_to={'is_active': True}, on_delete=django.db.models.deletion.PROTECT, related_name='owned_opportunities', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "opportunity_type",
+                    models.CharField(
+                        choices=[
+                            ("user", "User expansion"),
+                            ("feature", "Feature expansion"),
+                            ("other", "Other"),
+                        ],
+                        default="user",
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "signal",
+                    models.TextField(
+                        blank=True,
+                        help_text="What we saw or heard that points to it.",
+                        verbose_name="signal / evidence",
+                    ),
+                ),
+                (
+                    "estimated_additional_users",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(1000000)],
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("identified", "Identified"),
+                            ("transitioned", "Transitioned to TA"),
+                            ("handed_to_ae", "Handed to account executive"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                        ],
+                        default="identified",
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "transitioned_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="transitioned to TA"
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expansion_opportunities",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "identified_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        error_messages={"invalid": "Choose an active portal user as the owner."},
+                        limit_choices_to={"is_active": True},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_opportunities",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expansion opportunity',
-                'verbose_name_plural': 'expansion opportunities',
-                'ordering': ['account', '-created_at', '-id'],
+                "verbose_name": "expansion opportunity",
+                "verbose_name_plural": "expansion opportunities",
+                "ordering": ["account", "-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Issue',
+            name="Issue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('number', models.PositiveIntegerField(editable=False)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('severity', models.CharField(choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=10)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('blocked', 'Blocked'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=12)),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='raised')),
-                ('target_date', models.DateField(blank=True, null=True)),
-                ('external_ticket_url', handoff.common.validators.HttpURLField(blank=True, help_text='Jira, Zendesk, GitHub…', max_length=500, verbose_name='external ticket link')),
-                ('resolution', models.TextField(blank=True, help_text='What fixed it, or why it is closed. Required to resolve.')),
-                ('resolved_on', models.DateField(blank=True, editable=False, null=True, verbose_name='resolved date')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='issues', to='accounts.account')),
-                ('owner', models.ForeignKey(error_messages={'invalid': 'Choose an active portal user as the owner.'}, limit_choices_to={'is_active': True}, on_delete=django.db.models.deletion.PROTECT, related_name='owned_issues', to=settings.AUTH_USER_MODEL)),
-                ('raised_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("number", models.PositiveIntegerField(editable=False)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("critical", "Critical"),
+                            ("high", "High"),
+                            ("medium", "Medium"),
+                            ("low", "Low"),
+                        ],
+                        default="medium",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("blocked", "Blocked"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "raised_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="raised"
+                    ),
+                ),
+                ("target_date", models.DateField(blank=True, null=True)),
+                (
+                    "external_ticket_url",
+                    handoff.common.validators.HttpURLField(
+                        blank=True,
+                        help_text="Jira, Zendesk, GitHub…",
+                        max_length=500,
+                        verbose_name="external ticket link",
+                    ),
+                ),
+                (
+                    "resolution",
+                    models.TextField(
+                        blank=True,
+                        help_text="What fixed it, or why it is closed. Required to resolve.",
+                    ),
+                ),
+                (
+                    "resolved_on",
+                    models.DateField(
+                        blank=True, editable=False, null=True, verbose_name="resolved date"
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="issues",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        error_messages={"invalid": "Choose an active portal user as the owner."},
+                        limit_choices_to={"is_active": True},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_issues",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', '-number'],
+                "ordering": ["account", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='IssueNote',
+            name="IssueNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(verbose_name='update')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('issue', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='logs.issue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="update")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "issue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="logs.issue",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'issue update',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "issue update",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('title', models.CharField(max_length=200)),
-                ('category', models.CharField(choices=[('upper_limits', 'Upper limits discussed'), ('special_deployment', 'Special deployment details'), ('significant_errors', 'Significant errors'), ('engineering_involvement', 'Engineering involvement'), ('general', 'General')], default='general', max_length=30)),
-                ('kind', models.CharField(choices=[('info', 'Info'), ('success', 'Success'), ('warning', 'Warning'), ('danger', 'Danger')], default='info', max_length=10)),
-                ('body', models.TextField(help_text='Markdown: **bold**, `code`, lists, links and ``` code blocks.', verbose_name='notes')),
-                ('reference_url', handoff.common.validators.HttpURLField(blank=True, help_text='Optional: a ticket, pull request or incident.', max_length=500, verbose_name='reference link')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='journal_entries', to='accounts.account')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='journal_entries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("upper_limits", "Upper limits discussed"),
+                            ("special_deployment", "Special deployment details"),
+                            ("significant_errors", "Significant errors"),
+                            ("engineering_involvement", "Engineering involvement"),
+                            ("general", "General"),
+                        ],
+                        default="general",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("info", "Info"),
+                            ("success", "Success"),
+                            ("warning", "Warning"),
+                            ("danger", "Danger"),
+                        ],
+                        default="info",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Markdown: **bold**, `code`, lists, links and ``` code blocks.",
+                        verbose_name="notes",
+                    ),
+                ),
+                (
+                    "reference_url",
+                    handoff.common.validators.HttpURLField(
+                        blank=True,
+                        help_text="Optional: a ticket, pull request or incident.",
+                        max_length=500,
+                        verbose_name="reference link",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="journal_entries",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="journal_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'implementation note',
-                'verbose_name_plural': 'implementation notes',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "implementation note",
+                "verbose_name_plural": "implementation notes",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LogSequence',
+            name="LogSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('log', models.CharField(choices=[('issue', 'Issues Log'), ('risk', 'Risk Log')], max_length=10)),
-                ('last_number', models.PositiveIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "log",
+                    models.CharField(
+                        choices=[("issue", "Issues Log"), ("risk", "Risk Log")], max_length=10
+                    ),
+                ),
+                ("last_number", models.PositiveIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Risk',
+            name="Risk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('number', models.PositiveIntegerField(editable=False)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(help_text='Cause → event → effect: because of …, … may happen, which would lead to …')),
-                ('category', models.CharField(choices=[('infrastructure', 'Infrastructure and capacity'), ('performance', 'Performance and scale'), ('security', 'Security and compliance'), ('code_hosts', 'Code hosts and repositories'), ('schedule', 'Schedule and resourcing'), ('adoption', 'User adoption'), ('third_party', 'Third party'), ('other', 'Other')], default='other', max_length=20)),
-                ('likelihood', models.PositiveSmallIntegerField(choices=[(1, '1 – Rare'), (2, '2 – Unlikely'), (3, '3 – Possible'), (4, '4 – Likely'), (5, '5 – Almost certain')], validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 – Negligible'), (2, '2 – Minor'), (3, '3 – Moderate'), (4, '4 – Major'), (5, '5 – Severe')], validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('trigger', models.TextField(blank=True, help_text='What tells us it is about to happen.', verbose_name='trigger (early warning sign)')),
-                ('response_strategy', models.CharField(choices=[('avoid', 'Avoid'), ('mitigate', 'Mitigate'), ('transfer', 'Transfer'), ('accept', 'Accept')], default='mitigate', max_length=10)),
-                ('response_plan', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('monitoring', 'Monitoring'), ('occurred', 'Occurred'), ('closed', 'Closed')], default='open', max_length=12)),
-                ('next_review_date', models.DateField(blank=True, null=True)),
-                ('occurred_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risks', to='accounts.account')),
-                ('issue', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='source_risk', to='logs.issue', verbose_name='issue raised')),
-                ('owner', models.ForeignKey(error_messages={'invalid': 'Choose an active portal user as the owner.'}, limit_choices_to={'is_active': True}, on_delete=django.db.models.deletion.PROTECT, related_name='owned_risks', to=settings.AUTH_USER_MODEL)),
-                ('raised_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("number", models.PositiveIntegerField(editable=False)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "description",
+                    models.TextField(
+                        help_text="Cause → event → effect: because of …, … may happen, which would lead to …"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("infrastructure", "Infrastructure and capacity"),
+                            ("performance", "Performance and scale"),
+                            ("security", "Security and compliance"),
+                            ("code_hosts", "Code hosts and repositories"),
+                            ("schedule", "Schedule and resourcing"),
+                            ("adoption", "User adoption"),
+                            ("third_party", "Third party"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "likelihood",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 – Rare"),
+                            (2, "2 – Unlikely"),
+                            (3, "3 – Possible"),
+                            (4, "4 – Likely"),
+                            (5, "5 – Almost certain"),
+                        ],
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 – Negligible"),
+                            (2, "2 – Minor"),
+                            (3, "3 – Moderate"),
+                            (4, "4 – Major"),
+                            (5, "5 – Severe"),
+                        ],
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.TextField(
+                        blank=True,
+                        help_text="What tells us it is about to happen.",
+                        verbose_name="trigger (early warning sign)",
+                    ),
+                ),
+                (
+                    "response_strategy",
+                    models.CharField(
+                        choices=[
+                            ("avoid", "Avoid"),
+                            ("mitigate", "Mitigate"),
+                            ("transfer", "Transfer"),
+                            ("accept", "Accept"),
+                        ],
+                        default="mitigate",
+                        max_length=10,
+                    ),
+                ),
+                ("response_plan", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("monitoring", "Monitoring"),
+                            ("occurred", "Occurred"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                ("next_review_date", models.DateField(blank=True, null=True)),
+                ("occurred_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risks",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "issue",
+                    models.OneToOneField(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="source_risk",
+                        to="logs.issue",
+                        verbose_name="issue raised",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        error_messages={"invalid": "Choose an active portal user as the owner."},
+                        limit_choices_to={"is_active": True},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_risks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', '-number'],
+                "ordering": ["account", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='StaleDigest',
+            name="StaleDigest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sent_on', models.DateField()),
-                ('item_count', models.PositiveIntegerField()),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sent_on", models.DateField()),
+                ("item_count", models.PositiveIntegerField()),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(fields=['status', 'severity'], name='logs_issue_status_c0362c_idx'),
+            model_name="issue",
+            index=models.Index(fields=["status", "severity"], name="logs_issue_status_c0362c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='issue',
-            constraint=models.UniqueConstraint(fields=('account', 'number'), name='issue_number_per_account'),
+            model_name="issue",
+            constraint=models.UniqueConstraint(
+                fields=("account", "number"), name="issue_number_per_account"
+            ),
         ),
         migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(fields=['account', '-created_at'], name='logs_journa_account_9ac79d_idx'),
+            model_name="journalentry",
+            index=models.Index(
+                fields=["account", "-created_at"], name="logs_journa_account_9ac79d_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='logsequence',
-            constraint=models.UniqueConstraint(fields=('account', 'log'), name='log_sequence_per_account'),
+            model_name="logsequence",
+            constraint=models.UniqueConstraint(
+                fields=("account", "log"), name="log_sequence_per_account"
+            ),
         ),
         migrations.AddIndex(
-            model_name='risk',
-            index=models.Index(fields=['status', 'likelihood', 'impact'], name='logs_risk_status_7b9f90_idx'),
+            model_name="risk",
+            index=models.Index(
+                fields=["status", "likelihood", "impact"], name="logs_risk_status_7b9f90_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.UniqueConstraint(fields=('account', 'number'), name='risk_number_per_account'),
+            model_name="risk",
+            constraint=models.UniqueConstraint(
+                fields=("account", "number"), name="risk_number_per_account"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.CheckConstraint(condition=models.Q(('likelihood__gte', 1), ('likelihood__lte', 5)), name='risk_likelihood_1_to_5'),
+            model_name="risk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("likelihood__gte", 1), ("likelihood__lte", 5)),
+                name="risk_likelihood_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.CheckConstraint(condition=models.Q(('impact__gte', 1), ('impact__lte', 5)), name='risk_impact_1_to_5'),
+            model_name="risk",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("impact__gte", 1), ("impact__lte", 5)),
+                name="risk_impact_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staledigest',
-            constraint=models.UniqueConstraint(fields=('recipient', 'sent_on'), name='one_digest_per_day'),
+            model_name="staledigest",
+            constraint=models.UniqueConstraint(
+                fields=("recipient", "sent_on"), name="one_digest_per_day"
+            ),
         ),
     ]

@@ -72,6 +72,7 @@ def issue_list_view(request, account_id: int):
         "account": account,
         "items": issues,
         "statuses": Issue.Status.choices,
+        "filtered": any(filters.values()),
         "rows_template": "logs/_issue_rows.html",
     }
     if request.htmx:

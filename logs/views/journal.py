@@ -48,7 +48,7 @@ def journal_list_view(request, account_id: int):
     require(request.user, Action.ACCOUNT_VIEW, account)
     filters = _filters(request)
     entries = list(journal_entry_list(account_id=account.pk, **filters))
-    context = _entries_context(request, account, entries)
+    context = {**_entries_context(request, account, entries), "filtered": any(filters.values())}
     if request.htmx:
         return render(request, "logs/_journal_entries.html", context)
     context.update(

@@ -73,6 +73,7 @@ def opportunity_list_view(request, account_id: int):
         "account": account,
         "items": opportunities,
         "stages": Stage.choices,
+        "filtered": any(filters.values()),
         "rows_template": "logs/_opportunity_rows.html",
     }
     if request.htmx:

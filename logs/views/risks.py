@@ -77,6 +77,7 @@ def risk_list_view(request, account_id: int):
         "account": account,
         "items": risks,
         "statuses": _status_choices(),
+        "filtered": any(filters.values()),
         "rows_template": "logs/_risk_rows.html",
     }
     if request.htmx:
