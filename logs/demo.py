@@ -633,6 +633,10 @@ def seed(*, users, accounts, stdout) -> None:
                 created_at=now - datetime.timedelta(days=raised),
                 updated_at=now - datetime.timedelta(days=updated),
             )
+            if status in Issue.DONE_STATUSES:  # resolved when it was last touched
+                Issue.objects.filter(pk=issue.pk).update(
+                    resolved_on=today - datetime.timedelta(days=updated)
+                )
 
         for (raised, updated, owner, likelihood, impact, category, strategy, status, title,
              description, trigger, plan, review) in logs["risks"]:  # fmt: skip
@@ -672,6 +676,13 @@ def seed(*, users, accounts, stdout) -> None:
             # Walk the stages in order, as people would, so "transitioned to TA" is recorded.
             for step in STAGE_PATH[stage]:
                 opportunity_stage_change(opportunity=opportunity, actor=users[owner], stage=step)
+            # Spotted four weeks ago; passed to the TA two weeks ago.
+            ExpansionOpportunity.objects.filter(pk=opportunity.pk).update(
+                created_at=now - datetime.timedelta(days=28), updated_at=now
+            )
+            ExpansionOpportunity.objects.filter(
+                pk=opportunity.pk, transitioned_at__isnull=False
+            ).update(transitioned_at=now - datetime.timedelta(days=14))
     stdout.write(f"Logs: seeded {seeded} accounts with notes, issues, risks and opportunities.")
 
 

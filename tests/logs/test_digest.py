@@ -1,8 +1,10 @@
 """The daily "Update requested" digest: one e-mail per owner of stale items, nothing else."""
 
 import datetime
+import time
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from handoff.celery import app
@@ -138,3 +140,17 @@ def test_the_digest_runs_daily_from_beat():
     assert entry["task"] == "logs.stale_digests_send"
     assert entry["schedule"].hour == {7}
     assert "logs.stale_digests_send" in app.tasks
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_the_digest_through_the_broker(people, logs, mailoutbox):
+    """The beat entry's task name reaches a real Celery worker over Redis and sends the mail
+    (the worker runs in this process, so Django's test outbox sees it)."""
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        app.send_task("logs.stale_digests_send")
+        deadline = time.monotonic() + 20
+        while len(mailoutbox) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert sorted(m.to[0] for m in mailoutbox) == ["irene@example.com", "tomas@example.com"]
+    assert StaleDigest.objects.count() == 2
