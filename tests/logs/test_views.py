@@ -1,10 +1,12 @@
 """The logs' pages: forms and bad input, safe rendering, htmx partials, CSV, permissions."""
 
 import csv
+import datetime
 import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
@@ -493,3 +495,31 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, account):
 
 def test_an_unknown_account_is_a_404(client_for, manager):
     assert client_for(manager).get(reverse("logs:issue_list", args=[999999])).status_code == 404
+
+
+def test_stale_items_are_flagged_where_they_appear(client_for, account, ie, manager):
+    stale = IssueFactory(account=account, title="Forgotten", severity="critical", owner=ie)
+    Issue.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - datetime.timedelta(days=4))
+    IssueFactory(account=account, title="Fresh", severity="critical", owner=ie)
+    RiskFactory(
+        account=account,
+        title="Review overdue",
+        next_review_date=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    reason = "No update for 4 days; critical issues want one every 3 days."
+    client = client_for(manager)
+    for page_url in [
+        url("issue_list", account),
+        reverse("accounts:detail", args=[account.pk]),
+        reverse("logs:issue_overview"),
+        url("issue_detail", account, stale),
+    ]:
+        page = client.get(page_url).content.decode()
+        assert page.count("Update due") >= 1, page_url
+        assert reason in page, page_url
+    rows = client.get(url("issue_list", account), HTTP_HX_REQUEST="true").content.decode()
+    fresh_row = rows[rows.index(">Fresh</a>") :]
+    fresh_row = fresh_row[: fresh_row.index("</tr>")]
+    assert "Update due" not in fresh_row
+    risks = client.get(url("risk_list", account)).content.decode()
+    assert "The next review date" in risks and "has passed" in risks
