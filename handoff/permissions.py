@@ -21,6 +21,13 @@ class Action(StrEnum):
     ACCOUNT_CHANGE_PHASE = "account_change_phase"
     # The deployment record (environments, design documents, code hosts) and the logs.
     RECORD_EDIT = "record_edit"
+    # Implementation notes: anyone signed in adds; the author or the maintainer edits.
+    JOURNAL_ADD = "journal_add"
+    JOURNAL_EDIT = "journal_edit"
+    # Issues Log, Risk Log, Expansion Opportunities: add, edit, change status.
+    LOG_EDIT = "log_edit"
+    # The cross-account open issues list and risk heatmap.
+    LOGS_OVERVIEW = "logs_overview"
 
 
 Phase = Account.Phase
@@ -45,6 +52,17 @@ def _maintainer(user, account: Account | None) -> bool:
     return user.is_implementation_engineer and account.implementation_engineer_id == user.pk
 
 
+def _journal_edit(user, account: Account | None, entry=None) -> bool:
+    """The entry's author may correct it; so may whoever keeps the account's record."""
+    return _maintainer(user, account) or (entry is not None and entry.author_id == user.pk)
+
+
+def _log_edit(user, account: Account | None, item=None) -> bool:
+    """The maintainer keeps the logs; an item's owner may also update it (the digest asks
+    owners for updates, so they must be able to give them)."""
+    return _maintainer(user, account) or (item is not None and item.owner_id == user.pk)
+
+
 _RULES: dict[Action, Callable[..., bool]] = {
     # An internal portal: everyone signed in may read every account (TAs review, managers oversee).
     Action.ACCOUNT_VIEW: lambda user, account: True,
@@ -54,15 +72,24 @@ _RULES: dict[Action, Callable[..., bool]] = {
     Action.ACCOUNT_EDIT: _maintainer,
     Action.ACCOUNT_CHANGE_PHASE: lambda user, account: _is_admin_or_manager(user),
     Action.RECORD_EDIT: _maintainer,
+    Action.JOURNAL_ADD: lambda user, account: True,
+    Action.JOURNAL_EDIT: _journal_edit,
+    Action.LOG_EDIT: _log_edit,
+    Action.LOGS_OVERVIEW: lambda user, account: (
+        _is_admin_or_manager(user) or user.is_technical_advisor
+    ),
 }
 
 
-def can(user, action: Action, account: Account | None = None) -> bool:
+def can(user, action: Action, account: Account | None = None, obj=None) -> bool:
+    """`obj` is the row acted on, for the rules that look at it (author, owner)."""
     if not (user and user.is_authenticated and user.is_active):
         return False
+    if obj is not None:
+        return _RULES[action](user, account, obj)
     return _RULES[action](user, account)
 
 
-def require(user, action: Action, account: Account | None = None) -> None:
-    if not can(user, action, account):
+def require(user, action: Action, account: Account | None = None, obj=None) -> None:
+    if not can(user, action, account, obj):
         raise PermissionDenied(f"You may not {action.value.replace('_', ' ')} here.")

@@ -7,6 +7,7 @@ uses the embedded defaults: SQLite, kombu's filesystem broker and the local fake
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "handoff.people",
     "handoff.audit",
     "handoff.accounts",
+    "logs",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.clear_expired_sessions",
         "schedule": 60 * 60 * 24,
     },
+    # One "Update requested" e-mail per owner of stale Issues Log / Risk Log items.
+    "logs-stale-digests": {
+        "task": "logs.stale_digests_send",
+        "schedule": crontab(hour=env.int("LOGS_DIGEST_HOUR", default=7), minute=0),
+    },
 }
 
 # --- Logging: one line per record, never secrets (the Vitally client redacts its own) ---------
@@ -187,3 +194,25 @@ LOGGING = {
 
 # --- Product settings --------------------------------------------------------------------------
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=25)
+
+
+# Staleness of the Issues Log and Risk Log: an open item not updated within this many days is
+# flagged and its owner gets it in the daily digest. Higher severity / band, shorter clock.
+# Override with e.g. LOGS_STALE_ISSUE_DAYS="critical=2,high=5" (the other keys keep defaults).
+def _stale_days(name: str, default: dict[str, int]) -> dict[str, int]:
+    message = f"{name} takes {', '.join(default)} = a whole number of days (at least 1)."
+    override = {}
+    for item in filter(None, (part.strip() for part in env.str(name, default="").split(","))):
+        key, _, days = item.partition("=")
+        if key.strip() not in default or not days.strip().isdigit() or int(days) < 1:
+            raise ImproperlyConfigured(message)
+        override[key.strip()] = int(days)
+    return {**default, **override}
+
+
+LOGS_STALE_ISSUE_DAYS = _stale_days(
+    "LOGS_STALE_ISSUE_DAYS", {"critical": 3, "high": 7, "medium": 14, "low": 30}
+)
+LOGS_STALE_RISK_DAYS = _stale_days(
+    "LOGS_STALE_RISK_DAYS", {"critical": 7, "high": 14, "medium": 30, "low": 60}
+)

@@ -4,3 +4,14 @@ document.addEventListener("htmx:responseError", (event) => {
   const message = status === 403 ? "You may not do that here." : "Something went wrong; nothing was saved. Reload and try again.";
   window.alert(message);
 });
+
+// Marks that scripts run, so buttons only needed without JavaScript ("Set", "Filter") hide.
+document.documentElement.classList.add("js");
+
+// "Cancel" on an inline add form: empty the slot the form was loaded into.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-clear]");
+  if (!button) return;
+  const target = document.querySelector(button.dataset.clear);
+  if (target) target.replaceChildren();
+});

@@ -1,0 +1,162 @@
+from django import forms
+
+from handoff.common.forms import VersionedFormMixin
+from handoff.people.models import User
+from handoff.people.selectors import user_list_active
+from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    """An active portal user. An id from outside the list (or of a deactivated person) is
+    refused next to the field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", user_list_active())
+        kwargs.setdefault("empty_label", "— choose the owner —")
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": "Choose an active portal user as the owner."},
+        )
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: User) -> str:
+        return str(obj)
+
+
+class _LogForm(VersionedFormMixin, forms.ModelForm):
+    """Sets the version on edit; drops the fields that only an edit shows."""
+
+    edit_only: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        else:
+            for name in self.edit_only:
+                self.fields.pop(name, None)
+        if "owner" in self.fields:
+            field = self.fields["owner"]
+            self.fields["owner"] = OwnerChoiceField(label=field.label, help_text=field.help_text)
+
+    def service_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class JournalEntryForm(_LogForm):
+    class Meta:
+        model = JournalEntry
+        fields = ["title", "category", "kind", "body", "reference_url"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 6}),
+            "reference_url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+
+
+class IssueForm(_LogForm):
+    edit_only = ("status", "resolution")
+
+    class Meta:
+        model = Issue
+        fields = [
+            "title",
+            "severity",
+            "owner",
+            "target_date",
+            "description",
+            "external_ticket_url",
+            "status",
+            "resolution",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "resolution": forms.Textarea(attrs={"rows": 3}),
+            "target_date": _DATE,
+            "external_ticket_url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+
+
+class IssueStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Issue.Status.choices)
+    resolution = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class IssueNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Update",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What changed, what is next. Dated and signed automatically.",
+    )
+
+
+def _risk_status_choices(current: str | None) -> list[tuple[str, str]]:
+    # "Occurred" is reached only through "It happened", which raises the linked issue.
+    return [
+        (value, label)
+        for value, label in Risk.Status.choices
+        if value != Risk.Status.OCCURRED or current == Risk.Status.OCCURRED
+    ]
+
+
+class RiskForm(_LogForm):
+    edit_only = ("status",)
+
+    class Meta:
+        model = Risk
+        fields = [
+            "title",
+            "category",
+            "description",
+            "likelihood",
+            "impact",
+            "trigger",
+            "response_strategy",
+            "response_plan",
+            "owner",
+            "next_review_date",
+            "status",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "trigger": forms.Textarea(attrs={"rows": 2}),
+            "response_plan": forms.Textarea(attrs={"rows": 3}),
+            "next_review_date": _DATE,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "status" in self.fields:
+            self.fields["status"].choices = _risk_status_choices(self.instance.status)
+        for name in ("likelihood", "impact"):
+            self.fields[name].help_text = "1 (lowest) to 5 (highest)."
+
+
+class RiskStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=_risk_status_choices(None))
+
+
+class OpportunityForm(_LogForm):
+    edit_only = ("stage",)
+
+    class Meta:
+        model = ExpansionOpportunity
+        fields = [
+            "title",
+            "opportunity_type",
+            "owner",
+            "estimated_additional_users",
+            "description",
+            "signal",
+            "stage",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "signal": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class OpportunityStageForm(forms.Form):
+    stage = forms.ChoiceField(choices=ExpansionOpportunity.Stage.choices)

@@ -1,0 +1,99 @@
+"""What the logs' views share: account scoping, filters, form rendering (full page or htmx
+partial), service errors on the form, the concurrent-edit panel."""
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.forms import model_to_dict
+from django.http import Http404
+from django.shortcuts import render
+
+from handoff.accounts.models import Account
+from handoff.accounts.selectors import account_get
+from handoff.common.services import ConcurrentEditError, field_values
+from handoff.people.selectors import user_list_active
+from handoff.permissions import Action, can
+
+# htmx event that makes a log's rows reload themselves (after an item is added).
+CHANGED_EVENT = "logs-changed"
+
+
+def account_or_404(account_id: int) -> Account:
+    try:
+        return account_get(account_id=account_id)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+
+
+def scoped_or_404(getter, **kwargs):
+    """Fetch a row by id *within the account of the URL*: another account's id is a 404."""
+    try:
+        return getter(**kwargs)
+    except ObjectDoesNotExist:
+        raise Http404("Not found in this account.") from None
+
+
+def int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def pick(value: str | None, choices) -> str:
+    """The value when it is one of the choices, else "" (a hand-edited URL shows everything)."""
+    return value if value in {v for v, _ in choices} else ""
+
+
+def with_edit_permission(items: list, user, account: Account, action=Action.LOG_EDIT) -> list:
+    for item in items:
+        item.can_edit = can(user, action, account, obj=item)
+    return items
+
+
+def owner_filter(selected: int | None) -> dict[str, Any]:
+    people = [(str(u.pk), str(u)) for u in user_list_active()]
+    return {"name": "owner", "label": "Owner", "options": people, "selected": str(selected or "")}
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: beside the field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def conflict_context(error: ConcurrentEditError, form, fields: list[str]) -> dict:
+    """Someone saved meanwhile: show their values beside what this person typed; the next save
+    (now carrying the current version) replaces them deliberately."""
+    current = error.instance
+    form.add_error(None, error)
+    data = form.data.copy()
+    data["version"] = current.version
+    form.data = data
+    names = [n for n in fields if n in form.fields]
+    values = field_values(current, names)
+    return {"rows": [(form.fields[n].label, values[n]) for n in names]}
+
+
+def bound_from_instance(form_class, instance, overrides: dict[str, Any], **kwargs):
+    """A form bound to the row's current values plus `overrides`, validated, so its errors
+    show (e.g. a status change that needs a resolution opens the edit form with the message)."""
+    names = list(form_class._meta.fields)
+    data = {k: ("" if v is None else v) for k, v in model_to_dict(instance, names).items()}
+    data.update(overrides)
+    data["version"] = instance.version
+    form = form_class(data, instance=instance, **kwargs)
+    form.is_valid()
+    return form
+
+
+def render_form(request, *, template_partial: str = "logs/_form.html", **context):
+    """The same form as an htmx partial (inline add / edit) or as a page of its own."""
+    if request.htmx:
+        return render(request, template_partial, context)
+    return render(request, "logs/form_page.html", context)
+
+
+def changed(response):
+    response["HX-Trigger"] = CHANGED_EVENT
+    return response

@@ -1,0 +1,263 @@
+"""Expansion Opportunities: list (filters, inline add / edit / stage), item page, CSV."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from handoff.common.services import ConcurrentEditError
+from handoff.permissions import Action, can, require
+from logs.csv_export import csv_response
+from logs.forms import OpportunityForm, OpportunityStageForm
+from logs.models import ExpansionOpportunity
+from logs.selectors import OPEN_FILTER, item_history, opportunity_get, opportunity_list
+from logs.services import (
+    OPPORTUNITY_FIELDS,
+    opportunity_create,
+    opportunity_stage_change,
+    opportunity_update,
+)
+from logs.views.common import (
+    account_or_404,
+    add_service_errors,
+    changed,
+    conflict_context,
+    int_or_none,
+    owner_filter,
+    pick,
+    render_form,
+    scoped_or_404,
+    with_edit_permission,
+)
+
+Stage = ExpansionOpportunity.Stage
+STAGE_FILTERS = [(OPEN_FILTER, "Not won or lost"), *Stage.choices]
+COLUMNS = 8
+
+
+def _filters(request) -> dict:
+    return {
+        "stage": pick(request.GET.get("stage"), STAGE_FILTERS),
+        "opportunity_type": pick(request.GET.get("type"), ExpansionOpportunity.Type.choices),
+        "owner_id": int_or_none(request.GET.get("owner")),
+    }
+
+
+def _opportunity(request, account_id: int, opportunity_id: int, action=Action.LOG_EDIT):
+    account = account_or_404(account_id)
+    opportunity = scoped_or_404(
+        opportunity_get, account_id=account.pk, opportunity_id=opportunity_id
+    )
+    require(request.user, action, account, obj=opportunity if action == Action.LOG_EDIT else None)
+    return account, opportunity
+
+
+def _row(request, account, opportunity):
+    with_edit_permission([opportunity], request.user, account)
+    return render(
+        request,
+        "logs/_opportunity_row.html",
+        {"account": account, "opportunity": opportunity, "stages": Stage.choices},
+    )
+
+
+def opportunity_list_view(request, account_id: int):
+    account = account_or_404(account_id)
+    require(request.user, Action.ACCOUNT_VIEW, account)
+    filters = _filters(request)
+    opportunities = with_edit_permission(
+        list(opportunity_list(account_id=account.pk, **filters)), request.user, account
+    )
+    context = {
+        "account": account,
+        "items": opportunities,
+        "stages": Stage.choices,
+        "filtered": any(filters.values()),
+        "rows_template": "logs/_opportunity_rows.html",
+    }
+    if request.htmx:
+        return render(request, "logs/_opportunity_rows.html", context)
+    context.update(
+        {
+            "log_title": "Expansion Opportunities",
+            "lede": "User or feature expansion spotted during implementation: identified → "
+            "transitioned to TA → handed to account executive → won or lost.",
+            "list_url": reverse("logs:opportunity_list", args=[account.pk]),
+            "add_url": reverse("logs:opportunity_create", args=[account.pk]),
+            "add_label": "New opportunity",
+            "export_url": reverse("logs:opportunity_export", args=[account.pk]),
+            "can_add": can(request.user, Action.LOG_EDIT, account),
+            "filter_fields": [
+                {
+                    "name": "stage",
+                    "label": "Stage",
+                    "options": STAGE_FILTERS,
+                    "selected": filters["stage"],
+                },
+                {
+                    "name": "type",
+                    "label": "Type",
+                    "options": ExpansionOpportunity.Type.choices,
+                    "selected": filters["opportunity_type"],
+                },
+                owner_filter(filters["owner_id"]),
+            ],
+        }
+    )
+    return render(request, "logs/log_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_create_view(request, account_id: int):
+    account = account_or_404(account_id)
+    require(request.user, Action.LOG_EDIT, account)
+    form = OpportunityForm(
+        request.POST or None, auto_id="new-opportunity-%s", initial={"owner": request.user}
+    )
+    list_url = reverse("logs:opportunity_list", args=[account.pk])
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = opportunity_create(
+                account=account, actor=request.user, **form.service_data()
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            message = f"Opportunity “{opportunity.title}” added."
+            if request.htmx:
+                return changed(render(request, "logs/_form_done.html", {"message": message}))
+            messages.success(request, message)
+            return redirect(list_url)
+    return render_form(
+        request,
+        form=form,
+        account=account,
+        heading="New expansion opportunity",
+        submit_label="Add opportunity",
+        action_url=reverse("logs:opportunity_create", args=[account.pk]),
+        hx_target="#log-form-slot",
+        hx_swap="innerHTML",
+        back_url=list_url,
+        back_label="Expansion Opportunities",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_edit_view(request, account_id: int, opportunity_id: int):
+    account, opportunity = _opportunity(request, account_id, opportunity_id)
+    form = OpportunityForm(
+        request.POST or None, instance=opportunity, auto_id=f"opportunity-{opportunity.pk}-%s"
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = opportunity_update(
+                opportunity=opportunity,
+                actor=request.user,
+                data=form.service_data(),
+                expected_version=form.expected_version(),
+            )
+        except ConcurrentEditError as error:
+            conflict = conflict_context(error, form, OPPORTUNITY_FIELDS)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if request.htmx:
+                fresh = opportunity_get(account_id=account.pk, opportunity_id=opportunity.pk)
+                return _row(request, account, fresh)
+            messages.success(request, "Opportunity saved.")
+            return redirect(opportunity)
+    return render_form(
+        request,
+        template_partial="logs/_edit_row.html",
+        form=form,
+        account=account,
+        item=opportunity,
+        conflict=conflict,
+        colspan=COLUMNS,
+        heading=f"Edit “{opportunity.title}”",
+        submit_label="Save opportunity",
+        action_url=reverse("logs:opportunity_edit", args=[account.pk, opportunity.pk]),
+        hx_target=f"#opportunity-{opportunity.pk}",
+        hx_swap="outerHTML",
+        cancel_url=reverse("logs:opportunity_row", args=[account.pk, opportunity.pk]),
+        back_url=opportunity.get_absolute_url(),
+        back_label=opportunity.title,
+    )
+
+
+def opportunity_row_view(request, account_id: int, opportunity_id: int):
+    account, opportunity = _opportunity(
+        request, account_id, opportunity_id, action=Action.ACCOUNT_VIEW
+    )
+    return _row(request, account, opportunity)
+
+
+@require_POST
+def opportunity_stage_view(request, account_id: int, opportunity_id: int):
+    account, opportunity = _opportunity(request, account_id, opportunity_id)
+    form = OpportunityStageForm(request.POST)
+    if form.is_valid():
+        opportunity = opportunity_stage_change(
+            opportunity=opportunity, actor=request.user, stage=form.cleaned_data["stage"]
+        )
+        if not request.htmx:
+            messages.success(request, f"Stage: {opportunity.get_stage_display()}.")
+    elif not request.htmx:
+        messages.error(request, "Choose one of the stages.")
+    if request.htmx:
+        fresh = opportunity_get(account_id=account.pk, opportunity_id=opportunity.pk)
+        return _row(request, account, fresh)
+    return redirect(opportunity)
+
+
+def opportunity_detail_view(request, account_id: int, opportunity_id: int):
+    account, opportunity = _opportunity(
+        request, account_id, opportunity_id, action=Action.ACCOUNT_VIEW
+    )
+    return render(
+        request,
+        "logs/opportunity_detail.html",
+        {
+            "account": account,
+            "opportunity": opportunity,
+            "history": item_history(obj=opportunity),
+            "can_edit": can(request.user, Action.LOG_EDIT, account, obj=opportunity),
+            "stages": Stage.choices,
+        },
+    )
+
+
+def opportunity_export_view(request, account_id: int):
+    account = account_or_404(account_id)
+    require(request.user, Action.ACCOUNT_VIEW, account)
+    opportunities = opportunity_list(account_id=account.pk, **_filters(request))
+    header = [
+        "Title",
+        "Type",
+        "Stage",
+        "Description",
+        "Signal / evidence",
+        "Estimated additional users",
+        "Owner",
+        "Identified by",
+        "Identified",
+        "Transitioned to TA",
+    ]
+    rows = (
+        [
+            o.title,
+            o.get_opportunity_type_display(),
+            o.get_stage_display(),
+            o.description,
+            o.signal,
+            o.estimated_additional_users,
+            o.owner,
+            o.identified_by,
+            o.created_at,
+            o.transitioned_at,
+        ]
+        for o in opportunities
+    )
+    return csv_response(account=account, log="expansion-opportunities", header=header, rows=rows)

@@ -1,0 +1,78 @@
+"""Across accounts, for TAs and managers: open issues by severity, and the risk heatmap."""
+
+from itertools import groupby
+
+from django.shortcuts import render
+
+from handoff.people.models import User
+from handoff.people.selectors import user_list_by_role
+from handoff.permissions import Action, require
+from logs.models import Issue, Risk
+from logs.scoring import BANDS
+from logs.selectors import issue_overview_list, open_risk_list, risk_heatmap_get
+from logs.views.common import int_or_none, pick
+
+
+def _people_filters(request) -> dict:
+    return {
+        "implementation_engineer_id": int_or_none(request.GET.get("ie")),
+        "technical_advisor_id": int_or_none(request.GET.get("ta")),
+    }
+
+
+def _people_choices() -> dict:
+    return {
+        "engineers": list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER)),
+        "advisors": list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR)),
+    }
+
+
+def issue_overview_view(request):
+    require(request.user, Action.LOGS_OVERVIEW)
+    people = _people_filters(request)
+    severity = pick(request.GET.get("severity"), Issue.Severity.choices)
+    issues = list(issue_overview_list(severity=severity, **people))
+    labels = dict(Issue.Severity.choices)
+    groups = [
+        {"severity": key, "label": labels[key], "issues": list(rows)}
+        for key, rows in groupby(issues, key=lambda issue: issue.severity)
+    ]
+    return render(
+        request,
+        "logs/issue_overview.html",
+        {
+            "groups": groups,
+            "total": len(issues),
+            "filters": {**people, "severity": severity},
+            "severities": Issue.Severity.choices,
+            **_people_choices(),
+        },
+    )
+
+
+def risk_heatmap_view(request):
+    """The 5 × 5 matrix of open risks; a cell's link lists its risks under the matrix."""
+    require(request.user, Action.LOGS_OVERVIEW)
+    people = _people_filters(request)
+    likelihood = int_or_none(request.GET.get("likelihood"))
+    impact = int_or_none(request.GET.get("impact"))
+    if likelihood not in Risk.Likelihood.values or impact not in Risk.Impact.values:
+        likelihood = impact = None
+    query = request.GET.copy()
+    for key in ("likelihood", "impact"):
+        query.pop(key, None)
+    risks = list(open_risk_list(likelihood=likelihood, impact=impact, **people))
+    return render(
+        request,
+        "logs/risk_heatmap.html",
+        {
+            "grid": risk_heatmap_get(**people),
+            "impacts": Risk.Impact.choices,
+            "risks": risks,
+            "selected": {"likelihood": likelihood, "impact": impact} if likelihood else None,
+            "filters": people,
+            "people_query": query.urlencode(),
+            "bands": BANDS,
+            **_people_choices(),
+        },
+    )
