@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "handoff.people",
     "handoff.audit",
     "handoff.accounts",
+    "deployments",
 ]
 
 MIDDLEWARE = [
