@@ -67,8 +67,8 @@ class EnvironmentForm(VersionedFormMixin, forms.ModelForm):
             "sourcegraph_version": forms.TextInput(attrs={"placeholder": "e.g. 6.0.0"}),
         }
         labels = {
-            "deployment_type_other": "If Other: the deployment type",
-            "hosting_provider_other": "If Other: the hosting provider",
+            "deployment_type_other": "If Other: describe the method",
+            "hosting_provider_other": "If Other: name the provider",
             # Inside the "Discussed upper limits" fieldset; History keeps the long names.
             "max_users": "Users",
             "max_concurrent_users": "Concurrent users",

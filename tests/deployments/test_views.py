@@ -486,6 +486,17 @@ def test_bad_code_host_input_is_shown_beside_the_field_and_nothing_changes(
 # --- Other environments ------------------------------------------------------------------------
 
 
+def test_stale_remove_is_refused(client_for, account, ie, manager):
+    staging = environment_create(account=account, actor=ie, kind="staging", data={})
+    environment_update(
+        environment=staging, actor=manager, data={"total_cpu": 8}, expected_version=1
+    )
+    remove = reverse("deployments:environment_delete", args=[account.pk, staging.pk])
+    response = client_for(ie).post(remove, {"version": "1"}, follow=True)
+    assert "changed by someone else meanwhile; nothing was removed" in response.content.decode()
+    assert Environment.objects.filter(pk=staging.pk).exists()
+
+
 def test_other_environment_create_edit_and_remove(client_for, account, ie):
     client = client_for(ie)
     url = reverse("deployments:environment_create", args=[account.pk])
@@ -506,6 +517,7 @@ def test_other_environment_create_edit_and_remove(client_for, account, ie):
     edit = reverse("deployments:environment_edit", args=[account.pk, staging.pk])
     assert "Start date of implementation of infrastructure" in client.get(edit).content.decode()
     remove = reverse("deployments:environment_delete", args=[account.pk, staging.pk])
+    assert "Remove the staging environment “EU”?" in client.get(remove).content.decode()
     assert client.post(remove, {"version": staging.version}).status_code == 302
     assert not Environment.objects.filter(kind="staging").exists()
 
@@ -584,6 +596,8 @@ def test_who_may_edit_the_deployment_record(client, role, assigned, phase, allow
     assert client.get(reverse("deployments:environment_create", args=[account.pk])).status_code == (
         200 if allowed else 403
     )
+    check = reverse("deployments:instance_check", args=[account.pk])
+    assert client.post(check, {}).status_code == (200 if allowed else 403)
     assert Environment.objects.exists() is allowed
     assert CodeHostConnection.objects.exists() is allowed
     page = client.get(reverse("accounts:detail", args=[account.pk]))
