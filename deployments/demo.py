@@ -239,7 +239,7 @@ def _records(today: datetime.date) -> dict[str, dict]:
                     "https://github.helix.example",
                     6_900,
                     0,
-                    4_200,
+                    1_900,
                 ),
                 (C.AZURE_DEVOPS, "Azure DevOps", "https://dev.azure.com/helix", 380, 0, 600),
             ],
