@@ -740,3 +740,24 @@ def test_seed_demo_gives_realistic_idempotent_records():
     assert cobalt.sizing.warnings == () and cobalt.production.infra_completion_date
     assert Environment.objects.filter(kind="production").count() >= 6
     assert User.objects.filter(username="ie").exists()
+
+
+def test_admin_shows_the_records_read_only(client, admin_user, account, ie):
+    from deployments.services import code_host_create
+
+    environment = environment_create(
+        account=account,
+        actor=ie,
+        kind="production",
+        data={"deployment_type": "docker_compose", "hosting_provider": "gcp"},
+    )
+    host = code_host_create(
+        account=account, actor=ie, data={"kind": "gerrit", "repository_count": 3}
+    )
+    client.force_login(admin_user)
+    for model, obj in (("environment", environment), ("codehostconnection", host)):
+        assert client.get(reverse(f"admin:deployments_{model}_changelist")).status_code == 200
+        view = client.get(reverse(f"admin:deployments_{model}_change", args=[obj.pk]))
+        assert view.status_code == 200
+        assert b'type="submit"' not in view.content.split(b'id="content"')[1]  # nothing to save
+        assert client.get(reverse(f"admin:deployments_{model}_add")).status_code == 403
