@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "handoff.people",
     "handoff.audit",
     "handoff.accounts",
+    "deployments",
     "logs",
 ]
 

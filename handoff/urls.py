@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("handoff.accounts.urls")),
+    path("", include("deployments.urls")),
     path("", include("logs.urls")),
 ]

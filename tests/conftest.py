@@ -10,6 +10,12 @@ from tests.factories import AccountFactory, UserFactory
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # Factories hash a password per user; PBKDF2's real cost would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def ie(db):
     return UserFactory(username="irene", role=User.Role.IMPLEMENTATION_ENGINEER)
