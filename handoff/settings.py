@@ -7,6 +7,7 @@ uses the embedded defaults: SQLite, kombu's filesystem broker and the local fake
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "handoff.people",
     "handoff.audit",
     "handoff.accounts",
+    "handoff.closeout",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.clear_expired_sessions",
         "schedule": 60 * 60 * 24,
     },
+    # Daily: about three weeks before planned completion, remind the IE and the manager (once)
+    # when no technical advisor is assigned or the TA has not acknowledged the account.
+    "completion-reminders": {
+        "task": "closeout.completion_reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Logging: one line per record, never secrets (the Vitally client redacts its own) ---------
@@ -187,3 +195,6 @@ LOGGING = {
 
 # --- Product settings --------------------------------------------------------------------------
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=25)
+# "Approximately 3 weeks from deployment completion, the Implementation Team should pull in the
+# TA": how many days before the planned completion date the one reminder goes out.
+HANDOFF_REMINDER_DAYS_BEFORE = env.int("HANDOFF_REMINDER_DAYS_BEFORE", default=21)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("handoff.accounts.urls")),
+    path("", include("handoff.closeout.urls")),
 ]

@@ -10,6 +10,13 @@ from tests.factories import AccountFactory, UserFactory
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every factory user gets a password; PBKDF2 at full strength costs ~0.3 s each on these
+    # machines. Tests do not test the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def ie(db):
     return UserFactory(username="irene", role=User.Role.IMPLEMENTATION_ENGINEER)

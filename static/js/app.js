@@ -4,3 +4,8 @@ document.addEventListener("htmx:responseError", (event) => {
   const message = status === 403 ? "You may not do that here." : "Something went wrong; nothing was saved. Reload and try again.";
   window.alert(message);
 });
+
+// "Print" buttons (handoff page, signed record): the print stylesheet does the rest.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
