@@ -115,7 +115,9 @@ class ChecklistItem(VersionedModel):
         return self.status in (self.Status.DONE, self.Status.NOT_APPLICABLE)
 
     def get_absolute_url(self) -> str:
-        return reverse("closeout:handoff", args=[self.account_id]) + f"#checklist-item-{self.pk}"
+        return (
+            reverse("closeout:handoff", args=[self.account_id]) + f"#checklist-item-{self.position}"
+        )
 
 
 class SignOff(models.Model):

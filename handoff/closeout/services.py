@@ -302,11 +302,11 @@ def closeout_sign_off(
     reason = override_reason.strip()
     blockers = readiness.blockers
     if blockers and not reason:
-        count = len(blockers)
+        many = len(blockers) != 1
         raise ValidationError(
             {
-                "override_reason": f"{count} blocker{'s' if count != 1 else ''} remain. Resolve "
-                "them, or write why you sign off anyway."
+                "override_reason": f"{len(blockers)} blocker{'s remain' if many else ' remains'}. "
+                f"Resolve {'them' if many else 'it'}, or write why you sign off anyway."
             }
         )
     now = timezone.now()

@@ -202,7 +202,7 @@ def checklist_item_update(request, account_id: int, item_id: int):
     account = _account(account_id)
     require(request.user, Action.CHECKLIST_EDIT, account)
     form = ChecklistItemForm(request.POST or None, instance=item)
-    saved = False
+    saved, conflict = False, ""
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in services.CHECKLIST_ITEM_FIELDS}
         try:
@@ -210,10 +210,10 @@ def checklist_item_update(request, account_id: int, item_id: int):
                 item=item, actor=request.user, data=data, expected_version=form.expected_version()
             )
         except ConcurrentEditError as error:
-            # Show what is saved now; what this person typed is lost only for this one item.
+            # Show what is saved now, in a form carrying the current version.
             item = checklist_item_get(account_id=account_id, item_id=item_id)
             form = ChecklistItemForm(instance=item)
-            form.add_error(None, error)
+            conflict = error.messages[0]
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -222,7 +222,7 @@ def checklist_item_update(request, account_id: int, item_id: int):
                 messages.success(request, f"Checklist item “{item.title}” saved.")
                 return redirect(item.get_absolute_url())
             form = ChecklistItemForm(instance=item)
-    context = {"account": account, "item": item, "form": form, "saved": saved}
+    context = {"account": account, "item": item, "form": form, "saved": saved, "conflict": conflict}
     if request.htmx:
         if saved:
             # Readiness changed with the item: refresh the strip too (out-of-band swap).
