@@ -32,16 +32,7 @@ class ChecklistItemForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
 
-    def clean(self):
-        cleaned = super().clean()
-        if (
-            cleaned.get("status") == ChecklistItem.Status.NOT_APPLICABLE
-            and not (cleaned.get("not_applicable_reason") or "").strip()
-        ):
-            self.add_error(
-                "not_applicable_reason", "Say why this item does not apply to this account."
-            )
-        return cleaned
+    # "Not applicable needs a reason" is ChecklistItem.clean(), which the ModelForm runs.
 
 
 class SignOffForm(forms.Form):

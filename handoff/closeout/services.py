@@ -248,11 +248,11 @@ def handoff_acknowledge(*, account: Account, actor) -> Closeout:
     closeout = _closeout_locked(locked)
     if closeout.ta_acknowledged_by_id == actor.pk:
         return closeout
-    fields = ["ta_acknowledged_by", "ta_acknowledged_at"]
+    fields = ["ta_acknowledged_by"]  # the event's own time says when
     before = field_values(closeout, fields)
     closeout.ta_acknowledged_by = actor
     closeout.ta_acknowledged_at = timezone.now()
-    closeout.save(update_fields=[*fields, "updated_at"])
+    closeout.save(update_fields=["ta_acknowledged_by", "ta_acknowledged_at", "updated_at"])
     audit_record(
         actor=actor,
         account=locked,

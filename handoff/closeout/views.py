@@ -1,6 +1,7 @@
 """The handoff page, its Markdown export, the checklist (inline, htmx) and the workflow actions.
 Thin: parse, ask handoff/permissions.py, call one service, render or redirect."""
 
+import copy
 import datetime
 
 from django.contrib import messages
@@ -201,7 +202,8 @@ def checklist_item_update(request, account_id: int, item_id: int):
         raise Http404("No such checklist item on this account.") from None
     account = _account(account_id)
     require(request.user, Action.CHECKLIST_EDIT, account)
-    form = ChecklistItemForm(request.POST or None, instance=item)
+    # The form validates a copy: an invalid post must not change the item shown beside it.
+    form = ChecklistItemForm(request.POST or None, instance=copy.copy(item))
     saved, conflict = False, ""
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in services.CHECKLIST_ITEM_FIELDS}
@@ -225,8 +227,14 @@ def checklist_item_update(request, account_id: int, item_id: int):
     context = {"account": account, "item": item, "form": form, "saved": saved, "conflict": conflict}
     if request.htmx:
         if saved:
-            # Readiness changed with the item: refresh the strip too (out-of-band swap).
-            context["readiness"] = readiness_evaluate(_account(account_id))
+            # Readiness and progress changed with the item: refresh them too (out-of-band).
+            current = _account(account_id)
+            items = checklist_items_of(current)
+            context["readiness"] = readiness_evaluate(current)
+            context["progress"] = {
+                "settled": sum(1 for i in items if i.is_settled),
+                "total": len(items),
+            }
         return render(request, "closeout/_checklist_item_response.html", context)
     return render(request, "closeout/checklist_item_form.html", context)
 

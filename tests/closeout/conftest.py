@@ -1,23 +1,8 @@
-from importlib import import_module
-
 import pytest
 
 from handoff.closeout import services
-from handoff.closeout.models import ChecklistItem, ChecklistTemplateItem
-
-HANDBOOK_ITEMS = import_module("handoff.closeout.migrations.0002_checklist_template_seed").ITEMS
-
-
-@pytest.fixture
-def template(db, admin_user):
-    """The handbook's checklist template (the data migration's rows; restored through the
-    service when a transactional test flushed them)."""
-    if not ChecklistTemplateItem.objects.filter(is_active=True).exists():
-        for index, (title, guidance) in enumerate(HANDBOOK_ITEMS, start=1):
-            services.checklist_template_item_create(
-                actor=admin_user, title=title, guidance=guidance, position=index * 10
-            )
-    return list(ChecklistTemplateItem.objects.filter(is_active=True).order_by("position", "pk"))
+from handoff.closeout.models import ChecklistItem
+from tests.conftest import HANDBOOK_ITEMS  # noqa: F401  (re-exported for the tests here)
 
 
 @pytest.fixture
