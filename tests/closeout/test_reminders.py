@@ -113,6 +113,7 @@ def test_one_reminder_per_account_and_date_with_its_content(
         "[Handoff] Acme Robotics: planned completion in 18 days, pull in the technical advisor"
     )
     assert f"Its technical advisor, {ta}, has not acknowledged the account yet." in mail.body
+    assert "Account page:\n" in mail.body
     assert f"https://handoff.example.com/accounts/{account.pk}/" in mail.body
     assert f"https://handoff.example.com/accounts/{account.pk}/handoff/" in mail.body
     reminder = CompletionReminder.objects.get()
@@ -147,6 +148,7 @@ def test_no_ta_wording(account, ie, manager, mailoutbox):
     assert services.completion_reminder_send(account_id=account.pk, today=TODAY) is True
     assert "planned completion in 1 day," in mailoutbox[0].subject
     assert "No technical advisor is assigned yet." in mailoutbox[0].body
+    assert "Account page (assign the technical advisor):" in mailoutbox[0].body
 
 
 def test_a_failed_send_is_not_recorded_and_is_tried_again(

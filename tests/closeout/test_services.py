@@ -435,3 +435,20 @@ def test_emails_skip_people_without_an_address(
     with django_capture_on_commit_callbacks(execute=True):
         services.handoff_request(account=account, actor=ie)
     assert mailoutbox[0].to == [manager.email]
+
+
+def test_a_snapshot_provider_must_return_json_safe_data(account, ie, ta, manager, template):
+    import datetime
+
+    from handoff.closeout.snapshot import register_snapshot_provider, unregister_snapshot_provider
+
+    ready_account(account, ie=ie, ta=ta)
+    register_snapshot_provider("broken", "Broken", lambda a: {"when": datetime.date(2027, 1, 1)})
+    try:
+        with pytest.raises(TypeError, match="Snapshot section 'broken' is not JSON-safe"):
+            services.closeout_sign_off(account=account, actor=manager)
+    finally:
+        unregister_snapshot_provider("broken")
+    account.refresh_from_db()
+    assert account.phase == Phase.READY_FOR_HANDOFF
+    assert not SignOff.objects.exists()
