@@ -18,7 +18,6 @@ class Action(StrEnum):
     ACCOUNT_VIEW = "account_view"
     ACCOUNT_CREATE = "account_create"
     ACCOUNT_EDIT = "account_edit"
-    ACCOUNT_CHANGE_PHASE = "account_change_phase"
     # The deployment record (environments, design documents, code hosts) and the logs.
     RECORD_EDIT = "record_edit"
     # Implementation notes: anyone signed in adds; the author or the maintainer edits.
@@ -28,6 +27,39 @@ class Action(StrEnum):
     LOG_EDIT = "log_edit"
     # The cross-account open issues list and risk heatmap.
     LOGS_OVERVIEW = "logs_overview"
+    # The handoff workflow (handoff/closeout). The phase only moves through these actions.
+    CHECKLIST_START = "checklist_start"
+    CHECKLIST_EDIT = "checklist_edit"
+    HANDOFF_REQUEST = "handoff_request"
+    HANDOFF_WITHDRAW = "handoff_withdraw"
+    HANDOFF_ACKNOWLEDGE = "handoff_acknowledge"
+    HANDOFF_MARK_REVIEWED = "handoff_mark_reviewed"
+    CLOSEOUT_SIGN_OFF = "closeout_sign_off"
+    CLOSEOUT_REOPEN = "closeout_reopen"
+
+
+# How the README and `permission_matrix` name each action.
+ACTION_LABELS: dict[Action, str] = {
+    Action.ACCOUNT_VIEW: "view an account and its handoff page",
+    Action.ACCOUNT_CREATE: "create an account",
+    Action.ACCOUNT_EDIT: "edit the account",
+    Action.RECORD_EDIT: "edit the deployment record",
+    Action.JOURNAL_ADD: "add an implementation note",
+    Action.JOURNAL_EDIT: "correct an implementation note (author or maintainer)",
+    Action.LOG_EDIT: "add and update issues, risks, opportunities (maintainer or item owner)",
+    Action.LOGS_OVERVIEW: "see open issues and the risk heatmap across accounts",
+    Action.CHECKLIST_START: "start the closeout checklist",
+    Action.CHECKLIST_EDIT: "update closeout checklist items",
+    Action.HANDOFF_REQUEST: "request handoff",
+    Action.HANDOFF_WITHDRAW: "withdraw the handoff request",
+    Action.HANDOFF_ACKNOWLEDGE: "acknowledge the account (TA)",
+    Action.HANDOFF_MARK_REVIEWED: "mark the handoff reviewed",
+    Action.CLOSEOUT_SIGN_OFF: "sign off the closeout",
+    Action.CLOSEOUT_REOPEN: "reopen a handed-off account",
+}
+
+# Actions that do not concern one account (the matrix shows them once).
+ACCOUNTLESS_ACTIONS = frozenset({Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW})
 
 
 Phase = Account.Phase
@@ -63,6 +95,29 @@ def _log_edit(user, account: Account | None, item=None) -> bool:
     return _maintainer(user, account) or (item is not None and item.owner_id == user.pk)
 
 
+def _assigned_ie(user, account: Account) -> bool:
+    return user.is_implementation_engineer and account.implementation_engineer_id == user.pk
+
+
+def _assigned_ta(user, account: Account) -> bool:
+    return user.is_technical_advisor and account.technical_advisor_id == user.pk
+
+
+def _in_phase(*phases: str) -> Callable[[Account | None], bool]:
+    return lambda account: account is not None and account.phase in phases
+
+
+_before_handoff = _in_phase(Phase.IMPLEMENTATION, Phase.READY_FOR_HANDOFF)
+_implementation = _in_phase(Phase.IMPLEMENTATION)
+_ready = _in_phase(Phase.READY_FOR_HANDOFF)
+_handed_off = _in_phase(Phase.HANDED_OFF)
+
+
+def _implementer(user, account: Account) -> bool:
+    """Who drives the closeout before handoff: the assigned IE, managers and admins."""
+    return _is_admin_or_manager(user) or _assigned_ie(user, account)
+
+
 _RULES: dict[Action, Callable[..., bool]] = {
     # An internal portal: everyone signed in may read every account (TAs review, managers oversee).
     Action.ACCOUNT_VIEW: lambda user, account: True,
@@ -70,13 +125,36 @@ _RULES: dict[Action, Callable[..., bool]] = {
         _is_admin_or_manager(user) or user.is_implementation_engineer
     ),
     Action.ACCOUNT_EDIT: _maintainer,
-    Action.ACCOUNT_CHANGE_PHASE: lambda user, account: _is_admin_or_manager(user),
     Action.RECORD_EDIT: _maintainer,
     Action.JOURNAL_ADD: lambda user, account: True,
     Action.JOURNAL_EDIT: _journal_edit,
     Action.LOG_EDIT: _log_edit,
     Action.LOGS_OVERVIEW: lambda user, account: (
         _is_admin_or_manager(user) or user.is_technical_advisor
+    ),
+    # The checklist is the implementation's to complete; once signed off it is frozen with the
+    # sign-off (a manager reopens the account to change it).
+    Action.CHECKLIST_START: lambda user, account: (
+        _before_handoff(account) and _implementer(user, account)
+    ),
+    Action.CHECKLIST_EDIT: lambda user, account: (
+        _before_handoff(account) and _implementer(user, account)
+    ),
+    Action.HANDOFF_REQUEST: lambda user, account: (
+        _implementation(account) and _implementer(user, account)
+    ),
+    Action.HANDOFF_WITHDRAW: lambda user, account: _ready(account) and _implementer(user, account),
+    # Personal acts of the assigned technical advisor: nobody can do them on the TA's behalf.
+    Action.HANDOFF_ACKNOWLEDGE: lambda user, account: (
+        _before_handoff(account) and _assigned_ta(user, account)
+    ),
+    Action.HANDOFF_MARK_REVIEWED: lambda user, account: (
+        account is not None and _assigned_ta(user, account)
+    ),
+    # "A manager signs off the closeout checklist" (admins may act for a manager).
+    Action.CLOSEOUT_SIGN_OFF: lambda user, account: _ready(account) and _is_admin_or_manager(user),
+    Action.CLOSEOUT_REOPEN: lambda user, account: (
+        _handed_off(account) and _is_admin_or_manager(user)
     ),
 }
 

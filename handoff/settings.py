@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "handoff.accounts",
     "deployments",
     "logs",
+    "handoff.closeout",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "logs.stale_digests_send",
         "schedule": crontab(hour=env.int("LOGS_DIGEST_HOUR", default=7), minute=0),
     },
+    # Daily: about three weeks before planned completion, remind the IE and the manager (once)
+    # when no technical advisor is assigned or the TA has not acknowledged the account.
+    "completion-reminders": {
+        "task": "closeout.completion_reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Logging: one line per record, never secrets (the Vitally client redacts its own) ---------
@@ -217,3 +224,8 @@ LOGS_STALE_ISSUE_DAYS = _stale_days(
 LOGS_STALE_RISK_DAYS = _stale_days(
     "LOGS_STALE_RISK_DAYS", {"critical": 7, "high": 14, "medium": 30, "low": 60}
 )
+
+
+# "Approximately 3 weeks from deployment completion, the Implementation Team should pull in the
+# TA": how many days before the planned completion date the one reminder goes out.
+HANDOFF_REMINDER_DAYS_BEFORE = env.int("HANDOFF_REMINDER_DAYS_BEFORE", default=21)

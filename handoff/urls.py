@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("handoff.accounts.urls")),
     path("", include("deployments.urls")),
     path("", include("logs.urls")),
+    path("", include("handoff.closeout.urls")),
 ]

@@ -1,11 +1,16 @@
 import os
 import shutil
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
+from handoff.closeout import services as closeout_services
+from handoff.closeout.models import ChecklistTemplateItem
 from handoff.people.models import User
 from tests.factories import AccountFactory, UserFactory
+
+HANDBOOK_ITEMS = import_module("handoff.closeout.migrations.0002_checklist_template_seed").ITEMS
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -45,6 +50,18 @@ def account(ie, ta, manager):
         technical_advisor=ta,
         manager=manager,
     )
+
+
+@pytest.fixture
+def template(db, admin_user):
+    """The handbook's closeout checklist template: the data migration's rows, restored through
+    the service when a transactional test flushed them."""
+    if not ChecklistTemplateItem.objects.filter(is_active=True).exists():
+        for index, (title, guidance) in enumerate(HANDBOOK_ITEMS, start=1):
+            closeout_services.checklist_template_item_create(
+                actor=admin_user, title=title, guidance=guidance, position=index * 10
+            )
+    return list(ChecklistTemplateItem.objects.filter(is_active=True).order_by("position", "pk"))
 
 
 @pytest.fixture

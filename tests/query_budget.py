@@ -1,9 +1,14 @@
-"""The account page's exact query count, as the sum of what each registered section costs.
+"""Exact query counts of the pages made of sections, as the sum of what each part costs.
 
-Every app's account-page test takes its number from here, so adding a section updates one place
-(with its reason) instead of every test."""
+Every app's page test takes its number from here, so adding a section updates one place (with
+its reason) instead of every test."""
 
 ACCOUNT_PAGE_CORE = 4  # session, user, account (people joined), history
+# The account again with the handoff prefetches, its checklist items, its sign-offs.
+CLOSEOUT_SECTION = 3
+# session, user, account (people + closeout joined), checklist items, sign-offs, the TA's review,
+# changes since review, history
+HANDOFF_PAGE_CORE = 8
 # environments, their design documents, their instance rows, code hosts; Django skips the two
 # row prefetches when the account has no environment at all.
 DEPLOYMENT_SECTIONS = 4
@@ -11,8 +16,16 @@ DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS = 2
 LOG_SECTIONS = 2 * 4  # rows and summary per log (notes, issues, risks, opportunities)
 
 
-def account_page_queries(*, with_environments: bool = True) -> int:
+def _sections(with_environments: bool) -> int:
     deployments = (
         DEPLOYMENT_SECTIONS if with_environments else DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS
     )
-    return ACCOUNT_PAGE_CORE + deployments + LOG_SECTIONS
+    return deployments + LOG_SECTIONS
+
+
+def account_page_queries(*, with_environments: bool = True) -> int:
+    return ACCOUNT_PAGE_CORE + CLOSEOUT_SECTION + _sections(with_environments)
+
+
+def handoff_page_queries(*, with_environments: bool = True) -> int:
+    return HANDOFF_PAGE_CORE + _sections(with_environments)

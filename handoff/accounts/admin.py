@@ -18,7 +18,9 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ("phase",)
     search_fields = ("name", "vitally_account_id")
     list_select_related = ("implementation_engineer", "technical_advisor", "manager")
-    readonly_fields = ("change_version", "changed_at", "version")
+    # The phase moves only through the handoff workflow (request, sign-off, reopen), so every
+    # handed-off account has a manager's sign-off behind it.
+    readonly_fields = ("phase", "change_version", "changed_at", "version")
 
     def save_model(self, request, obj, form, change):
         # Admin edits take the same path as the portal's: audit event and change version.

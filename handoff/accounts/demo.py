@@ -20,7 +20,9 @@ DEMO_USERS = [
     ("ta2", "Priya", "Raman", User.Role.TECHNICAL_ADVISOR, False),
 ]
 
-# name, vitally id, phase, ie, ta, days until planned completion
+# name, vitally id, phase, ie, ta, days until planned completion. Accounts are created in
+# Implementation; the phase here is where handoff/closeout/demo.py takes each one through the
+# workflow (request handoff, sign-off), so every handed-off account has a real sign-off.
 DEMO_ACCOUNTS = [
     ("Acme Robotics", "acme-robotics", Account.Phase.IMPLEMENTATION, "ie", "ta", 40),
     ("Borealis Bank", "borealis-bank", Account.Phase.IMPLEMENTATION, "ie", None, 18),
@@ -60,7 +62,7 @@ def seed_people(*, stdout) -> dict[str, User]:
 def seed_accounts(*, users: dict[str, User], stdout) -> dict[str, Account]:
     today = timezone.localdate()
     accounts = {}
-    for name, vitally_id, phase, ie, ta, days in DEMO_ACCOUNTS:
+    for name, vitally_id, _phase, ie, ta, days in DEMO_ACCOUNTS:
         account = Account.objects.filter(name=name).first()
         if account is None:
             account = account_create(
@@ -71,7 +73,6 @@ def seed_accounts(*, users: dict[str, User], stdout) -> dict[str, Account]:
                 implementation_engineer=users[ie],
                 technical_advisor=users[ta] if ta else None,
                 manager=users["manager"],
-                phase=phase,
                 planned_completion_date=today + datetime.timedelta(days=days),
             )
         accounts[name] = account

@@ -4,7 +4,6 @@ from handoff.accounts.models import Account
 from handoff.common.forms import VersionedFormMixin
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
-from handoff.permissions import Action, can
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -23,7 +22,6 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):
             "technical_advisor",
             "manager",
             "planned_completion_date",
-            "phase",
         ]
         widgets = {
             "planned_completion_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -49,8 +47,5 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):
                 label=field.label,
                 empty_label="— not assigned —",
             )
-        # New accounts start in Implementation; only managers and admins move them later.
-        if not self.instance.pk or not can(user, Action.ACCOUNT_CHANGE_PHASE, self.instance):
-            del self.fields["phase"]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version

@@ -15,3 +15,8 @@ document.addEventListener("click", (event) => {
   const target = document.querySelector(button.dataset.clear);
   if (target) target.replaceChildren();
 });
+
+// "Print" buttons (handoff page, signed record): the print stylesheet does the rest.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

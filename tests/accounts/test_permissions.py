@@ -90,8 +90,13 @@ def test_account_create_by_role(client, role, staff, allowed):
     assert response.status_code == (302 if allowed else 403)
 
 
-def test_only_managers_can_change_phase_even_with_a_forged_field(client, account, ie):
-    client.force_login(ie)
+@pytest.mark.parametrize("who", ["ie", "manager"])
+def test_nobody_changes_the_phase_through_the_edit_form_even_with_a_forged_field(
+    client, account, request, who
+):
+    """The phase moves only through the handoff workflow (request, sign-off, reopen), so every
+    handed-off account has a manager's sign-off behind it."""
+    client.force_login(request.getfixturevalue(who))
     response = client.post(
         reverse("accounts:edit", args=[account.pk]),
         {"name": account.name, "phase": "handed_off", "version": account.version},

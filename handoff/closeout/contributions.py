@@ -1,0 +1,345 @@
+"""What the core itself contributes to the registries that deployments, logs and vitally_sync
+fill too: readiness rules, attention items, snapshot sections with their Markdown, and the
+closeout section of the account page."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from handoff.accounts.sections import AccountSection, register_section
+from handoff.closeout.attention import AttentionItem, register_attention_provider
+from handoff.closeout.markdown import (
+    md_date,
+    md_link,
+    md_table,
+    md_text,
+    register_markdown_renderer,
+)
+from handoff.closeout.readiness import Blocker, register_readiness_rule
+from handoff.closeout.selectors import checklist_items_of, closeout_of, latest_sign_off
+from handoff.closeout.snapshot import register_snapshot_provider
+
+# Orders leave room: deployments' rules and sections around 100-299, logs' around 300-599,
+# the closeout checklist near the end (the handbook's order).
+ORDER_PEOPLE = 10
+ORDER_CHECKLIST = 900
+
+
+def _handoff_url(account, fragment: str = "") -> str:
+    return reverse("closeout:handoff", args=[account.pk]) + (f"#{fragment}" if fragment else "")
+
+
+def _edit_url(account, field: str) -> str:
+    return reverse("accounts:edit", args=[account.pk]) + f"#id_{field}"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _name(user) -> str | None:
+    return str(user) if user is not None else None
+
+
+# --- Readiness rules -------------------------------------------------------------------------
+def rule_technical_advisor_assigned(account) -> list[Blocker]:
+    if account.technical_advisor_id:
+        return []
+    return [
+        Blocker(
+            title="No technical advisor assigned",
+            detail="Assign the technical advisor who takes the account over.",
+            url=_edit_url(account, "technical_advisor"),
+        )
+    ]
+
+
+def rule_technical_advisor_acknowledged(account) -> list[Blocker]:
+    closeout = closeout_of(account)
+    if closeout is not None and closeout.acknowledged_by_current_ta(account):
+        return []
+    if account.technical_advisor_id is None:
+        return [
+            Blocker(
+                title="No technical advisor to acknowledge the account",
+                detail="Assign a technical advisor; they acknowledge the account on its "
+                "handoff page.",
+                url=_edit_url(account, "technical_advisor"),
+            )
+        ]
+    return [
+        Blocker(
+            title=f"{account.technical_advisor} has not acknowledged the account",
+            detail="The technical advisor acknowledges the account on its handoff page.",
+            url=_handoff_url(account, "handoff-status"),
+        )
+    ]
+
+
+def rule_manager_assigned(account) -> list[Blocker]:
+    if account.manager_id:
+        return []
+    return [
+        Blocker(
+            title="No manager assigned",
+            detail="Assign the manager who signs off the closeout.",
+            url=_edit_url(account, "manager"),
+        )
+    ]
+
+
+def rule_checklist_complete(account) -> list[Blocker]:
+    items = checklist_items_of(account)
+    if not items:
+        return [
+            Blocker(
+                title="Closeout checklist not started",
+                detail="Start the closeout checklist, then mark each item done or not applicable.",
+                url=_handoff_url(account, "closeout"),
+            )
+        ]
+    return [
+        Blocker(
+            title=f"Checklist item open: {item.title}",
+            detail="Mark it done, or not applicable with a reason.",
+            url=_handoff_url(account, f"checklist-item-{item.position}"),
+        )
+        for item in items
+        if not item.is_settled
+    ]
+
+
+# --- Attention items -------------------------------------------------------------------------
+def attention_planned_completion(account) -> list[AttentionItem]:
+    date = account.planned_completion_date
+    if date is None or account.phase == account.Phase.HANDED_OFF:
+        return []
+    days = (date - timezone.localdate()).days
+    if days < 0:
+        return [
+            AttentionItem(
+                level=AttentionItem.Level.WARNING,
+                title="Planned completion date has passed",
+                detail=f"It was {date:%-d %b %Y}, {-days} day{'s' if days != -1 else ''} ago.",
+                url=_edit_url(account, "planned_completion_date"),
+            )
+        ]
+    closeout = closeout_of(account)
+    acknowledged = closeout is not None and closeout.acknowledged_by_current_ta(account)
+    if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or acknowledged:
+        return []
+    when = f"Planned completion in {days} day{'s' if days != 1 else ''}"
+    if account.technical_advisor_id is None:
+        return [
+            AttentionItem(
+                level=AttentionItem.Level.WARNING,
+                title=f"{when}, no technical advisor assigned",
+                detail="Pull the technical advisor in to plan user onboarding.",
+                url=_edit_url(account, "technical_advisor"),
+            )
+        ]
+    return [
+        AttentionItem(
+            level=AttentionItem.Level.WARNING,
+            title=f"{when}, not acknowledged by {account.technical_advisor}",
+            detail="The technical advisor acknowledges the account on this page.",
+            url=_handoff_url(account, "handoff-status"),
+        )
+    ]
+
+
+def attention_sign_off(account) -> list[AttentionItem]:
+    sign_off = latest_sign_off(account)
+    if sign_off is None:
+        return []
+    if sign_off.reopened_at and account.phase != account.Phase.HANDED_OFF:
+        return [
+            AttentionItem(
+                level=AttentionItem.Level.INFO,
+                title=f"Reopened after sign-off by {sign_off.reopened_by or 'a manager'}",
+                detail=sign_off.reopen_reason,
+                url=sign_off.get_absolute_url(),
+            )
+        ]
+    if sign_off.blockers and account.phase == account.Phase.HANDED_OFF:
+        count = len(sign_off.blockers)
+        return [
+            AttentionItem(
+                level=AttentionItem.Level.INFO,
+                title=f"Signed off with {count} blocker{'s' if count != 1 else ''} overridden",
+                detail=sign_off.override_reason,
+                url=sign_off.get_absolute_url(),
+            )
+        ]
+    return []
+
+
+# --- Snapshot sections and their Markdown ------------------------------------------------------
+def snapshot_account(account) -> dict:
+    closeout = closeout_of(account)
+    return {
+        "name": account.name,
+        "vitally_account_id": account.vitally_account_id,
+        "crm_url": account.crm_url,
+        "phase": account.get_phase_display(),
+        "planned_completion_date": _iso(account.planned_completion_date),
+        "handoff_requested_at": _iso(closeout and closeout.handoff_requested_at),
+        "handoff_requested_by": _name(closeout and closeout.handoff_requested_by),
+        "ta_acknowledged_at": _iso(closeout and closeout.ta_acknowledged_at),
+        "ta_acknowledged_by": _name(closeout and closeout.ta_acknowledged_by),
+    }
+
+
+def _person(user) -> dict | None:
+    return {"name": str(user), "email": user.email} if user is not None else None
+
+
+def snapshot_people(account) -> dict:
+    return {
+        "implementation_engineer": _person(account.implementation_engineer),
+        "technical_advisor": _person(account.technical_advisor),
+        "manager": _person(account.manager),
+    }
+
+
+def snapshot_checklist(account) -> dict:
+    closeout = closeout_of(account)
+    return {
+        "started_at": _iso(closeout and closeout.checklist_started_at),
+        "started_by": _name(closeout and closeout.checklist_started_by),
+        "items": [
+            {
+                "position": item.position,
+                "title": item.title,
+                "status": item.get_status_display(),
+                "not_applicable_reason": item.not_applicable_reason,
+                "evidence_url": item.evidence_url,
+                "evidence_note": item.evidence_note,
+                "completed_by": _name(item.completed_by),
+                "completed_at": _iso(item.completed_at),
+            }
+            for item in checklist_items_of(account)
+        ],
+    }
+
+
+def _by(when: str | None, who: str | None) -> str:
+    if not when:
+        return "—"
+    return f"{md_date(when)} by {md_text(who)}" if who else md_date(when)
+
+
+def markdown_account(data: dict) -> str:
+    rows = [
+        ["Account name", md_text(data["name"])],
+        ["Vitally account id", md_text(data["vitally_account_id"])],
+        ["CRM link", md_link(data["crm_url"])],
+        ["Phase", md_text(data["phase"])],
+        ["Planned completion date", md_date(data["planned_completion_date"])],
+        ["Handoff requested", _by(data["handoff_requested_at"], data["handoff_requested_by"])],
+        [
+            "Acknowledged by the technical advisor",
+            _by(data["ta_acknowledged_at"], data["ta_acknowledged_by"]),
+        ],
+    ]
+    return md_table(["Field", "Value"], rows)
+
+
+def markdown_people(data: dict) -> str:
+    roles = [
+        ("Implementation engineer", "implementation_engineer"),
+        ("Technical advisor", "technical_advisor"),
+        ("Manager", "manager"),
+    ]
+    rows = []
+    for label, key in roles:
+        person = data.get(key)
+        if person:
+            rows.append([label, md_text(person["name"]), md_text(person["email"])])
+        else:
+            rows.append([label, "Not assigned", "—"])
+    return md_table(["Role", "Name", "E-mail"], rows)
+
+
+def markdown_checklist(data: dict) -> str:
+    if not data["items"]:
+        return "The closeout checklist has not started."
+    rows = []
+    for item in data["items"]:
+        status = md_text(item["status"])
+        if item["not_applicable_reason"]:
+            status += f": {md_text(item['not_applicable_reason'])}"
+        evidence = " — ".join(
+            part
+            for part in (
+                md_link(item["evidence_url"]) if item["evidence_url"] else "",
+                md_text(item["evidence_note"]) if item["evidence_note"] else "",
+            )
+            if part
+        )
+        rows.append(
+            [
+                str(item["position"]),
+                md_text(item["title"]),
+                status,
+                evidence or "—",
+                md_text(item["completed_by"]),
+                md_date(item["completed_at"]),
+            ]
+        )
+    settled = sum(1 for i in data["items"] if i["status"] != "Open")
+    head = (
+        f"Started {_by(data['started_at'], data['started_by'])}. "
+        f"{settled} of {len(data['items'])} items done or not applicable."
+    )
+    return head + "\n\n" + md_table(["#", "Item", "Status", "Evidence", "By", "When"], rows)
+
+
+# --- The account page's closeout section ---------------------------------------------------------
+def closeout_section_context(*, account, user) -> dict:
+    from handoff.closeout.views import closeout_panel_context  # views import this module
+
+    return closeout_panel_context(account=account, user=user)
+
+
+def register_all() -> None:
+    register_readiness_rule(
+        "technical_advisor_assigned",
+        "A technical advisor assigned",
+        rule_technical_advisor_assigned,
+        order=10,
+    )
+    register_readiness_rule(
+        "technical_advisor_acknowledged",
+        "The technical advisor has acknowledged the account",
+        rule_technical_advisor_acknowledged,
+        order=20,
+    )
+    register_readiness_rule(
+        "manager_assigned", "A manager assigned", rule_manager_assigned, order=30
+    )
+    register_readiness_rule(
+        "checklist_complete",
+        "Every closeout checklist item done or not applicable",
+        rule_checklist_complete,
+        order=ORDER_CHECKLIST,
+    )
+    register_attention_provider("planned_completion", attention_planned_completion, order=10)
+    register_attention_provider("sign_off", attention_sign_off, order=20)
+    register_snapshot_provider("account", "Account", snapshot_account, order=1)
+    register_snapshot_provider("people", "People", snapshot_people, order=ORDER_PEOPLE)
+    register_snapshot_provider(
+        "checklist", "Closeout checklist", snapshot_checklist, order=ORDER_CHECKLIST
+    )
+    register_markdown_renderer("account", markdown_account)
+    register_markdown_renderer("people", markdown_people)
+    register_markdown_renderer("checklist", markdown_checklist)
+    register_section(
+        AccountSection(
+            key="closeout",
+            title="Closeout checklist",
+            template="closeout/_closeout_section.html",
+            get_context=closeout_section_context,
+            order=ORDER_CHECKLIST,
+        )
+    )

@@ -1,0 +1,57 @@
+from django import forms
+
+from handoff.closeout.models import ChecklistItem
+from handoff.common.forms import VersionedFormMixin
+
+
+class ChecklistItemForm(VersionedFormMixin, forms.ModelForm):
+    """One checklist item, edited inline (htmx) on the account and handoff pages."""
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["status", "not_applicable_reason", "evidence_url", "evidence_note"]
+        widgets = {
+            "status": forms.RadioSelect,
+            "not_applicable_reason": forms.Textarea(attrs={"rows": 2}),
+            "evidence_url": forms.URLInput(attrs={"placeholder": "https://"}),
+            "evidence_note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "status": "Status",
+            "not_applicable_reason": "Reason it does not apply",
+            "evidence_url": "Evidence link",
+            "evidence_note": "Evidence note",
+        }
+        help_texts = {
+            "not_applicable_reason": "Required when the item does not apply.",
+            "evidence_url": "A link to a ticket, document or dashboard (http or https).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", f"item-{kwargs['instance'].position}")
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    # "Not applicable needs a reason" is ChecklistItem.clean(), which the ModelForm runs.
+
+
+class SignOffForm(forms.Form):
+    override_reason = forms.CharField(
+        label="Override reason",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required while blockers remain: say why you sign off anyway. It is recorded "
+        "with the sign-off.",
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for reopening",
+        max_length=2000,
+        error_messages={"required": "Write why the account is reopened."},
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the implementation engineer and the technical advisor, and kept with "
+        "the sign-off it reopens.",
+    )

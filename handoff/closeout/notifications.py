@@ -1,0 +1,100 @@
+"""E-mails of the handoff workflow, through Django's e-mail framework (console by default).
+Links are absolute, from PORTAL_BASE_URL. Callers send these after their transaction commits
+(the reminder is the exception, see completion_reminder_send)."""
+
+import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from handoff.accounts.models import Account
+from handoff.closeout.models import SignOff
+
+
+def portal_url(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def people_with_email(people) -> list:
+    """Distinct people that have an e-mail address, in the given order."""
+    seen, result = set(), []
+    for person in people:
+        if person is not None and person.email and person.pk not in seen:
+            seen.add(person.pk)
+            result.append(person)
+    return result
+
+
+def _send(*, subject: str, template: str, context: dict, recipients: list) -> None:
+    if not recipients:
+        return
+    body = render_to_string(template, context)
+    EmailMessage(
+        subject=f"[Handoff] {subject}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[person.email for person in recipients],
+    ).send(fail_silently=False)
+
+
+def _account(account_id: int) -> Account:
+    return Account.objects.select_related(
+        "implementation_engineer", "technical_advisor", "manager", "closeout__handoff_requested_by"
+    ).get(pk=account_id)
+
+
+def _links(account: Account) -> dict:
+    return {
+        "handoff_url": portal_url(reverse("closeout:handoff", args=[account.pk])),
+        "account_url": portal_url(account.get_absolute_url()),
+    }
+
+
+def email_handoff_requested(*, account_id: int) -> None:
+    account = _account(account_id)
+    _send(
+        subject=f"{account.name} is ready for handoff",
+        template="closeout/email/handoff_requested.txt",
+        context={"account": account, "requested_by": account.closeout.handoff_requested_by}
+        | _links(account),
+        recipients=people_with_email([account.technical_advisor, account.manager]),
+    )
+
+
+def email_signed_off(*, sign_off_id: int) -> None:
+    sign_off = SignOff.objects.get(pk=sign_off_id)
+    account = _account(sign_off.account_id)
+    _send(
+        subject=f"{account.name} was signed off and handed off",
+        template="closeout/email/signed_off.txt",
+        context={
+            "account": account,
+            "sign_off": sign_off,
+            "sign_off_url": portal_url(sign_off.get_absolute_url()),
+        }
+        | _links(account),
+        recipients=people_with_email([account.implementation_engineer, account.technical_advisor]),
+    )
+
+
+def email_reopened(*, account_id: int, reason: str) -> None:
+    account = _account(account_id)
+    _send(
+        subject=f"{account.name} was reopened",
+        template="closeout/email/reopened.txt",
+        context={"account": account, "reason": reason} | _links(account),
+        recipients=people_with_email([account.implementation_engineer, account.technical_advisor]),
+    )
+
+
+def email_completion_reminder(*, account: Account, recipients: list, today: datetime.date) -> None:
+    days = (account.planned_completion_date - today).days
+    _send(
+        subject=f"{account.name}: planned completion in {days} day{'s' if days != 1 else ''}, "
+        "pull in the technical advisor",
+        template="closeout/email/completion_reminder.txt",
+        context={"account": account, "days": days} | _links(account),
+        recipients=recipients,
+    )

@@ -1,0 +1,407 @@
+"""The handoff page, its Markdown export, the checklist (inline, htmx) and the workflow actions.
+Thin: parse, ask handoff/permissions.py, call one service, render or redirect."""
+
+import copy
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from handoff.accounts.models import Account
+from handoff.accounts.sections import account_sections
+from handoff.audit.selectors import audit_event_list_for_account
+from handoff.closeout import services
+from handoff.closeout.attention import attention_items
+from handoff.closeout.forms import ChecklistItemForm, ReopenForm, SignOffForm
+from handoff.closeout.markdown import absolute_url, markdown_to_html, md_text, record_markdown
+from handoff.closeout.models import ChecklistItem, SignOff
+from handoff.closeout.readiness import readiness_evaluate
+from handoff.closeout.review import changes_since_review
+from handoff.closeout.selectors import (
+    account_handoff_get,
+    checklist_item_get,
+    checklist_items_of,
+    closeout_of,
+    handoff_review_get,
+    latest_sign_off,
+    sign_off_get,
+)
+from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
+from handoff.common.services import ConcurrentEditError
+from handoff.permissions import Action, can, require
+
+
+def _account(account_id: int) -> Account:
+    try:
+        return account_handoff_get(account_id=account_id)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+
+
+def _is_handoff_loaded(account: Account) -> bool:
+    cache = getattr(account, "_prefetched_objects_cache", {})
+    return "checklist_items" in cache and "sign_offs" in cache
+
+
+def _back(request, account: Account, fragment: str = ""):
+    """Back to where the person clicked (account or handoff page), never off-site."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("closeout:handoff", args=[account.pk])
+    return redirect(target + (f"#{fragment}" if fragment and "#" not in target else ""))
+
+
+def _permissions(user, account: Account) -> dict[str, bool]:
+    return {
+        "edit_account": can(user, Action.ACCOUNT_EDIT, account),
+        "start": can(user, Action.CHECKLIST_START, account),
+        "edit_items": can(user, Action.CHECKLIST_EDIT, account),
+        "request": can(user, Action.HANDOFF_REQUEST, account),
+        "withdraw": can(user, Action.HANDOFF_WITHDRAW, account),
+        "acknowledge": can(user, Action.HANDOFF_ACKNOWLEDGE, account),
+        "mark_reviewed": can(user, Action.HANDOFF_MARK_REVIEWED, account),
+        "sign_off": can(user, Action.CLOSEOUT_SIGN_OFF, account),
+        "reopen": can(user, Action.CLOSEOUT_REOPEN, account),
+    }
+
+
+def closeout_panel_context(*, account: Account, user) -> dict:
+    """The closeout section (status, actions, checklist). Uses the handoff prefetch when the
+    account came from account_handoff_get (the handoff page), else loads it once."""
+    if not _is_handoff_loaded(account):
+        account = account_handoff_get(account_id=account.pk)
+    permissions = _permissions(user, account)
+    items = checklist_items_of(account)
+    closeout = closeout_of(account)
+    return {
+        "account": account,
+        "closeout": closeout,
+        "acknowledged": closeout is not None and closeout.acknowledged_by_current_ta(account),
+        "items": [
+            {
+                "item": item,
+                "form": ChecklistItemForm(instance=item) if permissions["edit_items"] else None,
+            }
+            for item in items
+        ],
+        "settled": sum(1 for item in items if item.is_settled),
+        "readiness": readiness_evaluate(account),
+        "latest_sign_off": latest_sign_off(account),
+        "can": permissions,
+    }
+
+
+# --- The handoff page -------------------------------------------------------------------------
+@require_GET
+def handoff_page(request, account_id: int):
+    account = _account(account_id)
+    require(request.user, Action.ACCOUNT_VIEW, account)
+    panel = closeout_panel_context(account=account, user=request.user)
+    review = handoff_review_get(account_id=account.pk, reviewer_id=request.user.pk)
+    sections = [
+        {"section": s, "context": s.get_context(account=account, user=request.user)}
+        for s in account_sections()
+    ]
+    return render(
+        request,
+        "closeout/handoff_page.html",
+        {
+            "account": account,
+            "panel": panel,
+            "readiness": panel["readiness"],
+            "attention": attention_items(account),
+            "review": review,
+            "changes": changes_since_review(account_id=account.pk, review=review)
+            if review
+            else None,
+            "sections": sections,
+            "sign_offs": list(account.sign_offs.all()),
+            "history": audit_event_list_for_account(account_id=account.pk),
+            "handoff_page": True,
+        },
+    )
+
+
+def _sign_off_data(sign_off: SignOff | None) -> dict | None:
+    if sign_off is None:
+        return None
+    return {
+        "signed_by": sign_off.signed_by_name,
+        "signed_at": sign_off.signed_at.isoformat(),
+        "readiness_percent": sign_off.readiness_percent,
+        "override_reason": sign_off.override_reason,
+        "blockers": sign_off.blockers,
+        "snapshot_sha256": sign_off.snapshot_sha256,
+        "reopened_at": sign_off.reopened_at.isoformat() if sign_off.reopened_at else None,
+        "reopened_by": str(sign_off.reopened_by) if sign_off.reopened_by else None,
+        "reopen_reason": sign_off.reopen_reason,
+    }
+
+
+def handoff_markdown_text(account: Account, *, now=None) -> str:
+    """The handoff page as Markdown: the record taken now, rendered like a signed snapshot."""
+    now = now or timezone.now()
+    snapshot = snapshot_collect(
+        account, readiness=readiness_evaluate(account).as_data(), taken_at=now
+    )
+    intro = [
+        ("Phase", md_text(account.get_phase_display())),
+        ("Handoff page", f"<{absolute_url(reverse('closeout:handoff', args=[account.pk]))}>"),
+        ("Exported", now.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    return record_markdown(
+        snapshot,
+        heading=f"Handoff: {md_text(account.name)}",
+        intro=intro,
+        sign_off=_sign_off_data(latest_sign_off(account)),
+    )
+
+
+def _markdown_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def handoff_markdown(request, account_id: int):
+    account = _account(account_id)
+    require(request.user, Action.ACCOUNT_VIEW, account)
+    filename = f"handoff-{slugify(account.name) or account.pk}.md"
+    return _markdown_response(handoff_markdown_text(account), filename)
+
+
+# --- Checklist -----------------------------------------------------------------------------------
+@require_POST
+def checklist_start(request, account_id: int):
+    account = _account(account_id)
+    require(request.user, Action.CHECKLIST_START, account)
+    try:
+        items = services.checklist_start(account=account, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Closeout checklist started with {len(items)} items.")
+    return _back(request, account, "closeout")
+
+
+@require_http_methods(["GET", "POST"])
+def checklist_item_update(request, account_id: int, item_id: int):
+    try:
+        item = checklist_item_get(account_id=account_id, item_id=item_id)
+    except ChecklistItem.DoesNotExist:
+        raise Http404("No such checklist item on this account.") from None
+    account = _account(account_id)
+    require(request.user, Action.CHECKLIST_EDIT, account)
+    # The form validates a copy: an invalid post must not change the item shown beside it.
+    form = ChecklistItemForm(request.POST or None, instance=copy.copy(item))
+    saved, conflict = False, ""
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.CHECKLIST_ITEM_FIELDS}
+        try:
+            item = services.checklist_item_update(
+                item=item, actor=request.user, data=data, expected_version=form.expected_version()
+            )
+        except ConcurrentEditError as error:
+            # Show what is saved now, in a form carrying the current version.
+            item = checklist_item_get(account_id=account_id, item_id=item_id)
+            form = ChecklistItemForm(instance=item)
+            conflict = error.messages[0]
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            saved = True
+            if not request.htmx:
+                messages.success(request, f"Checklist item “{item.title}” saved.")
+                return redirect(item.get_absolute_url())
+            form = ChecklistItemForm(instance=item)
+    context = {"account": account, "item": item, "form": form, "saved": saved, "conflict": conflict}
+    if request.htmx:
+        if saved:
+            # Readiness and progress changed with the item: refresh them too (out-of-band).
+            current = _account(account_id)
+            items = checklist_items_of(current)
+            context["readiness"] = readiness_evaluate(current)
+            context["progress"] = {
+                "settled": sum(1 for i in items if i.is_settled),
+                "total": len(items),
+            }
+        return render(request, "closeout/_checklist_item_response.html", context)
+    return render(request, "closeout/checklist_item_form.html", context)
+
+
+# --- Phases and acknowledgements ---------------------------------------------------------------
+def _simple_action(request, account_id: int, action: Action, run, success: str):
+    account = _account(account_id)
+    require(request.user, action, account)
+    try:
+        run(account=account, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return _back(request, account, "handoff-status")
+
+
+@require_POST
+def handoff_request(request, account_id: int):
+    return _simple_action(
+        request,
+        account_id,
+        Action.HANDOFF_REQUEST,
+        services.handoff_request,
+        "Handoff requested. The technical advisor and the manager have been e-mailed.",
+    )
+
+
+@require_POST
+def handoff_withdraw(request, account_id: int):
+    return _simple_action(
+        request,
+        account_id,
+        Action.HANDOFF_WITHDRAW,
+        services.handoff_withdraw,
+        "Handoff request withdrawn: the account is back in implementation.",
+    )
+
+
+@require_POST
+def handoff_acknowledge(request, account_id: int):
+    return _simple_action(
+        request,
+        account_id,
+        Action.HANDOFF_ACKNOWLEDGE,
+        services.handoff_acknowledge,
+        "You acknowledged this account.",
+    )
+
+
+@require_POST
+def handoff_mark_reviewed(request, account_id: int):
+    account = _account(account_id)
+    require(request.user, Action.HANDOFF_MARK_REVIEWED, account)
+    services.handoff_mark_reviewed(account=account, actor=request.user)
+    messages.success(request, "Marked reviewed. Changes from now on will be listed here.")
+    return _back(request, account, "changes")
+
+
+# --- Sign-off and reopening --------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def sign_off(request, account_id: int):
+    account = _account(account_id)
+    require(request.user, Action.CLOSEOUT_SIGN_OFF, account)
+    form = SignOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signed = services.closeout_sign_off(
+                account=account,
+                actor=request.user,
+                override_reason=form.cleaned_data["override_reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            account = _account(account_id)  # readiness may have moved meanwhile
+        else:
+            messages.success(
+                request,
+                f"{account.name} is signed off and handed off. The implementation engineer and "
+                "the technical advisor have been e-mailed.",
+            )
+            return redirect(signed)
+    readiness = readiness_evaluate(account)
+    items = checklist_items_of(account)
+    return render(
+        request,
+        "closeout/sign_off_form.html",
+        {
+            "account": account,
+            "form": form,
+            "readiness": readiness,
+            "items_total": len(items),
+            "items_settled": sum(1 for item in items if item.is_settled),
+        },
+    )
+
+
+def _sign_off(account_id: int, sign_off_id: int) -> SignOff:
+    try:
+        return sign_off_get(account_id=account_id, sign_off_id=sign_off_id)
+    except SignOff.DoesNotExist:
+        raise Http404("No such sign-off on this account.") from None
+
+
+def _snapshot_markdown(sign_off: SignOff) -> str:
+    name = sign_off.snapshot_account_name
+    intro = [
+        ("Phase at sign-off", md_text(sign_off.snapshot["sections"]["account"]["data"]["phase"]))
+        if "account" in sign_off.snapshot.get("sections", {})
+        else ("Account", md_text(name)),
+        (
+            "Snapshot taken",
+            sign_off.signed_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        ),
+    ]
+    return record_markdown(
+        sign_off.snapshot,
+        heading=f"Signed handoff record: {md_text(name)}",
+        intro=intro,
+        sign_off=_sign_off_data(sign_off),
+    )
+
+
+@require_GET
+def sign_off_detail(request, account_id: int, sign_off_id: int):
+    signed = _sign_off(account_id, sign_off_id)
+    require(request.user, Action.ACCOUNT_VIEW, signed.account)
+    return render(
+        request,
+        "closeout/sign_off_detail.html",
+        {
+            "account": signed.account,
+            "sign_off": signed,
+            "intact": snapshot_digest(signed.snapshot) == signed.snapshot_sha256,
+            # Our own Markdown of the frozen data, with every piece of user text escaped, then
+            # sanitised by nh3 to plain tags and http(s) links.
+            "snapshot_html": markdown_to_html(_snapshot_markdown(signed)),
+        },
+    )
+
+
+@require_GET
+def sign_off_markdown(request, account_id: int, sign_off_id: int):
+    signed = _sign_off(account_id, sign_off_id)
+    require(request.user, Action.ACCOUNT_VIEW, signed.account)
+    name = slugify(signed.snapshot_account_name) or str(account_id)
+    filename = f"sign-off-{name}-{signed.signed_at:%Y-%m-%d}.md"
+    return _markdown_response(_snapshot_markdown(signed), filename)
+
+
+@require_http_methods(["GET", "POST"])
+def reopen(request, account_id: int):
+    account = _account(account_id)
+    require(request.user, Action.CLOSEOUT_REOPEN, account)
+    form = ReopenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.closeout_reopen(
+                account=account, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{account.name} is reopened and back in implementation.")
+            return redirect("closeout:handoff", account_id=account.pk)
+    return render(
+        request,
+        "closeout/reopen_form.html",
+        {"account": account, "form": form, "latest_sign_off": latest_sign_off(account)},
+    )

@@ -1,0 +1,454 @@
+"""The workflow's writes: checklist, phases, sign-off (refused, overridden, snapshot frozen),
+reopening, acknowledgement; their audit events, change versions and e-mails."""
+
+import copy
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from handoff.accounts.models import Account
+from handoff.accounts.services import account_update
+from handoff.audit.models import AuditEvent
+from handoff.closeout import services
+from handoff.closeout.models import ChecklistItem, ChecklistTemplateItem, SignOff
+from handoff.closeout.snapshot import snapshot_digest
+from handoff.common.services import ConcurrentEditError
+from tests.closeout.conftest import HANDBOOK_ITEMS, ready_account, settle
+
+pytestmark = pytest.mark.django_db
+Phase = Account.Phase
+
+
+# --- Checklist ---------------------------------------------------------------------------------
+def test_the_template_is_the_handbooks_closeout_definition_and_exit_criteria(template):
+    assert [t.title for t in template] == [
+        "Infrastructure for all customer environments",
+        "Sourcegraph deployment and resourcing",
+        "Code host connections",
+        "Syncing",
+        "Indexing",
+        "General site configuration",
+        "Admin accounts provisioned and admins trained",
+        "Scoped features working",
+        "Performance tests done",
+        "Production right-sized or a plan in place",
+        "Production on a current version",
+    ]
+    assert [t for t, _ in HANDBOOK_ITEMS] == [t.title for t in template]
+
+
+def test_start_copies_the_active_template_in_order(account, ie, template):
+    services.checklist_template_item_update(item=template[2], actor=ie, data={"is_active": False})
+    before = account.change_version
+    items = services.checklist_start(account=account, actor=ie)
+    assert [i.title for i in items] == [t.title for t in template if t != template[2]]
+    assert [i.position for i in items] == list(range(1, 11))
+    assert all(i.status == ChecklistItem.Status.OPEN for i in items)
+    event = AuditEvent.objects.get(account=account, object_type="closeout.closeout")
+    assert event.message == "Started the closeout checklist"
+    assert event.changes[0]["after"] == "Started with 10 items"
+    assert event.actor == ie
+    account.refresh_from_db()
+    assert account.change_version == before + 1
+    assert account.closeout.checklist_started_by == ie
+
+
+def test_an_account_keeps_the_items_it_started_with(account, ie, manager, template, admin_user):
+    from tests.factories import AccountFactory
+
+    services.checklist_start(account=account, actor=ie)
+    services.checklist_template_item_update(
+        item=template[0], actor=admin_user, data={"title": "Infrastructure, renamed"}
+    )
+    services.checklist_template_item_update(
+        item=template[1], actor=admin_user, data={"is_active": False}
+    )
+    services.checklist_template_item_create(
+        actor=admin_user, title="Monitoring handed over", position=999
+    )
+    kept = list(account.checklist_items.values_list("title", flat=True))
+    assert kept == [t for t, _ in HANDBOOK_ITEMS]
+
+    later = AccountFactory(name="Later Customer")
+    titles = [i.title for i in services.checklist_start(account=later, actor=manager)]
+    assert titles[0] == "Infrastructure, renamed"
+    assert "Sourcegraph deployment and resourcing" not in titles
+    assert titles[-1] == "Monitoring handed over"
+    # Template edits are audited too, without an account.
+    assert AuditEvent.objects.filter(
+        account=None, object_type="closeout.checklisttemplateitem"
+    ).exists()
+
+
+def test_start_twice_is_refused(account, ie, started):
+    with pytest.raises(ValidationError, match="already started"):
+        services.checklist_start(account=account, actor=ie)
+    assert account.checklist_items.count() == 11
+
+
+def test_start_without_an_active_template_is_refused(account, ie, template):
+    ChecklistTemplateItem.objects.update(is_active=False)
+    with pytest.raises(ValidationError, match="no active items"):
+        services.checklist_start(account=account, actor=ie)
+    assert not account.checklist_items.exists()
+
+
+def test_done_records_who_and_when_and_open_clears_it(account, ie, manager, started):
+    item = started[0]
+    done = services.checklist_item_update(
+        item=item,
+        actor=ie,
+        data={"status": "done", "evidence_url": "https://docs.example.com/infra"},
+        expected_version=1,
+    )
+    assert (done.status, done.completed_by, done.version) == ("done", ie, 2)
+    assert done.completed_at is not None
+    event = AuditEvent.objects.get(object_type="closeout.checklistitem", object_id=str(item.pk))
+    assert event.changes == [
+        {"field": "status", "label": "Status", "before": "Open", "after": "Done"},
+        {
+            "field": "evidence_url",
+            "label": "Evidence link",
+            "before": None,
+            "after": "https://docs.example.com/infra",
+        },
+    ]
+    reopened = services.checklist_item_update(
+        item=done, actor=manager, data={"status": "open"}, expected_version=2
+    )
+    assert (reopened.completed_by, reopened.completed_at) == (None, None)
+
+
+def test_evidence_change_keeps_who_marked_it_done(account, ie, manager, started):
+    item = services.checklist_item_update(
+        item=started[0], actor=ie, data={"status": "done"}, expected_version=None
+    )
+    item = services.checklist_item_update(
+        item=item, actor=manager, data={"evidence_note": "Runbook v2"}, expected_version=None
+    )
+    assert item.completed_by == ie
+
+
+def test_not_applicable_needs_a_reason(account, ie, started):
+    item = started[4]
+    with pytest.raises(ValidationError) as error:
+        services.checklist_item_update(
+            item=item,
+            actor=ie,
+            data={"status": "not_applicable", "not_applicable_reason": "   "},
+            expected_version=1,
+        )
+    assert "not_applicable_reason" in error.value.message_dict
+    item.refresh_from_db()
+    assert (item.status, item.version) == ("open", 1)
+    assert not AuditEvent.objects.filter(object_type="closeout.checklistitem").exists()
+
+    item = services.checklist_item_update(
+        item=item,
+        actor=ie,
+        data={"status": "not_applicable", "not_applicable_reason": "No indexing in scope."},
+        expected_version=1,
+    )
+    assert item.is_settled and item.completed_by == ie
+    # Marked done later: the reason no longer applies and is cleared.
+    item = services.checklist_item_update(
+        item=item, actor=ie, data={"status": "done"}, expected_version=2
+    )
+    assert item.not_applicable_reason == ""
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,hi", "file:///etc/passwd"])
+def test_evidence_links_are_http_only(account, ie, started, url):
+    with pytest.raises(ValidationError) as error:
+        services.checklist_item_update(
+            item=started[0], actor=ie, data={"evidence_url": url}, expected_version=1
+        )
+    assert "evidence_url" in error.value.message_dict
+
+
+def test_stale_checklist_item_version_is_refused(account, ie, manager, started):
+    services.checklist_item_update(
+        item=started[0], actor=manager, data={"evidence_note": "first"}, expected_version=1
+    )
+    with pytest.raises(ConcurrentEditError):
+        services.checklist_item_update(
+            item=started[0], actor=ie, data={"evidence_note": "second"}, expected_version=1
+        )
+    started[0].refresh_from_db()
+    assert started[0].evidence_note == "first"
+
+
+# --- Phases ------------------------------------------------------------------------------------
+def test_request_handoff_moves_the_phase_and_emails_the_ta_and_manager(
+    account, ie, ta, manager, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.PORTAL_BASE_URL = "https://handoff.example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handoff_request(account=account, actor=ie)
+    account.refresh_from_db()
+    assert account.phase == Phase.READY_FOR_HANDOFF
+    event = AuditEvent.objects.get(account=account, action=AuditEvent.Action.STATUS)
+    assert event.message == "Requested handoff"
+    assert event.changes == [
+        {
+            "field": "phase",
+            "label": "Phase",
+            "before": "Implementation",
+            "after": "Ready for handoff",
+        }
+    ]
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == [ta.email, manager.email]
+    assert mail.subject == "[Handoff] Acme Robotics is ready for handoff"
+    assert f"{ie} requested handoff of Acme Robotics" in mail.body
+    assert f"https://handoff.example.com/accounts/{account.pk}/handoff/" in mail.body
+    assert "&#x27;" not in mail.body and "&amp;" not in mail.body  # plain text, not HTML
+
+
+def test_request_handoff_twice_is_refused(account, ie):
+    services.handoff_request(account=account, actor=ie)
+    with pytest.raises(ValidationError, match="only be requested while the account is in"):
+        services.handoff_request(account=account, actor=ie)
+
+
+def test_withdraw_goes_back_to_implementation(account, ie):
+    services.handoff_request(account=account, actor=ie)
+    services.handoff_withdraw(account=account, actor=ie, reason="Indexing still failing")
+    account.refresh_from_db()
+    assert account.phase == Phase.IMPLEMENTATION
+    assert account.closeout.handoff_requested_at is None
+    event = AuditEvent.objects.filter(account=account).first()
+    assert event.message == "Withdrew the handoff request: Indexing still failing"
+
+
+def test_acknowledge_once_by_the_assigned_ta(account, ta):
+    services.handoff_acknowledge(account=account, actor=ta)
+    services.handoff_acknowledge(account=account, actor=ta)  # again: nothing new
+    events = AuditEvent.objects.filter(account=account, object_type="closeout.closeout")
+    assert events.count() == 1
+    assert events[0].changes[0] == {
+        "field": "ta_acknowledged_by",
+        "label": "Acknowledged by the technical advisor",
+        "before": None,
+        "after": str(ta),
+    }
+
+
+# --- Sign-off ------------------------------------------------------------------------------------
+def test_sign_off_is_refused_while_blockers_remain(
+    account, ie, ta, manager, template, mailoutbox, django_capture_on_commit_callbacks
+):
+    ready_account(account, ie=ie, ta=ta, leave_open=("Indexing",))
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for reason in ("", "   "):
+            with pytest.raises(ValidationError) as error:
+                services.closeout_sign_off(account=account, actor=manager, override_reason=reason)
+            assert error.value.message_dict["override_reason"] == [
+                "1 blocker remains. Resolve it, or write why you sign off anyway."
+            ]
+    account.refresh_from_db()
+    assert account.phase == Phase.READY_FOR_HANDOFF
+    assert not SignOff.objects.exists()
+    assert mailoutbox == []
+
+
+def test_sign_off_with_an_override_records_who_when_why_and_the_blockers(
+    account, ie, ta, manager, template, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.PORTAL_BASE_URL = "https://handoff.example.com"
+    ready_account(account, ie=ie, ta=ta, leave_open=("Indexing",))
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_off = services.closeout_sign_off(
+            account=account, actor=manager, override_reason="  Indexing finishes overnight.  "
+        )
+    account.refresh_from_db()
+    assert account.phase == Phase.HANDED_OFF
+    assert (sign_off.signed_by, sign_off.signed_by_name) == (manager, str(manager))
+    assert sign_off.override_reason == "Indexing finishes overnight."
+    assert sign_off.readiness_percent == 75
+    assert sign_off.blockers == [
+        {
+            "rule": "checklist_complete",
+            "title": "Checklist item open: Indexing",
+            "detail": "Mark it done, or not applicable with a reason.",
+            "url": reverse("closeout:handoff", args=[account.pk]) + "#checklist-item-5",
+        }
+    ]
+    event = AuditEvent.objects.filter(account=account, action=AuditEvent.Action.STATUS).first()
+    assert event.message == (
+        "Signed off the closeout, overriding 1 blocker: Indexing finishes overnight."
+    )
+    assert event.change_for("phase") == {
+        "field": "phase",
+        "label": "Phase",
+        "before": "Ready for handoff",
+        "after": "Handed off",
+    }
+    [mail] = mailoutbox
+    assert mail.to == [ie.email, ta.email]
+    assert mail.subject == "[Handoff] Acme Robotics was signed off and handed off"
+    assert f"{manager} signed off the closeout of Acme Robotics" in mail.body
+    assert (
+        "Signed off with 1 blocker overridden. Reason:\nIndexing finishes overnight." in mail.body
+    )
+    assert (
+        f"https://handoff.example.com/accounts/{account.pk}/sign-offs/{sign_off.pk}/" in mail.body
+    )
+
+
+def test_clean_sign_off_keeps_no_override_reason(account, ie, ta, manager, template):
+    ready_account(account, ie=ie, ta=ta)
+    sign_off = services.closeout_sign_off(
+        account=account, actor=manager, override_reason="not needed"
+    )
+    assert (sign_off.readiness_percent, sign_off.blockers, sign_off.override_reason) == (
+        100,
+        [],
+        "",
+    )
+
+
+def test_sign_off_needs_ready_for_handoff(account, manager, template):
+    with pytest.raises(ValidationError, match="ready for handoff"):
+        services.closeout_sign_off(account=account, actor=manager, override_reason="x")
+
+
+def test_snapshot_is_frozen_whatever_happens_to_the_record_later(
+    account, ie, ta, manager, template
+):
+    ready_account(account, ie=ie, ta=ta, leave_open=("Indexing",))
+    sign_off = services.closeout_sign_off(
+        account=account, actor=manager, override_reason="Indexing runs tonight"
+    )
+    frozen = copy.deepcopy(SignOff.objects.get(pk=sign_off.pk).snapshot)
+    assert frozen["sections"]["account"]["data"]["name"] == "Acme Robotics"
+    assert frozen["sections"]["account"]["data"]["phase"] == "Ready for handoff"
+    assert frozen["sections"]["people"]["data"]["technical_advisor"]["name"] == str(ta)
+    indexing = next(
+        i for i in frozen["sections"]["checklist"]["data"]["items"] if i["position"] == 5
+    )
+    assert indexing["status"] == "Open"
+    assert frozen["readiness"]["percent"] == 75
+
+    # Everything changes afterwards: reopened, renamed, the item settled, another TA.
+    services.closeout_reopen(account=account, actor=manager, reason="Customer added a code host")
+    account_update(
+        account=account,
+        actor=ie,
+        data={"name": "Acme Robotics International", "technical_advisor": None},
+        expected_version=None,
+    )
+    settle(account, ie)
+
+    stored = SignOff.objects.get(pk=sign_off.pk)
+    assert stored.snapshot == frozen
+    assert snapshot_digest(stored.snapshot) == stored.snapshot_sha256 == sign_off.snapshot_sha256
+    assert stored.reopen_reason == "Customer added a code host"  # the one later write
+
+    # The model refuses any other change to a sign-off.
+    stored.snapshot["sections"]["account"]["data"]["name"] = "Tampered"
+    with pytest.raises(ValueError, match="immutable"):
+        stored.save()
+    with pytest.raises(ValueError, match="immutable"):
+        stored.save(update_fields=["snapshot"])
+    assert SignOff.objects.get(pk=sign_off.pk).snapshot == frozen
+
+
+def test_sign_off_page_shows_the_frozen_record_not_the_current_one(
+    client_for, account, ie, ta, manager, template
+):
+    ready_account(account, ie=ie, ta=ta)
+    sign_off = services.closeout_sign_off(account=account, actor=manager)
+    services.closeout_reopen(account=account, actor=manager, reason="Scope grew")
+    account_update(account=account, actor=ie, data={"name": "Renamed Later"}, expected_version=None)
+    page = client_for(ta).get(sign_off.get_absolute_url()).content.decode()
+    assert "<td>Acme Robotics</td>" in page
+    assert "Renamed Later" not in page.split('class="snapshot-body"')[1]
+    assert "Intact" in page
+    assert "Scope grew" in page
+
+
+# --- Reopening ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("reason", ["", "   ", None])
+def test_reopen_requires_a_reason(account, ie, ta, manager, template, reason):
+    ready_account(account, ie=ie, ta=ta)
+    services.closeout_sign_off(account=account, actor=manager)
+    with pytest.raises(ValidationError) as error:
+        services.closeout_reopen(account=account, actor=manager, reason=reason)
+    assert error.value.message_dict == {"reason": ["Write why the account is reopened."]}
+    account.refresh_from_db()
+    assert account.phase == Phase.HANDED_OFF
+    assert SignOff.objects.get().reopened_at is None
+
+
+def test_reopen_view_shows_the_error_next_to_the_field(
+    client_for, account, ie, ta, manager, template
+):
+    ready_account(account, ie=ie, ta=ta)
+    services.closeout_sign_off(account=account, actor=manager)
+    response = client_for(manager).post(
+        reverse("closeout:reopen", args=[account.pk]), {"reason": "  "}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="id_reason_error">Write why the account is reopened.</p>' in page
+    account.refresh_from_db()
+    assert account.phase == Phase.HANDED_OFF
+
+
+def test_reopen_records_the_reason_and_emails_the_ie_and_ta(
+    account, ie, ta, manager, template, mailoutbox, django_capture_on_commit_callbacks
+):
+    ready_account(account, ie=ie, ta=ta)
+    services.closeout_sign_off(account=account, actor=manager)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.closeout_reopen(
+            account=account, actor=manager, reason="Customer added GitLab to the scope."
+        )
+    account.refresh_from_db()
+    assert account.phase == Phase.IMPLEMENTATION
+    sign_off = SignOff.objects.get()
+    assert (sign_off.reopened_by, sign_off.reopen_reason) == (
+        manager,
+        "Customer added GitLab to the scope.",
+    )
+    event = AuditEvent.objects.filter(account=account).first()
+    assert event.message == "Reopened: Customer added GitLab to the scope."
+    assert event.change_for("phase")["after"] == "Implementation"
+    [mail] = mailoutbox
+    assert mail.to == [ie.email, ta.email]
+    assert mail.subject == "[Handoff] Acme Robotics was reopened"
+    assert "Reason:\nCustomer added GitLab to the scope." in mail.body
+    # Back in implementation, the IE edits again and may request handoff anew.
+    services.handoff_request(account=account, actor=ie)
+
+
+def test_emails_skip_people_without_an_address(
+    account, ie, ta, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    type(ta).objects.filter(pk=ta.pk).update(email="")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.handoff_request(account=account, actor=ie)
+    assert mailoutbox[0].to == [manager.email]
+
+
+def test_a_snapshot_provider_must_return_json_safe_data(account, ie, ta, manager, template):
+    import datetime
+
+    from handoff.closeout.snapshot import register_snapshot_provider, unregister_snapshot_provider
+
+    ready_account(account, ie=ie, ta=ta)
+    register_snapshot_provider("broken", "Broken", lambda a: {"when": datetime.date(2027, 1, 1)})
+    try:
+        with pytest.raises(TypeError, match="Snapshot section 'broken' is not JSON-safe"):
+            services.closeout_sign_off(account=account, actor=manager)
+    finally:
+        unregister_snapshot_provider("broken")
+    account.refresh_from_db()
+    assert account.phase == Phase.READY_FOR_HANDOFF
+    assert not SignOff.objects.exists()
