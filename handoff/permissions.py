@@ -21,6 +21,8 @@ class Action(StrEnum):
     ACCOUNT_CHANGE_PHASE = "account_change_phase"
     # The deployment record (environments, design documents, code hosts) and the logs.
     RECORD_EDIT = "record_edit"
+    # Ask the workers to push the account to Vitally now (the panel's "Push now").
+    VITALLY_PUSH = "vitally_push"
 
 
 Phase = Account.Phase
@@ -54,6 +56,8 @@ _RULES: dict[Action, Callable[..., bool]] = {
     Action.ACCOUNT_EDIT: _maintainer,
     Action.ACCOUNT_CHANGE_PHASE: lambda user, account: _is_admin_or_manager(user),
     Action.RECORD_EDIT: _maintainer,
+    # Whoever keeps the record may re-send it; everyone else sees the sync state read-only.
+    Action.VITALLY_PUSH: _maintainer,
 }
 
 

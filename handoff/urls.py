@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,3 +15,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("handoff.accounts.urls")),
 ]
+if apps.is_installed("vitally_sync"):  # the portal works without it
+    urlpatterns.append(path("", include("vitally_sync.urls")))
