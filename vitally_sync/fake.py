@@ -116,7 +116,8 @@ class FakeVitally:
         self.accounts: dict[str, dict] = {}
         self.notes: dict[str, dict] = {}
         self.custom_fields = custom_fields if custom_fields is not None else default_custom_fields()
-        self.log: deque[dict] = deque(maxlen=log_size)
+        self.log: deque[dict] = deque(maxlen=log_size)  # answered requests
+        self.arrivals: deque[dict] = deque(maxlen=log_size)  # as they arrive, answered or not
         self.status_counts: Counter = Counter()
         self._window: deque[float] = deque()
         self._api_requests = 0
@@ -243,6 +244,7 @@ class FakeVitally:
             return self._fake_endpoint(handler, method, path, entry)
 
         with self.lock:
+            self.arrivals.append(entry)  # the same dict: its status fills in when answered
             roll = self.random.random()
         if roll < self.close_rate:
             return self._drop(handler, entry, "closed")

@@ -57,7 +57,19 @@ class Badge:
     state: str  # synced / pending / retrying / failed / not_linked / not_configured
     label: str
     css: str
-    title: str  # the longer explanation (tooltip and screen readers)
+    title: str  # the tooltip: what happened (the last error when there is one)
+    explanation: str = ""  # the panel's "State": what happens next
+
+
+_NEXT = {
+    "synced": "Vitally has the account's current values.",
+    "pending": "A change is waiting to be pushed; a worker sends it within seconds.",
+    "retrying": "The last attempt did not go through; it is retried automatically.",
+    "failed": (
+        "Not retried automatically: fix the cause (see Last error), then edit the account "
+        "or use Push now. A 401 is retried by itself once the API key is replaced."
+    ),
+}
 
 
 def failure_holds(*, account: Account, sync: AccountSync, config: SyncConfig) -> bool:
@@ -71,6 +83,11 @@ def failure_holds(*, account: Account, sync: AccountSync, config: SyncConfig) ->
 
 
 def sync_badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) -> Badge:
+    badge = _badge(account=account, sync=sync, config=config)
+    return Badge(badge.state, badge.label, badge.css, badge.title, _NEXT.get(badge.state, ""))
+
+
+def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) -> Badge:
     if not config.enabled:
         return Badge(
             "not_configured",

@@ -58,6 +58,7 @@ def _render_panel(request, account: Account, *, notice: str = ""):
     context = {
         "account": account,
         "ctx": panel_context(account=account, user=request.user, notice=notice),
+        "partial": True,  # also refresh the badge in the page header (out of band)
     }
     return render(request, "vitally_sync/_panel.html", context)
 
