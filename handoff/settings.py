@@ -202,7 +202,7 @@ VITALLY_API_KEY = env.str("VITALLY_API_KEY", default=VITALLY_FAKE_API_KEY if _vi
 # Shared by every worker and command (Redis when REDIS_URL is set); Vitally allows 1000/min.
 VITALLY_RATE_LIMIT_PER_MINUTE = env.int("VITALLY_RATE_LIMIT_PER_MINUTE", default=500)
 # JSON, portal field -> trait key: {"total_cpu": "vitally.custom.cpuCores", "open_issues": null}
-VITALLY_TRAIT_MAP = env.json("VITALLY_TRAIT_MAP", default={})
+VITALLY_TRAIT_MAP = env.str("VITALLY_TRAIT_MAP", default="")  # parsed (and checked) by the app
 VITALLY_CONNECT_TIMEOUT = env.float("VITALLY_CONNECT_TIMEOUT", default=3.05)
 VITALLY_READ_TIMEOUT = env.float("VITALLY_READ_TIMEOUT", default=10.0)
 # 5xx, timeouts, connection errors: wait random(0, min(cap, base * 2**(attempts-1))) seconds.

@@ -355,8 +355,10 @@ class FakeVitally:
         handler.wfile.write(data)
 
     def _fake_endpoint(self, handler, method, path, entry) -> None:
-        if path == "/_fake/requests":
-            body = {"requests": self.requests_log(), "status_counts": dict(self.status_counts)}
+        if path == "/_fake/requests":  # ?since=<unix time>: only what arrived after it
+            since = float(entry["query"].get("since") or 0)
+            log = [e for e in self.requests_log() if e["at"] > since]
+            body = {"requests": log, "status_counts": dict(self.status_counts)}
             return self._plain_json(handler, 200, body)
         if path == "/_fake/ping":  # the benchmark's floor: one call, logged with its time
             entry["status"] = 200
@@ -546,7 +548,7 @@ class FakeVitally:
         esc = html.escape
         with self.lock:
             accounts = sorted(self.accounts.values(), key=lambda a: a["updatedAt"], reverse=True)
-            latest = list(self.log)[-40:][::-1]
+            latest = list(self.log)[-15:][::-1]
             counts = dict(self.status_counts)
         rows = []
         for account in accounts:
@@ -587,12 +589,12 @@ th{{background:#eef0f6}} ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}
 <body><h1>Fake Vitally</h1>
 <p class="meta">Not Vitally: the local fake (vitally_sync/fake.py). Refreshes every 2 s.
 {esc(faults)} · answers so far: {esc(json.dumps(counts, default=str))}</p>
-<h2>Accounts ({len(accounts)})</h2>
-<table><thead><tr><th>Account</th><th>Updated</th><th>Traits</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
 <h2>Latest requests</h2>
 <table><thead><tr><th>Received</th><th>Method</th><th>Path</th><th>Status</th>
 <th>Traits sent</th></tr></thead><tbody>{requests_rows}</tbody></table>
+<h2>Accounts ({len(accounts)}, most recently updated first)</h2>
+<table><thead><tr><th>Account</th><th>Updated</th><th>Traits</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
 </body></html>"""
 
 

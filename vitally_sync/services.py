@@ -21,7 +21,7 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -70,6 +70,9 @@ class PushReport:
 class Claim:
     account_id: int
     token: uuid.UUID
+    # The row as claimed (account joined): the first push needs no second read.
+    row: AccountSync | None = field(default=None, compare=False, repr=False)
+    claimed_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @lru_cache(maxsize=4)
@@ -130,10 +133,22 @@ def sync_claim(
     """Claim one account to push: the most overdue due row nobody holds (or `account_id`;
     `force` ignores whether it is due, as a backfill does). None when there is nothing to do or
     someone else holds it."""
-    if account_id is not None:
-        sync_rows_ensure(account_ids=[account_id])
+    claim = _claim(config=config, account_id=account_id, force=force, exclude=exclude)
+    if claim is None and account_id is not None and sync_rows_ensure(account_ids=[account_id]):
+        # A new account (or newly linked): it has a sync row now.
+        claim = _claim(config=config, account_id=account_id, force=force, exclude=exclude)
+    return claim
+
+
+def _claim(*, config, account_id, force, exclude) -> Claim | None:
+    started = time.monotonic()  # before the lease is stamped: the holder's view is the shorter
     now = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The claim is on the path of every push: do not wait for the WAL flush. Losing a
+            # lease in a database crash costs at most one repeated (idempotent) PUT.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         rows = AccountSync.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             _lease_free(now)
         )
@@ -144,27 +159,46 @@ def sync_claim(
             rows = rows.filter(sync_due_q(now=now, config=config))
         if exclude:
             rows = rows.exclude(account_id__in=exclude)
-        picked = (
-            rows.order_by(F("next_attempt_at").asc(nulls_first=True), "account_id")
-            .values_list("account_id", flat=True)
+        row = (
+            rows.select_related("account")
+            .order_by(F("next_attempt_at").asc(nulls_first=True), "account_id")
             .first()
         )
-        if picked is None:
+        if row is None:
             return None
         token = uuid.uuid4()
+        lease_until = now + timedelta(seconds=config.lease_seconds)
         # Conditional, so the claim is exclusive even where row locks do not exist (SQLite).
-        won = AccountSync.objects.filter(_lease_free(now), pk=picked).update(
-            lease_token=token, lease_until=now + timedelta(seconds=config.lease_seconds)
+        won = AccountSync.objects.filter(_lease_free(now), pk=row.pk).update(
+            lease_token=token, lease_until=lease_until
         )
-    return Claim(account_id=picked, token=token) if won else None
+    if not won:
+        return None
+    row.lease_token, row.lease_until = token, lease_until
+    return Claim(account_id=row.pk, token=token, row=row, claimed_at=started)
 
 
 def _mine(claim: Claim):
     return AccountSync.objects.filter(pk=claim.account_id, lease_token=claim.token)
 
 
-def _renew(claim: Claim, config: SyncConfig) -> None:
-    _mine(claim).update(lease_until=timezone.now() + timedelta(seconds=config.lease_seconds))
+class _Lease:
+    """Keeps the claim's lease ahead of the work. Within a quarter of the lease after claiming
+    (or renewing) it cannot have lapsed, so nothing is checked; later, before a request, it is
+    renewed with a conditional UPDATE that also tells whether it is still ours."""
+
+    def __init__(self, claim: Claim, config: SyncConfig):
+        self.claim, self.seconds = claim, config.lease_seconds
+        self.renewed = claim.claimed_at
+
+    def keep(self) -> bool:
+        if time.monotonic() - self.renewed <= self.seconds / 4:
+            return True
+        still_ours = _mine(self.claim).update(
+            lease_until=timezone.now() + timedelta(seconds=self.seconds)
+        )
+        self.renewed = time.monotonic()
+        return bool(still_ours)
 
 
 def _release(claim: Claim) -> None:
@@ -220,9 +254,12 @@ def sync_claimed_push(
     limiter = limiter or limiter_get(config.redis_url)
     deadline = time.monotonic() + budget
     report = PushReport()
+    lease = _Lease(claim, config)
+    preloaded = claim.row
     try:
         while True:
-            sync = _mine(claim).select_related("account").first()
+            sync = preloaded or _mine(claim).select_related("account").first()
+            preloaded = None
             if sync is None:
                 report.outcome, report.message = Outcome.SKIPPED, "The claim lapsed."
                 return report
@@ -247,7 +284,7 @@ def sync_claimed_push(
                         report.outcome, report.retry_at = Outcome.DEFERRED, due
                         return report
                     sleep(wait)
-                    _renew(claim, config)
+                    lease.keep()
                     continue  # read the state again: more edits may have landed
             if unchanged:
                 _mine(claim).update(
@@ -269,6 +306,7 @@ def sync_claimed_push(
                     config=config,
                     client=client,
                     limiter=limiter,
+                    lease=lease,
                     max_wait=max_wait,
                     sleep=sleep,
                 )
@@ -299,6 +337,7 @@ def _send(
     config: SyncConfig,
     client: VitallyClient,
     limiter: RateLimiter,
+    lease: _Lease,
     max_wait: float,
     sleep,
 ) -> PushReport:
@@ -320,7 +359,8 @@ def _send(
         retry_at = timezone.now() + timedelta(seconds=wait)
         _mine(claim).update(next_attempt_at=retry_at)
         return PushReport(Outcome.DEFERRED, retry_at=retry_at, limited=True)
-    _renew(claim, config)  # the lease covers the request from here
+    if not lease.keep():  # the lease must cover the request
+        return PushReport(Outcome.SKIPPED, message="The claim lapsed.")
     result = client.account_update(account_key=target, traits=traits)
     sent_at = timezone.now()
     _record_attempt(account_id=claim.account_id, version=version, result=result)

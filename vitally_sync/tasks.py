@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from vitally_sync.conf import sync_config
 from vitally_sync.services import sync_account_push, sync_sweep
 
 
@@ -13,5 +14,6 @@ def account_push(account_id: int) -> str:
 
 @shared_task(name="vitally_sync.sweep", ignore_result=True)
 def sweep() -> str:
-    """Beat, every VITALLY_SWEEP_SECONDS: the guarantee. Pushes whatever is due."""
-    return str(sync_sweep())
+    """Beat, every VITALLY_SWEEP_SECONDS: the guarantee. Pushes whatever is due, and stops
+    starting pushes before the next beat so passes do not pile up."""
+    return str(sync_sweep(budget=max(1.0, sync_config().sweep_seconds * 0.8)))

@@ -219,3 +219,6 @@ def test_the_page_lists_accounts_traits_and_latest_requests(fake):
     log = requests.get(fake.url + "/_fake/requests", timeout=5).json()
     assert log["requests"][-1]["method"] == "PUT"
     assert log["status_counts"] == {"200": 1}
+    since = log["requests"][-1]["at"]
+    later = requests.get(fake.url + "/_fake/requests", params={"since": since}, timeout=5)
+    assert later.json()["requests"] == []

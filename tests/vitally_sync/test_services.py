@@ -1,10 +1,12 @@
 """The push machinery, driven directly (no worker): claims, acknowledgements, retries, waits."""
 
 import base64
+import dataclasses
 import datetime
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -313,16 +315,17 @@ def test_push_now_retries_a_failed_account_by_hand(fake_vitally, manager):
 def test_a_claim_is_exclusive_until_its_lease_lapses(fake_vitally, manager):
     account = linked(fake_vitally, manager)
     config = sync_config()
-    mine = sync_claim(config=config, account_id=account.pk)
+    stalling = dataclasses.replace(config, lease_seconds=0.3)
+    mine = sync_claim(config=stalling, account_id=account.pk)
     assert mine is not None
     assert sync_claim(config=config, account_id=account.pk) is None
     assert sync_claim(config=config, account_id=account.pk, force=True) is None
-    # The holder died: its lease lapses and someone else takes over.
-    AccountSync.objects.filter(pk=account.pk).update(lease_until=timezone.now())
+    time.sleep(0.4)  # the holder stalls (or died) past its lease: someone else takes over
     theirs = sync_claim(config=config, account_id=account.pk)
     assert theirs is not None and theirs.token != mine.token
-    # The dead holder's claim can no longer write anything.
-    assert sync_claimed_push(claim=mine, config=config).outcome is Outcome.SKIPPED
+    # The stalled holder wakes up: it sends nothing and writes nothing.
+    assert sync_claimed_push(claim=mine, config=stalling).outcome is Outcome.SKIPPED
+    assert fake_vitally.requests_log() == []
     assert sync_claimed_push(claim=theirs, config=config).outcome is Outcome.PUSHED
 
 
