@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff REDIS_URL=redis://127.0.0.1:6379/14 \\
         .venv/bin/python bench/vitally_sync_bench.py
 
-It creates a throwaway database (test_<name>, dropped at the end), runs the fake Vitally and a
+It creates a throwaway database (<name>_vitally_bench, dropped at the end), runs the fake and a
 real Celery worker as separate processes, and measures, in one run:
 
 1. Backfill: 1,000 linked accounts, `manage.py vitally_sync --all` with
@@ -275,6 +275,8 @@ def burst(manager) -> dict:
 
 def main() -> None:
     old_name = connection.settings_dict["NAME"]
+    # Its own name: never the test suite's test_<name>, which may be in use.
+    connection.settings_dict["TEST"]["NAME"] = f"{old_name}_vitally_bench"
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     db = connection.settings_dict
     env = {

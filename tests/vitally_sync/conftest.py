@@ -47,3 +47,27 @@ def free_port() -> int:
 @pytest.fixture
 def redis_client(settings):
     return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def portal_traits(account) -> dict:
+    """What the portal would send for the account now, with every installed app's fields (so
+    these tests hold once deployments and logs are installed too)."""
+    from handoff.accounts.models import Account
+    from vitally_sync.conf import sync_config
+    from vitally_sync.payloads import traits_build
+    from vitally_sync.selectors import portal_values_get
+
+    account = Account.objects.get(pk=account.pk)
+    return traits_build(portal_values_get(account=account), trait_map=sync_config().trait_map)
+
+
+def as_stored(traits: dict) -> dict:
+    """Traits as Vitally keeps them after a PUT: a null deletes the trait."""
+    return {key: value for key, value in traits.items() if value is not None}
+
+
+def assert_vitally_has(fake, vitally_id, account, *, phase, key="vitally.custom.handoffStatus"):
+    """Vitally shows the phase we expect, and as a whole equals what the portal holds."""
+    traits = fake.account_get(vitally_id)["traits"]
+    assert traits[key] == phase
+    assert traits == as_stored(portal_traits(account))

@@ -12,6 +12,7 @@ from handoff.celery import app
 from handoff.people.models import User
 from tests.browser.helpers import assert_accessible, sign_in
 from tests.factories import UserFactory
+from tests.vitally_sync.conftest import assert_vitally_has
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -57,9 +58,7 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     # htmx refreshes the panel until the worker has pushed the change.
     expect(panel.locator(".badge")).to_have_text("Synced", timeout=20_000)
     expect(page.locator(f"#vitally-badge-{account.pk}")).to_have_text("Synced")  # the header
-    assert fake_vitally.account_get("acme-robotics")["traits"] == {
-        "vitally.custom.handoffStatus": "Ready for handoff"
-    }
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
     expect(panel).to_contain_text("The same as the last push")
     assert_accessible(page)
     screenshot("vitally-panel-synced")

@@ -13,7 +13,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from handoff.accounts.services import account_create, account_update
-from tests.vitally_sync.conftest import free_port
+from tests.vitally_sync.conftest import free_port, portal_traits
 from vitally_sync.fake import Scripted
 from vitally_sync.models import AccountSync
 
@@ -47,8 +47,9 @@ def test_dry_run_prints_each_payload_as_json_and_sends_nothing(fake_vitally, acc
         "account_id": accounts[0].pk,
         "name": "Customer 0",
         "request": "PUT /resources/accounts/customer-0",
-        "body": {"traits": {"vitally.custom.handoffStatus": "Implementation"}},
+        "body": {"traits": portal_traits(accounts[0])},
     }
+    assert first["body"]["traits"]["vitally.custom.handoffStatus"] == "Implementation"
     assert "Dry run: 3 payload(s) printed, nothing sent." in output
     assert fake_vitally.requests_log() == []
     assert not AccountSync.objects.filter(acked_version__gt=0).exists()

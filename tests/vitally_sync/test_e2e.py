@@ -21,13 +21,12 @@ from django.urls import reverse
 from handoff.accounts.models import Account
 from handoff.accounts.services import account_create, account_update
 from handoff.celery import app
-from tests.vitally_sync.conftest import TEST_KEY, free_port
+from tests.vitally_sync.conftest import TEST_KEY, assert_vitally_has, free_port
 from vitally_sync import tasks
 from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
 from vitally_sync.models import AccountSync, SyncAttempt
-from vitally_sync.payloads import traits_build
-from vitally_sync.selectors import portal_values_get, sync_badge
+from vitally_sync.selectors import sync_badge
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,11 +76,6 @@ def badge(account: Account) -> str:
     account = Account.objects.select_related("vitally_sync").get(pk=account.pk)
     sync = AccountSync.objects.filter(pk=account.pk).first()
     return sync_badge(account=account, sync=sync, config=sync_config()).state
-
-
-def portal_traits(account: Account) -> dict:
-    account = Account.objects.get(pk=account.pk)
-    return traits_build(portal_values_get(account=account), trait_map=sync_config().trait_map)
 
 
 def set_phase(account: Account, actor, phase: str) -> None:
@@ -135,9 +129,7 @@ def test_broker_down_at_commit_the_edit_saves_and_the_sweeper_pushes_it_later(
         app._after_fork()
         with worker():
             assert wait_for(lambda: synced(account), beat=True)
-        assert fake_vitally.account_get("acme-robotics")["traits"] == {
-            "vitally.custom.handoffStatus": "Ready for handoff"
-        }
+        assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
         assert badge(account) == "synced"
     finally:
         app.conf.broker_url = original
@@ -192,8 +184,7 @@ def test_worker_killed_mid_push_loses_nothing(fake_vitally, manager, settings):
 
     with worker():
         assert wait_for(lambda: synced(account), beat=True)
-    assert fake_vitally.account_get("acme-robotics")["traits"] == portal_traits(account)
-    assert portal_traits(account) == {"vitally.custom.handoffStatus": "Handed off"}
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handed off")
     assert len(fake_vitally.puts("acme-robotics")) == 2  # the lost one, then the re-push
 
 
@@ -231,8 +222,9 @@ def test_a_hundred_rapid_edits_become_at_most_three_puts_of_the_final_state(
         assert wait_for(lambda: synced(account), beat=True)
     burst_puts = len(fake_vitally.puts()) - before
     assert 1 <= burst_puts <= 3
-    assert Account.objects.get(pk=account.pk).phase == phases[99 % 3]
-    assert fake_vitally.account_get("acme-robotics")["traits"] == portal_traits(account)
+    final = Account.Phase(phases[99 % 3])
+    assert Account.objects.get(pk=account.pk).phase == final
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase=final.label)
 
 
 # 5 ----------------------------------------------------------------------------------------------
@@ -284,9 +276,9 @@ def test_identical_payload_is_not_re_sent_and_the_mapping_override_applies(
     with worker():
         account = linked(fake_vitally, manager)
         assert wait_for(lambda: synced(account))
-        assert fake_vitally.account_get("acme-robotics")["traits"] == {
-            "vitally.custom.phase": "Implementation"
-        }
+        traits = fake_vitally.account_get("acme-robotics")["traits"]
+        assert traits["vitally.custom.phase"] == "Implementation"
+        assert "vitally.custom.handoffStatus" not in traits
         account_update(
             account=account,
             actor=manager,

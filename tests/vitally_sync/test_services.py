@@ -16,7 +16,7 @@ from django.utils import timezone
 from handoff.accounts.models import Account
 from handoff.accounts.services import account_create, account_update
 from handoff.audit.models import AuditEvent
-from tests.vitally_sync.conftest import free_port
+from tests.vitally_sync.conftest import assert_vitally_has, free_port, portal_traits
 from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
 from vitally_sync.limiter import limiter_get
@@ -57,13 +57,12 @@ def test_first_push_sends_the_current_state_and_acknowledges_it(fake_vitally, ma
     account = linked(fake_vitally, manager)
     report = sync_account_push(account_id=account.pk)
     assert (report.outcome, report.requests) == (Outcome.PUSHED, 1)
-    assert fake_vitally.account_get("acme-robotics")["traits"] == {
-        "vitally.custom.handoffStatus": "Implementation"
-    }
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Implementation")
     sync = state(account)
     assert sync.acked_version == sync.account.change_version
     assert sync.status == AccountSync.Status.SYNCED
-    assert sync.last_payload == {"vitally.custom.handoffStatus": "Implementation"}
+    assert sync.last_payload == portal_traits(account)
+    assert sync.last_payload["vitally.custom.handoffStatus"] == "Implementation"
     assert sync.last_pushed_at is not None and sync.pushed_vitally_id == "acme-robotics"
     assert list(SyncAttempt.objects.values_list("outcome", "http_status")) == [("pushed", 200)]
     assert badge_of(account) == "synced"
@@ -77,9 +76,7 @@ def test_an_edit_makes_the_account_pending_until_pushed(fake_vitally, manager):
     )
     assert badge_of(account) == "pending"
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
-    assert fake_vitally.account_get("acme-robotics")["traits"] == {
-        "vitally.custom.handoffStatus": "Handed off"
-    }
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handed off")
     assert badge_of(account) == "synced"
 
 
@@ -111,18 +108,16 @@ def test_a_new_vitally_id_re_sends_the_same_traits_to_the_new_account(fake_vital
         expected_version=None,
     )
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
-    assert fake_vitally.account_get("acme-eu")["traits"] == {
-        "vitally.custom.handoffStatus": "Implementation"
-    }
+    assert_vitally_has(fake_vitally, "acme-eu", account, phase="Implementation")
 
 
 def test_the_trait_map_override_changes_the_key_sent(fake_vitally, manager, settings):
     settings.VITALLY_TRAIT_MAP = {"handoff_status": "vitally.custom.phase"}
     account = linked(fake_vitally, manager)
     sync_account_push(account_id=account.pk)
-    assert fake_vitally.account_get("acme-robotics")["traits"] == {
-        "vitally.custom.phase": "Implementation"
-    }
+    traits = fake_vitally.account_get("acme-robotics")["traits"]
+    assert traits["vitally.custom.phase"] == "Implementation"
+    assert "vitally.custom.handoffStatus" not in traits
 
 
 def test_push_now_sends_even_unchanged_values_and_is_audited(
@@ -182,9 +177,7 @@ def test_changes_landing_during_the_request_go_out_in_the_same_claim(fake_vitall
     claim = sync_claim(config=config, account_id=account.pk)
     report = sync_claimed_push(claim=claim, config=config, client=client)
     assert report.requests == 2
-    assert fake_vitally.account_get("acme-robotics")["traits"] == {
-        "vitally.custom.handoffStatus": "Ready for handoff"
-    }
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
     assert badge_of(account) == "synced"
 
 
