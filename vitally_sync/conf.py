@@ -23,11 +23,13 @@ class SyncConfig:
     coalesce_seconds: float
     sweep_seconds: float
     redis_url: str
+    error: str = ""  # a setting that cannot be used (the system check reports it too)
 
     @property
     def enabled(self) -> bool:
-        """Off (the UI says "not configured") until both the URL and the key are set."""
-        return bool(self.base_url and self.api_key)
+        """Off (the UI says "not configured") until both the URL and the key are set, and
+        while a setting is unusable: better nothing than wrong traits."""
+        return bool(self.base_url and self.api_key and not self.error)
 
     @property
     def key_fingerprint(self) -> str:
@@ -41,11 +43,15 @@ class SyncConfig:
 
 
 def sync_config() -> SyncConfig:
+    try:
+        trait_map, error = trait_map_resolve(settings.VITALLY_TRAIT_MAP), ""
+    except (ValueError, TypeError) as problem:
+        trait_map, error = {}, f"VITALLY_TRAIT_MAP is invalid: {problem}"
     return SyncConfig(
         base_url=settings.VITALLY_BASE_URL.rstrip("/"),
         api_key=settings.VITALLY_API_KEY,
         rate_limit_per_minute=max(1, int(settings.VITALLY_RATE_LIMIT_PER_MINUTE)),
-        trait_map=trait_map_resolve(settings.VITALLY_TRAIT_MAP),
+        trait_map=trait_map,
         connect_timeout=float(settings.VITALLY_CONNECT_TIMEOUT),
         read_timeout=float(settings.VITALLY_READ_TIMEOUT),
         backoff_base=float(settings.VITALLY_BACKOFF_BASE_SECONDS),
@@ -54,4 +60,5 @@ def sync_config() -> SyncConfig:
         coalesce_seconds=float(settings.VITALLY_COALESCE_SECONDS),
         sweep_seconds=float(settings.VITALLY_SWEEP_SECONDS),
         redis_url=settings.REDIS_URL,
+        error=error,
     )

@@ -93,7 +93,8 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
             "not_configured",
             "Not configured",
             "muted",
-            "The Vitally sync is off: VITALLY_BASE_URL and VITALLY_API_KEY are not set.",
+            config.error
+            or "The Vitally sync is off: VITALLY_BASE_URL and VITALLY_API_KEY are not set.",
         )
     if not account.vitally_account_id:
         return Badge(

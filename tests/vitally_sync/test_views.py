@@ -88,6 +88,17 @@ def test_badges_say_not_configured_when_the_sync_is_off(client_for, ie, account,
     assert "Push now" not in page
 
 
+def test_a_broken_trait_map_turns_the_sync_off_without_breaking_pages(
+    client_for, ie, pushed, settings, fake_vitally
+):
+    settings.VITALLY_TRAIT_MAP = '{"total_cpus": "vitally.custom.x"}'
+    dashboard = client_for(ie).get(reverse("accounts:dashboard"))
+    assert row_badges(dashboard) == {"Acme Robotics": "not_configured"}
+    page = client_for(ie).get(reverse("accounts:detail", args=[pushed.pk])).content.decode()
+    assert "The Vitally sync is off: VITALLY_TRAIT_MAP is invalid" in page
+    assert sync_account_push(account_id=pushed.pk).outcome.value == "skipped"
+
+
 def test_account_page_shows_badge_last_push_what_was_sent_and_a_preview(
     client_for, ie, pushed, manager
 ):

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         config = sync_config()
         if not config.enabled:
             raise CommandError(
-                "The Vitally sync is not configured: set VITALLY_BASE_URL and VITALLY_API_KEY."
+                config.error
+                or "The Vitally sync is not configured: set VITALLY_BASE_URL and VITALLY_API_KEY."
             )
         limiter = limiter_get(config.redis_url)
         acquire(limiter, per_minute=config.rate_limit_per_minute, max_wait=math.inf)

@@ -46,12 +46,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         config = sync_config()
+        if config.error:
+            raise CommandError(config.error)
         account_ids = self._select(options)
         if options["dry_run"]:
             return self._dry_run(account_ids, config)
         if not config.enabled:
             raise CommandError(
-                "The Vitally sync is not configured: set VITALLY_BASE_URL and VITALLY_API_KEY."
+                config.error
+                or "The Vitally sync is not configured: set VITALLY_BASE_URL and VITALLY_API_KEY."
             )
         force = bool(options["all"] or options["account"])
         limiter = limiter_get(config.redis_url)
