@@ -37,6 +37,9 @@ class Action(StrEnum):
     CLOSEOUT_SIGN_OFF = "closeout_sign_off"
     CLOSEOUT_REOPEN = "closeout_reopen"
 
+    # Ask the workers to push the account to Vitally now (the panel's "Push now").
+    VITALLY_PUSH = "vitally_push"
+
 
 # How the README and `permission_matrix` name each action.
 ACTION_LABELS: dict[Action, str] = {
@@ -56,6 +59,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.HANDOFF_MARK_REVIEWED: "mark the handoff reviewed",
     Action.CLOSEOUT_SIGN_OFF: "sign off the closeout",
     Action.CLOSEOUT_REOPEN: "reopen a handed-off account",
+    Action.VITALLY_PUSH: "push the account to Vitally now",
 }
 
 # Actions that do not concern one account (the matrix shows them once).
@@ -156,6 +160,8 @@ _RULES: dict[Action, Callable[..., bool]] = {
     Action.CLOSEOUT_REOPEN: lambda user, account: (
         _handed_off(account) and _is_admin_or_manager(user)
     ),
+    # Whoever keeps the record may re-send it; everyone else sees the sync state read-only.
+    Action.VITALLY_PUSH: _maintainer,
 }
 
 

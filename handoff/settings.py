@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "deployments",
     "logs",
     "handoff.closeout",
+    # Last: it reads the domain through the other apps' selectors and adds to their pages.
+    "vitally_sync",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +159,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        # Exchange tables (remote control): in var/ too, not a stray ./control folder.
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -229,3 +233,33 @@ LOGS_STALE_RISK_DAYS = _stale_days(
 # "Approximately 3 weeks from deployment completion, the Implementation Team should pull in the
 # TA": how many days before the planned completion date the one reminder goes out.
 HANDOFF_REMINDER_DAYS_BEFORE = env.int("HANDOFF_REMINDER_DAYS_BEFORE", default=21)
+
+
+# --- Vitally sync --------------------------------------------------------------------------------
+# With DEBUG and neither VITALLY_BASE_URL nor VITALLY_API_KEY set, the portal talks to the local
+# fake (`manage.py run_fake_vitally`, started by `make run`). Without DEBUG both must be set, else
+# the sync is off and the portal says "not configured".
+VITALLY_FAKE_URL = "http://127.0.0.1:8765"
+VITALLY_FAKE_API_KEY = "sk_demo_fake_vitally"  # noqa: S105  (the local fake's demo key)
+_vitally_demo = DEBUG and not (env.str("VITALLY_BASE_URL", "") or env.str("VITALLY_API_KEY", ""))
+VITALLY_BASE_URL = env.str("VITALLY_BASE_URL", default=VITALLY_FAKE_URL if _vitally_demo else "")
+VITALLY_API_KEY = env.str("VITALLY_API_KEY", default=VITALLY_FAKE_API_KEY if _vitally_demo else "")
+# Shared by every worker and command (Redis when REDIS_URL is set); Vitally allows 1000/min.
+VITALLY_RATE_LIMIT_PER_MINUTE = env.int("VITALLY_RATE_LIMIT_PER_MINUTE", default=500)
+# JSON, portal field -> trait key: {"total_cpu": "vitally.custom.cpuCores", "open_issues": null}
+VITALLY_TRAIT_MAP = env.str("VITALLY_TRAIT_MAP", default="")  # parsed (and checked) by the app
+VITALLY_CONNECT_TIMEOUT = env.float("VITALLY_CONNECT_TIMEOUT", default=3.05)
+VITALLY_READ_TIMEOUT = env.float("VITALLY_READ_TIMEOUT", default=10.0)
+# 5xx, timeouts, connection errors: wait random(0, min(cap, base * 2**(attempts-1))) seconds.
+VITALLY_BACKOFF_BASE_SECONDS = env.float("VITALLY_BACKOFF_BASE_SECONDS", default=2.0)
+VITALLY_BACKOFF_CAP_SECONDS = env.float("VITALLY_BACKOFF_CAP_SECONDS", default=600.0)
+# A push holds a lease on its account; a killed worker's lease lapses after this long.
+VITALLY_LEASE_SECONDS = env.float("VITALLY_LEASE_SECONDS", default=60.0)
+# At most one PUT per account per this many seconds: a burst of edits becomes one or two PUTs.
+VITALLY_COALESCE_SECONDS = env.float("VITALLY_COALESCE_SECONDS", default=2.0)
+VITALLY_SWEEP_SECONDS = env.float("VITALLY_SWEEP_SECONDS", default=30.0)
+if "vitally_sync" in INSTALLED_APPS:
+    CELERY_BEAT_SCHEDULE["vitally-sweep"] = {
+        "task": "vitally_sync.sweep",
+        "schedule": VITALLY_SWEEP_SECONDS,
+    }

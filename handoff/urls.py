@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -17,3 +18,5 @@ urlpatterns = [
     path("", include("logs.urls")),
     path("", include("handoff.closeout.urls")),
 ]
+if apps.is_installed("vitally_sync"):  # the portal works without it
+    urlpatterns.append(path("", include("vitally_sync.urls")))

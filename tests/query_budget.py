@@ -14,13 +14,19 @@ HANDOFF_PAGE_CORE = 8
 DEPLOYMENT_SECTIONS = 4
 DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS = 2
 LOG_SECTIONS = 2 * 4  # rows and summary per log (notes, issues, risks, opportunities)
+# The Vitally panel previews the payload it would send now: the deployment summary (its own
+# reads of the environments, design documents, instance rows and code hosts), the open issue and
+# high-risk counts, and the recent attempts. The sync state is joined into the account query.
+VITALLY_SECTION = 4 + 2 + 1
+VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 2 + 1
 
 
 def _sections(with_environments: bool) -> int:
     deployments = (
         DEPLOYMENT_SECTIONS if with_environments else DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS
     )
-    return deployments + LOG_SECTIONS
+    vitally = VITALLY_SECTION if with_environments else VITALLY_SECTION_WITHOUT_ENVIRONMENTS
+    return deployments + LOG_SECTIONS + vitally
 
 
 def account_page_queries(*, with_environments: bool = True) -> int:

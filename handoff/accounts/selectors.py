@@ -1,5 +1,6 @@
 from django.db.models import Q, QuerySet
 
+from handoff.accounts.columns import dashboard_columns_prepare
 from handoff.accounts.models import Account
 
 _PEOPLE = ("implementation_engineer", "technical_advisor", "manager")
@@ -13,8 +14,9 @@ def account_list_for_dashboard(
     technical_advisor_id: int | None = None,
     involving_user_id: int | None = None,
 ) -> QuerySet[Account]:
-    """Accounts for the dashboard, people joined in, so a page costs the same at any size."""
-    qs = Account.objects.select_related(*_PEOPLE).order_by("name", "pk")
+    """Accounts for the dashboard, people joined in (and whatever the registered columns
+    need), so a page costs the same at any size."""
+    qs = dashboard_columns_prepare(Account.objects.select_related(*_PEOPLE)).order_by("name", "pk")
     if search:
         qs = qs.filter(name__icontains=search)
     if phase:
@@ -33,4 +35,4 @@ def account_list_for_dashboard(
 
 
 def account_get(*, account_id: int) -> Account:
-    return Account.objects.select_related(*_PEOPLE).get(pk=account_id)
+    return dashboard_columns_prepare(Account.objects.select_related(*_PEOPLE)).get(pk=account_id)

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from handoff.accounts.columns import dashboard_columns
 from handoff.accounts.forms import AccountForm
 from handoff.accounts.models import Account
 from handoff.accounts.sections import account_sections
@@ -43,6 +44,7 @@ def _account_list(request, *, mine: bool):
         "engineers": list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER)),
         "advisors": list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR)),
         "can_create": can(request.user, Action.ACCOUNT_CREATE),
+        "columns": dashboard_columns(),
     }
     template = "accounts/_account_rows.html" if request.htmx else "accounts/dashboard.html"
     return render(request, template, context)
@@ -127,6 +129,7 @@ def account_detail(request, account_id: int):
         {
             "account": account,
             "sections": sections,
+            "columns": [c for c in dashboard_columns() if c.on_account_page],
             "history": audit_event_list_for_account(account_id=account.pk),
             "can_edit": can(request.user, Action.ACCOUNT_EDIT, account),
         },

@@ -5,6 +5,7 @@ import datetime
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
+from handoff.accounts.columns import dashboard_columns_prepare
 from handoff.accounts.models import Account
 from handoff.closeout.attention import attention_providers
 from handoff.closeout.models import (
@@ -61,9 +62,10 @@ def handoff_prefetch_lookups() -> list[str | Prefetch]:
 
 
 def account_handoff_queryset() -> QuerySet[Account]:
-    return Account.objects.select_related(*_PEOPLE, *_CLOSEOUT).prefetch_related(
-        *handoff_prefetch_lookups()
-    )
+    # The registered columns' joins too (the Vitally badge shows beside the phase).
+    return dashboard_columns_prepare(
+        Account.objects.select_related(*_PEOPLE, *_CLOSEOUT)
+    ).prefetch_related(*handoff_prefetch_lookups())
 
 
 def account_handoff_get(*, account_id: int) -> Account:

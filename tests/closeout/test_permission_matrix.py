@@ -101,6 +101,11 @@ MATRIX = {
         READY: (N, N, N, N, N, N),
         DONE: (N, N, N, N, Y, Y),
     },
+    Action.VITALLY_PUSH: {
+        IMPL: (Y, N, N, N, Y, Y),
+        READY: (Y, N, N, N, Y, Y),
+        DONE: (N, N, Y, N, Y, Y),
+    },
 }
 
 CELLS = [
@@ -214,6 +219,7 @@ _OTHER_APPS = {
     Action.JOURNAL_EDIT,
     Action.LOG_EDIT,
     Action.LOGS_OVERVIEW,
+    Action.VITALLY_PUSH,
 }
 HTTP_ROWS = [
     (action, phase)

@@ -1,0 +1,73 @@
+import socket
+
+import pytest
+import redis
+
+from vitally_sync.fake import FakeVitally
+from vitally_sync.limiter import RedisRateLimiter, limiter_get
+
+TEST_KEY = "sk_test_portal"
+
+
+@pytest.fixture(autouse=True)
+def fresh_limiter(settings):
+    """The limiter's state (pacing, 429 pause, auth gate) lives in Redis: start each test clean."""
+    RedisRateLimiter(settings.REDIS_URL).reset()
+    limiter_get("").reset()
+    yield
+    RedisRateLimiter(settings.REDIS_URL).reset()
+
+
+@pytest.fixture
+def fake_vitally(settings):
+    """The fake on a random loopback port; the portal points at it, with fast test timings."""
+    fake = FakeVitally(api_key=TEST_KEY)
+    fake.start()
+    settings.VITALLY_BASE_URL = fake.url
+    settings.VITALLY_API_KEY = TEST_KEY
+    settings.VITALLY_RATE_LIMIT_PER_MINUTE = 60_000
+    settings.VITALLY_CONNECT_TIMEOUT = 1.0
+    settings.VITALLY_READ_TIMEOUT = 1.0
+    settings.VITALLY_BACKOFF_BASE_SECONDS = 0.2
+    settings.VITALLY_BACKOFF_CAP_SECONDS = 0.5
+    settings.VITALLY_LEASE_SECONDS = 10.0
+    settings.VITALLY_COALESCE_SECONDS = 0.0
+    settings.VITALLY_SWEEP_SECONDS = 1.0
+    settings.VITALLY_TRAIT_MAP = {}
+    yield fake
+    fake.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_client(settings):
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def portal_traits(account) -> dict:
+    """What the portal would send for the account now, with every installed app's fields (so
+    these tests hold once deployments and logs are installed too)."""
+    from handoff.accounts.models import Account
+    from vitally_sync.conf import sync_config
+    from vitally_sync.payloads import traits_build
+    from vitally_sync.selectors import portal_values_get
+
+    account = Account.objects.get(pk=account.pk)
+    return traits_build(portal_values_get(account=account), trait_map=sync_config().trait_map)
+
+
+def as_stored(traits: dict) -> dict:
+    """Traits as Vitally keeps them after a PUT: a null deletes the trait."""
+    return {key: value for key, value in traits.items() if value is not None}
+
+
+def assert_vitally_has(fake, vitally_id, account, *, phase, key="vitally.custom.handoffStatus"):
+    """Vitally shows the phase we expect, and as a whole equals what the portal holds."""
+    traits = fake.account_get(vitally_id)["traits"]
+    assert traits[key] == phase
+    assert traits == as_stored(portal_traits(account))

@@ -1,0 +1,224 @@
+"""The fake Vitally follows the contract the client relies on (vitally-api.md §8)."""
+
+import base64
+import time
+
+import pytest
+import requests
+
+from vitally_sync.fake import FakeVitally, Scripted
+
+KEY = "sk_fake_test"
+
+
+@pytest.fixture
+def fake():
+    fake = FakeVitally(
+        api_key=KEY,
+        seed_accounts=[
+            {"externalId": "acme", "name": "Acme", "traits": {"keep": 1, "old": "x"}},
+            {"externalId": "borealis", "name": "Borealis"},
+        ],
+    )
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def call(fake, method, path, *, key=KEY, **kwargs):
+    auth = (key, "") if key is not None else None
+    return requests.request(method, fake.url + path, auth=auth, timeout=5, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Bearer " + KEY,  # the wrong scheme seen in the wild
+        "Basic " + base64.b64encode(b"sk_other:").decode(),
+        "Basic not-base64!!",
+    ],
+)
+def test_requests_without_the_right_basic_auth_get_401(fake, header):
+    headers = {"Authorization": header} if header else {}
+    response = requests.get(fake.url + "/resources/accounts/acme", headers=headers, timeout=5)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Authorization header not present."}
+
+
+def test_basic_auth_is_the_key_as_user_name_with_an_empty_password(fake):
+    header = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    response = requests.get(
+        fake.url + "/resources/accounts/acme", headers={"Authorization": header}, timeout=5
+    )
+    assert response.status_code == 200
+
+
+def test_get_by_vitally_id_or_external_id(fake):
+    by_external = call(fake, "GET", "/resources/accounts/acme").json()
+    by_id = call(fake, "GET", f"/resources/accounts/{by_external['id']}").json()
+    assert by_id == by_external
+    assert by_id["name"] == "Acme"
+    assert call(fake, "GET", "/resources/accounts/nobody").status_code == 404
+
+
+def test_put_merges_traits_shallowly_and_null_deletes(fake):
+    before = call(fake, "GET", "/resources/accounts/acme").json()
+    time.sleep(0.002)
+    response = call(
+        fake,
+        "PUT",
+        "/resources/accounts/acme",
+        json={"traits": {"vitally.custom.totalCpu": 56, "old": None, "nested": {"a": 1}}},
+    )
+    assert response.status_code == 200
+    account = response.json()
+    assert account["traits"] == {"keep": 1, "vitally.custom.totalCpu": 56, "nested": {"a": 1}}
+    assert account["updatedAt"] > before["updatedAt"]
+    assert account["name"] == "Acme"  # top-level fields not sent stay
+    # A nested object is replaced, not merged (shallow).
+    call(fake, "PUT", "/resources/accounts/acme", json={"traits": {"nested": {"b": 2}}})
+    assert fake.account_get("acme")["traits"]["nested"] == {"b": 2}
+
+
+def test_put_to_an_unknown_account_is_404_unless_the_fake_auto_creates(fake):
+    response = call(fake, "PUT", "/resources/accounts/ghost", json={"traits": {"a": 1}})
+    assert response.status_code == 404
+    assert response.json() == {"error": "Account not found"}
+    fake.auto_create = True
+    response = call(fake, "PUT", "/resources/accounts/ghost", json={"traits": {"a": 1}})
+    assert response.status_code == 200
+    assert response.json()["autoCreatedByFake"] is True
+    assert fake.account_get("ghost")["traits"] == {"a": 1}
+
+
+def test_put_with_bad_traits_is_400(fake):
+    response = call(fake, "PUT", "/resources/accounts/acme", json={"traits": [1, 2]})
+    assert response.status_code == 400
+    assert "traits" in response.json()["error"]
+
+
+def test_post_requires_external_id_and_name_and_rejects_duplicates(fake):
+    response = call(fake, "POST", "/resources/accounts", json={"name": "X"})
+    assert (response.status_code, response.json()) == (400, {"message": "externalId is required"})
+    response = call(fake, "POST", "/resources/accounts", json={"externalId": "cobalt"})
+    assert response.json() == {"message": "name is required"}
+    created = call(
+        fake, "POST", "/resources/accounts", json={"externalId": "cobalt", "name": "Cobalt"}
+    )
+    assert created.status_code == 200 and created.json()["externalId"] == "cobalt"
+    again = call(fake, "POST", "/resources/accounts", json={"externalId": "cobalt", "name": "C"})
+    assert again.status_code == 409
+    fake.duplicate = "upsert"
+    again = call(fake, "POST", "/resources/accounts", json={"externalId": "cobalt", "name": "C"})
+    assert again.status_code == 200 and again.json()["name"] == "C"
+
+
+def test_list_is_newest_first_with_an_opaque_cursor(fake):
+    for n in range(5):
+        fake.account_create(external_id=f"extra-{n}", name=f"Extra {n}")
+        time.sleep(0.002)
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 3, **({"from": cursor} if cursor else {})}
+        body = call(fake, "GET", "/resources/accounts", params=params).json()
+        seen += [a["externalId"] for a in body["results"]]
+        pages += 1
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 7
+    assert seen[0] == "extra-4"  # most recently updated first
+    assert call(fake, "GET", "/resources/accounts", params={"from": "junk"}).status_code == 400
+    big = call(fake, "GET", "/resources/accounts", params={"limit": 1000}).json()
+    assert len(big["results"]) == 7 and big["next"] is None
+
+
+def test_custom_fields_is_a_bare_array_of_the_portal_keys(fake):
+    body = call(fake, "GET", "/resources/customFields", params={"model": "accounts"}).json()
+    assert isinstance(body, list)
+    paths = {f["path"] for f in body}
+    assert "vitally.custom.totalCpu" in paths and "vitally.custom.handoffStatus" in paths
+    assert {"id", "label", "type", "path", "createdAt"} <= set(body[0])
+    assert [f["label"].lower() for f in body] == sorted(f["label"].lower() for f in body)
+    assert call(fake, "GET", "/resources/customFields").status_code == 400
+
+
+def test_notes_need_a_vitally_account_id_are_unique_on_external_id_and_archive_on_delete(fake):
+    account = fake.account_get("acme")
+    note = {"note": "<p>SSO done</p>", "noteDate": "2024-05-02T08:15:00.000Z"}
+    assert call(fake, "POST", "/resources/notes", json=note).status_code == 400
+    response = call(fake, "POST", "/resources/notes", json={**note, "accountId": "acme"})
+    assert response.status_code == 400  # an externalId is not a Vitally id
+    body = {**note, "accountId": account["id"], "externalId": "n-1", "tags": ["a", "b"]}
+    first = call(fake, "POST", "/resources/notes", json=body).json()
+    second = call(fake, "POST", "/resources/notes", json={**body, "tags": ["c"]}).json()
+    assert first["id"] == second["id"] and second["tags"] == ["c"]
+    deleted = call(fake, "DELETE", f"/resources/notes/{first['id']}").json()
+    assert deleted["archivedAt"]
+    listed = call(fake, "GET", "/resources/accounts/acme/notes").json()["results"]
+    assert [n["id"] for n in listed] == [first["id"]]
+    by_external = call(fake, "GET", "/resources/notes/n-1", params={"source": "api"})
+    assert by_external.status_code == 200
+
+
+def test_rate_limit_headers_and_429_over_the_limit_in_a_sliding_minute(fake):
+    fake.rate_limit_per_minute = 3
+    answers = [call(fake, "GET", "/resources/accounts/acme") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["RateLimit-Limit"] == "3, 3;window=60"
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    reset = int(answers[3].headers["RateLimit-Reset"])
+    assert 58 <= reset <= 60  # seconds until the earliest request leaves the window
+
+
+def test_scripted_answers_and_injected_faults(fake):
+    fake.script(Scripted(503), Scripted(429, {"Retry-After": "2"}))
+    put = {"json": {"traits": {"a": 1}}}
+    assert call(fake, "GET", "/resources/accounts/acme").status_code == 200  # not a PUT
+    assert call(fake, "PUT", "/resources/accounts/acme", **put).status_code == 503
+    limited = call(fake, "PUT", "/resources/accounts/acme", **put)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
+    assert call(fake, "PUT", "/resources/accounts/acme", **put).status_code == 200
+
+    fake.error_rate = 1.0
+    assert call(fake, "GET", "/resources/accounts/acme").status_code in (500, 502, 503)
+    fake.error_rate = 0.0
+    fake.close_rate = 1.0
+    with pytest.raises(requests.ConnectionError):
+        call(fake, "GET", "/resources/accounts/acme")
+    fake.close_rate = 0.0
+    fake.timeout_rate, fake.timeout_seconds = 1.0, 1.0
+    with pytest.raises(requests.Timeout):
+        requests.get(fake.url + "/resources/accounts/acme", auth=(KEY, ""), timeout=0.3)
+    fake.timeout_rate = 0.0
+    fake.burst_429, fake.burst_429_every = 2, 3
+    statuses = [call(fake, "GET", "/resources/accounts/acme").status_code for _ in range(6)]
+    assert statuses.count(429) == 4
+
+
+def test_stopped_fake_refuses_connections_and_restarts_on_the_same_port(fake):
+    url = fake.url
+    fake.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/_fake/health", timeout=2)
+    fake.start()
+    assert fake.url == url
+    assert requests.get(url + "/_fake/health", timeout=2).json() == {"ok": True}
+
+
+def test_the_page_lists_accounts_traits_and_latest_requests(fake):
+    call(fake, "PUT", "/resources/accounts/acme", json={"traits": {"vitally.custom.x": "<b>"}})
+    page = requests.get(fake.url + "/", timeout=5)
+    assert page.headers["Content-Type"].startswith("text/html")
+    text = page.text
+    assert "Acme" in text and "Borealis" in text
+    assert "vitally.custom.x" in text and "&lt;b&gt;" in text  # escaped
+    assert "/resources/accounts/acme" in text
+    log = requests.get(fake.url + "/_fake/requests", timeout=5).json()
+    assert log["requests"][-1]["method"] == "PUT"
+    assert log["status_counts"] == {"200": 1}
+    since = log["requests"][-1]["at"]
+    later = requests.get(fake.url + "/_fake/requests", params={"since": since}, timeout=5)
+    assert later.json()["requests"] == []

@@ -1,0 +1,130 @@
+import json
+
+from django.contrib import admin, messages
+from django.db.models import F
+from django.utils.html import format_html, format_html_join
+
+from vitally_sync.conf import sync_config
+from vitally_sync.models import AccountSync
+from vitally_sync.selectors import sync_attempt_list, sync_badge
+from vitally_sync.services import sync_push_request
+
+
+class FailingFilter(admin.SimpleListFilter):
+    """What staff look for first: accounts whose changes are not reaching Vitally."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failing", "Failed or retrying"),
+            ("dirty", "Not yet in Vitally (any reason)"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(
+                status__in=[AccountSync.Status.FAILED, AccountSync.Status.RETRYING]
+            )
+        if self.value() == "dirty":
+            return queryset.filter(account__change_version__gt=F("acked_version"))
+        return queryset
+
+
+@admin.register(AccountSync)
+class AccountSyncAdmin(admin.ModelAdmin):
+    """Read-only: the state changes only through pushes and "Retry the push now"."""
+
+    list_display = (
+        "account",
+        "shown_as",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_pushed_at",
+        "short_error",
+    )
+    list_filter = ("status", FailingFilter)
+    search_fields = ("account__name", "account__vitally_account_id", "last_error")
+    list_select_related = ("account",)
+    actions = ["retry_now"]
+    fields = (
+        "account",
+        "shown_as",
+        "status",
+        "acked_version",
+        "account_change_version",
+        "attempts",
+        "next_attempt_at",
+        "push_requested",
+        "last_pushed_at",
+        "pushed_vitally_id",
+        "last_error",
+        "last_error_at",
+        "lease_until",
+        "sent_payload",
+        "recent_requests",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="shown as")
+    def shown_as(self, obj: AccountSync) -> str:
+        return sync_badge(account=obj.account, sync=obj, config=sync_config()).label
+
+    @admin.display(description="account change version")
+    def account_change_version(self, obj: AccountSync) -> int:
+        return obj.account.change_version
+
+    @admin.display(description="last error")
+    def short_error(self, obj: AccountSync) -> str:
+        return obj.last_error[:80] + ("…" if len(obj.last_error) > 80 else "")
+
+    @admin.display(description="what was sent last")
+    def sent_payload(self, obj: AccountSync):
+        if not obj.last_payload:
+            return "—"
+        return format_html("<pre>{}</pre>", json.dumps(obj.last_payload, indent=2))
+
+    @admin.display(description="recent requests")
+    def recent_requests(self, obj: AccountSync):
+        attempts = sync_attempt_list(account_id=obj.pk, limit=10)
+        if not attempts:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {} · HTTP {} · {}</li>",
+                (
+                    (
+                        a.at.strftime("%Y-%m-%d %H:%M:%S"),
+                        a.get_outcome_display(),
+                        a.http_status or "—",
+                        a.message,
+                    )
+                    for a in attempts
+                ),
+            ),
+        )
+
+    @admin.action(description="Retry the push now")
+    def retry_now(self, request, queryset):
+        count = 0
+        for sync in queryset.select_related("account"):
+            if sync.account.vitally_account_id:
+                sync_push_request(account=sync.account, actor=request.user)
+                count += 1
+        self.message_user(
+            request, f"Asked the workers to push {count} account(s) now.", messages.SUCCESS
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The action needs "change"; the form itself is all read-only fields.
+        return request.user.is_staff

@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+
+
+class VitallySyncConfig(AppConfig):
+    name = "vitally_sync"
+    label = "vitally_sync"
+    verbose_name = "Vitally sync"
+
+    def ready(self) -> None:
+        from django.db.models import QuerySet
+
+        from handoff.accounts.columns import DashboardColumn, register_column
+        from handoff.accounts.sections import AccountSection, register_section
+        from handoff.accounts.signals import account_changed
+        from vitally_sync import checks  # noqa: F401  (registers the settings check)
+        from vitally_sync.receivers import account_changed_kick
+        from vitally_sync.views import panel_context
+
+        account_changed.connect(account_changed_kick, dispatch_uid="vitally_sync.kick")
+
+        def with_sync_state(queryset: QuerySet) -> QuerySet:
+            return queryset.select_related("vitally_sync")  # the badge, in the same query
+
+        register_column(
+            DashboardColumn(
+                key="vitally",
+                title="Vitally",
+                template="vitally_sync/_badge.html",
+                prepare=with_sync_state,
+                order=900,
+                on_account_page=True,
+            )
+        )
+        register_section(
+            AccountSection(
+                key="vitally",
+                title="Vitally",
+                template="vitally_sync/_panel.html",
+                get_context=panel_context,
+                order=900,
+            )
+        )

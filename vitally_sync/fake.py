@@ -1,0 +1,619 @@
+"""A fake Vitally REST API for `make run`, the tests and the benchmark (vitally-api.md §8).
+
+A real HTTP server (stdlib, one thread per connection) on loopback, so the real client, rate
+limiter and retries are exercised. It implements:
+
+- Basic auth with one API key (the key as user name, empty password); 401 {"error": ...}.
+- Accounts: list (cursor pagination, sortBy, newest first), POST (externalId and name required;
+  a duplicate externalId is rejected with 409 or upserted, `duplicate="upsert"`), GET / PUT /
+  DELETE by Vitally id, then externalId. PUT merges traits shallowly; null deletes a trait.
+- GET /resources/customFields?model=accounts: a bare array, seeded with the portal's trait keys.
+- Notes: POST (note, noteDate and a Vitally accountId required; unique on externalId), list,
+  GET / PUT by id, DELETE sets archivedAt.
+- RateLimit-Limit / -Remaining / -Reset on every answer; 429 over N requests in any 60 s.
+- Faults: error rate (500/502/503), latency, 429 bursts, timeouts (no answer), closed
+  connections, scripted answers for the next requests (tests), and `stop()` to refuse
+  connections altogether.
+- A page at / listing the accounts and the latest requests, to watch changes arrive;
+  /_fake/requests gives the request log as JSON.
+
+Fake-only conveniences, never Vitally behaviour: `auto_create` makes a PUT to an unknown key
+create the account; /_fake/* paths need no auth.
+"""
+
+import base64
+import binascii
+import html
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from vitally_sync.payloads import TRAIT_FIELDS
+
+DEFAULT_API_KEY = "sk_demo_fake_vitally"  # noqa: S105  (the fake's demo key)
+CUSTOM_FIELD_MODELS = {
+    "users", "accounts", "organizations", "customObjects", "tasks", "notes", "projects",
+    "conversations", "team",
+}  # fmt: skip
+
+
+def _now_iso(ts: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if ts is None else ts, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def default_custom_fields() -> list[dict]:
+    """The portal's default trait keys as Vitally custom fields, sorted by label (as Vitally)."""
+    fields = [
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f.default_key)),
+            "label": f.label,
+            "type": f.vitally_type,
+            "path": f.default_key,
+            "createdAt": "2024-01-01T00:00:00.000Z",
+        }
+        for f in TRAIT_FIELDS
+    ]
+    return sorted(fields, key=lambda f: f["label"].lower())
+
+
+@dataclass
+class Scripted:
+    """An answer forced on the next matching request (tests: "5xx twice then 200")."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    methods: tuple[str, ...] = ("PUT",)
+
+
+class FakeVitally:
+    def __init__(
+        self,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        rate_limit_per_minute: int = 1000,
+        error_rate: float = 0.0,
+        latency_ms: float = 0.0,
+        latency_jitter_ms: float = 0.0,
+        burst_429: int = 0,
+        burst_429_every: int = 0,
+        burst_retry_after: int = 1,
+        timeout_rate: float = 0.0,
+        timeout_seconds: float = 30.0,
+        close_rate: float = 0.0,
+        auto_create: bool = False,
+        duplicate: str = "reject",
+        seed_accounts: list[dict] | None = None,
+        custom_fields: list[dict] | None = None,
+        random_seed: int | None = None,
+        log_size: int = 5000,
+    ):
+        self.api_key = api_key
+        self.rate_limit_per_minute = rate_limit_per_minute
+        self.error_rate = error_rate
+        self.latency_ms = latency_ms
+        self.latency_jitter_ms = latency_jitter_ms
+        self.burst_429 = burst_429
+        self.burst_429_every = burst_429_every
+        self.burst_retry_after = burst_retry_after
+        self.timeout_rate = timeout_rate
+        self.timeout_seconds = timeout_seconds
+        self.close_rate = close_rate
+        self.auto_create = auto_create
+        self.duplicate = duplicate
+        self.lock = threading.RLock()
+        self.random = random.Random(random_seed)  # noqa: S311  (fault injection, not crypto)
+        self.accounts: dict[str, dict] = {}
+        self.notes: dict[str, dict] = {}
+        self.custom_fields = custom_fields if custom_fields is not None else default_custom_fields()
+        self.log: deque[dict] = deque(maxlen=log_size)  # answered requests
+        self.arrivals: deque[dict] = deque(maxlen=log_size)  # as they arrive, answered or not
+        self.status_counts: Counter = Counter()
+        self._window: deque[float] = deque()
+        self._api_requests = 0
+        self._script: deque[Scripted] = deque()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port: int | None = None
+        for account in seed_accounts or []:
+            self.account_create(
+                external_id=account["externalId"],
+                name=account.get("name") or account["externalId"],
+                traits=account.get("traits") or {},
+            )
+
+    # --- running -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, host: str = "127.0.0.1", port: int = 0) -> str:
+        fake = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.fake = fake
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer((host, port or self.port or 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def serve_forever(self, *, host: str, port: int) -> None:
+        self.start(host=host, port=port)
+        try:
+            while self._thread.is_alive():
+                self._thread.join(1)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop listening: connections are refused until start() again (same port)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # --- test helpers ------------------------------------------------------------------------
+    def script(self, *answers: Scripted) -> None:
+        with self.lock:
+            self._script.extend(answers)
+
+    def requests_log(self, *, method: str | None = None, path_prefix: str = "") -> list[dict]:
+        with self.lock:
+            return [
+                dict(entry)
+                for entry in self.log
+                if (method is None or entry["method"] == method)
+                and entry["path"].startswith(path_prefix)
+            ]
+
+    def puts(self, account_key: str | None = None) -> list[dict]:
+        """The PUTs to accounts received (optionally to one key), oldest first."""
+        prefix = "/resources/accounts/" + (account_key or "")
+        return self.requests_log(method="PUT", path_prefix=prefix)
+
+    def account_get(self, key: str) -> dict | None:
+        with self.lock:
+            account = self._resolve(key)
+            return json.loads(json.dumps(account)) if account else None
+
+    def account_create(self, *, external_id: str, name: str, traits: dict | None = None) -> dict:
+        with self.lock:
+            stamp = _now_iso()
+            account = {
+                "id": str(uuid.uuid4()),
+                "externalId": external_id,
+                "name": name,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "organizationId": None,
+                "accountOwnerId": None,
+                "traits": {k: v for k, v in (traits or {}).items() if v is not None},
+                "mrr": None,
+                "healthScore": None,
+                "usersCount": 0,
+                "segments": [],
+            }
+            self.accounts[account["id"]] = account
+            return account
+
+    def _resolve(self, key: str) -> dict | None:
+        if key in self.accounts:
+            return self.accounts[key]
+        return next((a for a in self.accounts.values() if a["externalId"] == key), None)
+
+    # --- the request pipeline ----------------------------------------------------------------
+    def handle(self, handler: "_Handler", method: str) -> None:
+        parts = urlsplit(handler.path)
+        path = parts.path
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        entry = {
+            "at": time.time(),
+            "method": method,
+            "path": path,
+            "query": query,
+            "status": None,
+            "body": None,
+        }
+        try:
+            entry["body"] = json.loads(raw) if raw else None
+        except ValueError:
+            entry["body"] = raw[:200].decode(errors="replace")
+
+        if path == "/" and method == "GET":
+            return self._send_html(handler, self.render_page())
+        if path.startswith("/_fake/"):
+            return self._fake_endpoint(handler, method, path, entry)
+
+        with self.lock:
+            self.arrivals.append(entry)  # the same dict: its status fills in when answered
+            roll = self.random.random()
+        if roll < self.close_rate:
+            return self._drop(handler, entry, "closed")
+        if roll < self.close_rate + self.timeout_rate:
+            time.sleep(self.timeout_seconds)
+            return self._drop(handler, entry, "timeout")
+        latency = self.latency_ms + self.random.uniform(0, self.latency_jitter_ms)
+        if latency > 0:
+            time.sleep(latency / 1000)
+
+        if not self._authorized(handler.headers.get("Authorization")):
+            return self._answer(handler, entry, 401, {"error": "Authorization header not present."})
+        status, headers, body = self._admit(method)
+        if status is None:
+            with self.lock:
+                status, body = self._route(method, path, query, entry["body"])
+        self._answer(handler, entry, status, body, headers)
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, _, _password = decoded.partition(":")
+        return user == self.api_key
+
+    def _admit(self, method: str) -> tuple[int | None, dict, Any]:
+        """Scripted answers, 429 bursts, the sliding-window rate limit, injected errors."""
+        with self.lock:
+            for index, scripted in enumerate(self._script):
+                if method in scripted.methods:
+                    del self._script[index]
+                    return scripted.status, dict(scripted.headers), scripted.body
+            self._api_requests += 1
+            in_burst = (
+                self.burst_429_every
+                and (self._api_requests - 1) % self.burst_429_every < self.burst_429
+            )
+            if in_burst:
+                seconds = str(self.burst_retry_after)
+                return (
+                    429,
+                    {"Retry-After": seconds, "RateLimit-Reset": seconds},
+                    {"error": "Too Many Requests (injected burst)"},
+                )
+            now = time.time()
+            while self._window and self._window[0] <= now - 60:
+                self._window.popleft()
+            if len(self._window) >= self.rate_limit_per_minute:
+                return 429, {}, {"error": "Too Many Requests"}
+            self._window.append(now)
+            if self.error_rate and self.random.random() < self.error_rate:
+                status = self.random.choice([500, 502, 503])
+                return status, {}, {"error": "Internal error (injected by the fake)"}
+        return None, {}, None
+
+    def _rate_headers(self) -> dict[str, str]:
+        with self.lock:
+            now = time.time()
+            while self._window and self._window[0] <= now - 60:
+                self._window.popleft()
+            limit = self.rate_limit_per_minute
+            remaining = max(0, limit - len(self._window))
+            reset = math.ceil(self._window[0] + 60 - now) if self._window else 0
+        return {
+            "RateLimit-Limit": f"{limit}, {limit};window=60",
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(max(0, reset)),
+        }
+
+    def _answer(self, handler, entry, status: int, body: Any, headers: dict | None = None):
+        merged = self._rate_headers()
+        if status == 429 and not headers:
+            merged["RateLimit-Remaining"] = "0"
+        merged.update(headers or {})
+        payload = b"" if body is None else json.dumps(body).encode()
+        entry["status"] = status
+        self._log(entry)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            for name, value in merged.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except OSError:
+            handler.close_connection = True  # the client went away (killed, timed out)
+
+    def _drop(self, handler, entry, what: str) -> None:
+        entry["status"] = what
+        self._log(entry)
+        handler.close_connection = True
+
+    def _log(self, entry: dict) -> None:
+        with self.lock:
+            self.log.append(entry)
+            self.status_counts[entry["status"]] += 1
+
+    def _send_html(self, handler, page: str) -> None:
+        data = page.encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _fake_endpoint(self, handler, method, path, entry) -> None:
+        if path == "/_fake/requests":  # ?since=<unix time>: only what arrived after it
+            since = float(entry["query"].get("since") or 0)
+            log = [e for e in self.requests_log() if e["at"] > since]
+            body = {"requests": log, "status_counts": dict(self.status_counts)}
+            return self._plain_json(handler, 200, body)
+        if path == "/_fake/ping":  # the benchmark's floor: one call, logged with its time
+            entry["status"] = 200
+            self._log(entry)
+            return self._plain_json(handler, 200, {"ok": True})
+        if path == "/_fake/health":
+            return self._plain_json(handler, 200, {"ok": True})
+        return self._plain_json(handler, 404, {"error": "Not found"})
+
+    def _plain_json(self, handler, status: int, body: Any) -> None:
+        data = json.dumps(body, default=str).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    # --- the API -----------------------------------------------------------------------------
+    def _route(self, method: str, path: str, query: dict, body: Any) -> tuple[int, Any]:
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:1] != ["resources"] or len(parts) < 2:
+            return 404, {"error": "Not found"}
+        resource, rest = parts[1], parts[2:]
+        if resource == "accounts":
+            if not rest:
+                if method == "GET":
+                    return self._list(list(self.accounts.values()), query)
+                if method == "POST":
+                    return self._account_post(body)
+            elif len(rest) == 1:
+                return self._account_one(method, rest[0], body)
+            elif len(rest) == 2 and rest[1] == "notes" and method == "GET":
+                account = self._resolve(rest[0])
+                if account is None:
+                    return 404, {"error": "Account not found"}
+                notes = [n for n in self.notes.values() if n.get("accountId") == account["id"]]
+                return self._list(notes, query)
+            return 405, {"error": "Method not allowed"}
+        if resource == "customFields" and method == "GET" and not rest:
+            model = query.get("model")
+            if model not in CUSTOM_FIELD_MODELS:
+                return 400, {"error": "model is required (e.g. model=accounts)"}
+            return 200, list(self.custom_fields) if model == "accounts" else []
+        if resource == "notes":
+            return self._notes(method, rest, query, body)
+        return 404, {"error": "Not found"}
+
+    def _list(self, items: list[dict], query: dict) -> tuple[int, Any]:
+        try:
+            limit = int(query.get("limit", 100))
+        except ValueError:
+            return 400, {"error": "limit must be a number"}
+        limit = max(1, min(limit, 100))
+        sort_by = query.get("sortBy", "updatedAt")
+        if sort_by not in ("createdAt", "updatedAt"):
+            return 400, {"error": "sortBy must be createdAt or updatedAt"}
+        if "archived" in query:
+            wanted = query["archived"] == "true"
+            items = [i for i in items if bool(i.get("archivedAt")) == wanted]
+        offset = 0
+        if query.get("from"):
+            try:
+                offset = int(json.loads(base64.b64decode(query["from"]))["offset"])
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                return 400, {"error": "Invalid cursor"}
+        ordered = sorted(items, key=lambda i: (i[sort_by], i["id"]), reverse=True)
+        page = ordered[offset : offset + limit]
+        more = offset + limit < len(ordered)
+        cursor = base64.b64encode(json.dumps({"offset": offset + limit}).encode()).decode()
+        return 200, {"results": page, "next": cursor if more else None}
+
+    def _account_post(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, {"message": "The body must be a JSON object"}
+        for required in ("externalId", "name"):
+            if not body.get(required):
+                return 400, {"message": f"{required} is required"}
+        traits = body.get("traits") or {}
+        if not isinstance(traits, dict):
+            return 400, {"message": "traits must be an object"}
+        existing = next(
+            (a for a in self.accounts.values() if a["externalId"] == body["externalId"]), None
+        )
+        if existing is not None:
+            if self.duplicate != "upsert":
+                return 409, {"error": "An account with this externalId already exists"}
+            return self._account_put(existing, body)
+        return 200, self.account_create(
+            external_id=body["externalId"], name=body["name"], traits=traits
+        )
+
+    def _account_one(self, method: str, key: str, body: Any) -> tuple[int, Any]:
+        account = self._resolve(key)
+        if account is None and method == "PUT" and self.auto_create:
+            name = body.get("name") if isinstance(body, dict) else None
+            account = self.account_create(external_id=key, name=name or key)
+            account["autoCreatedByFake"] = True
+        if account is None:
+            return 404, {"error": "Account not found"}
+        if method == "GET":
+            return 200, account
+        if method == "PUT":
+            return self._account_put(account, body)
+        if method == "DELETE":
+            del self.accounts[account["id"]]
+            return 200, account
+        return 405, {"error": "Method not allowed"}
+
+    def _account_put(self, account: dict, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, {"error": "The body must be a JSON object"}
+        traits = body.get("traits", {})
+        if not isinstance(traits, dict):
+            return 400, {"error": "traits must be an object"}
+        for key, value in traits.items():
+            if value is None:
+                account["traits"].pop(key, None)  # null deletes the trait
+            else:
+                account["traits"][key] = value  # shallow merge: other traits stay
+        for name in ("name", "organizationId", "accountOwnerId"):
+            if name in body:
+                account[name] = body[name]
+        account["updatedAt"] = _now_iso()
+        return 200, account
+
+    def _notes(self, method: str, rest: list[str], query: dict, body: Any) -> tuple[int, Any]:
+        if not rest:
+            if method == "GET":
+                return self._list(list(self.notes.values()), query)
+            if method == "POST":
+                return self._note_post(body)
+            return 405, {"error": "Method not allowed"}
+        key = rest[0]
+        note = self.notes.get(key)
+        if note is None and query.get("source"):  # externalId only with ?source= (§5)
+            note = next((n for n in self.notes.values() if n.get("externalId") == key), None)
+        if note is None:
+            return 404, {"error": "Note not found"}
+        if method == "GET":
+            return 200, note
+        if method == "PUT":
+            if not isinstance(body, dict):
+                return 400, {"error": "The body must be a JSON object"}
+            return 200, self._note_apply(note, body)
+        if method == "DELETE":
+            note["archivedAt"] = note["updatedAt"] = _now_iso()
+            return 200, note
+        return 405, {"error": "Method not allowed"}
+
+    def _note_post(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, {"message": "The body must be a JSON object"}
+        for required in ("note", "noteDate"):
+            if not body.get(required):
+                return 400, {"message": f"{required} is required"}
+        if not (body.get("accountId") or body.get("organizationId")):
+            return 400, {"message": "accountId or organizationId is required"}
+        if body.get("accountId") and body["accountId"] not in self.accounts:
+            return 400, {"message": "accountId must be the Vitally id of an existing account"}
+        existing = body.get("externalId") and next(
+            (n for n in self.notes.values() if n.get("externalId") == body["externalId"]), None
+        )
+        if existing:  # unique on externalId: a second POST updates
+            return 200, self._note_apply(existing, body)
+        stamp = _now_iso()
+        note = {"id": str(uuid.uuid4()), "createdAt": stamp, "archivedAt": None, "traits": {}}
+        self.notes[note["id"]] = note
+        return 200, self._note_apply(note, body)
+
+    def _note_apply(self, note: dict, body: dict) -> dict:
+        for name in (
+            "externalId", "note", "noteDate", "subject", "authorId", "categoryId", "tags",
+            "accountId", "organizationId",
+        ):  # fmt: skip
+            if name in body:
+                note[name] = body[name]  # tags are replaced wholesale (§5)
+        for key, value in (body.get("traits") or {}).items():
+            if value is None:
+                note["traits"].pop(key, None)
+            else:
+                note["traits"][key] = value
+        note["updatedAt"] = _now_iso()
+        return note
+
+    # --- the page ----------------------------------------------------------------------------
+    def render_page(self) -> str:
+        esc = html.escape
+        with self.lock:
+            accounts = sorted(self.accounts.values(), key=lambda a: a["updatedAt"], reverse=True)
+            latest = list(self.log)[-15:][::-1]
+            counts = dict(self.status_counts)
+        rows = []
+        for account in accounts:
+            traits = "".join(
+                f"<li><code>{esc(k)}</code>: {esc(json.dumps(v, ensure_ascii=False))}</li>"
+                for k, v in sorted(account["traits"].items())
+            )
+            rows.append(
+                f"<tr><td><strong>{esc(account['name'])}</strong><br>"
+                f"<code>{esc(account['externalId'])}</code></td>"
+                f"<td>{esc(account['updatedAt'])}</td><td><ul>{traits}</ul></td></tr>"
+            )
+        requests_rows = "".join(
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>".format(
+                esc(datetime.fromtimestamp(e["at"]).strftime("%H:%M:%S.%f")[:-3]),
+                esc(e["method"]),
+                esc(e["path"]),
+                esc(str(e["status"])),
+                esc(", ".join(sorted((e["body"] or {}).get("traits", {})))[:300])
+                if isinstance(e["body"], dict)
+                else "",
+            )
+            for e in latest
+        )
+        faults = (
+            f"rate limit {self.rate_limit_per_minute}/min · error rate {self.error_rate:g} · "
+            f"latency {self.latency_ms:g} ms · timeouts {self.timeout_rate:g} · "
+            f"closed connections {self.close_rate:g} · 429 bursts {self.burst_429}/"
+            f"{self.burst_429_every} · auto-create {'on' if self.auto_create else 'off'}"
+        )
+        return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>Fake Vitally</title>
+<style>body{{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2330}}
+table{{border-collapse:collapse;width:100%;margin-bottom:2rem}}
+td,th{{border:1px solid #d9dde6;padding:.35rem .5rem;text-align:left;vertical-align:top}}
+th{{background:#eef0f6}} ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}</style></head>
+<body><h1>Fake Vitally</h1>
+<p class="meta">Not Vitally: the local fake (vitally_sync/fake.py). Refreshes every 2 s.
+{esc(faults)} · answers so far: {esc(json.dumps(counts, default=str))}</p>
+<h2>Latest requests</h2>
+<table><thead><tr><th>Received</th><th>Method</th><th>Path</th><th>Status</th>
+<th>Traits sent</th></tr></thead><tbody>{requests_rows}</tbody></table>
+<h2>Accounts ({len(accounts)}, most recently updated first)</h2>
+<table><thead><tr><th>Account</th><th>Updated</th><th>Traits</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+</body></html>"""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeVitally
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API behind its load balancer
+    server_version = "FakeVitally/1"
+
+    def do_GET(self):
+        self.fake.handle(self, "GET")
+
+    def do_PUT(self):
+        self.fake.handle(self, "PUT")
+
+    def do_POST(self):
+        self.fake.handle(self, "POST")
+
+    def do_DELETE(self):
+        self.fake.handle(self, "DELETE")
+
+    def log_message(self, format, *args):  # noqa: A002  (the stdlib's signature)
+        pass  # the request log and the page say what happened

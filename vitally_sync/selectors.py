@@ -1,0 +1,119 @@
+"""Reads: the portal's values for an account (through the domain's selectors only) and the
+sync state people see (badge, panel)."""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
+
+from handoff.accounts.models import Account
+from vitally_sync.conf import SyncConfig
+from vitally_sync.models import AccountSync, SyncAttempt
+from vitally_sync.payloads import PortalValues
+
+
+def portal_values_get(*, account: Account) -> PortalValues:
+    """What the portal shows for the account. Apps that are not installed contribute nothing:
+    their traits are left out of the payload rather than sent as null. Constant query count."""
+    values: dict = {"handoff_status": account.get_phase_display()}
+    if apps.is_installed("deployments"):
+        from deployments.selectors import deployment_summary_get
+
+        summary = deployment_summary_get(account_id=account.pk)
+        values.update(
+            technical_design_document_urls=tuple(summary.technical_design_document_urls),
+            prod_infra_start_date=summary.prod_infra_start_date,
+            prod_infra_completion_date=summary.prod_infra_completion_date,
+            sourcegraph_instance_url=summary.sourcegraph_instance_url,
+            deployment_type=summary.deployment_type,
+            infrastructure_hosting_provider=summary.infrastructure_hosting_provider,
+            machine_instance_types=summary.machine_instance_types,
+            total_cpu=summary.total_cpu,
+            total_memory_gb=summary.total_memory_gb,
+            total_disk_space_gb=summary.total_disk_space_gb,
+            code_hosts_in_use=tuple(summary.code_hosts_in_use),
+            number_of_repositories=summary.number_of_repositories,
+            number_of_monorepos=summary.number_of_monorepos,
+            largest_repository_mb=summary.largest_repository_mb,
+        )
+    if apps.is_installed("logs"):
+        from logs.selectors import log_counts_get
+
+        counts = log_counts_get(account_id=account.pk)
+        values.update(open_issues=counts.open_issues, open_high_risks=counts.open_high_risks)
+    return PortalValues(**values)
+
+
+def account_sync_of(account: Account) -> AccountSync | None:
+    """The account's sync row if it has one (loaded by select_related("vitally_sync"))."""
+    try:
+        return account.vitally_sync
+    except ObjectDoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class Badge:
+    state: str  # synced / pending / retrying / failed / not_linked / not_configured
+    label: str
+    css: str
+    title: str  # the tooltip: what happened (the last error when there is one)
+    explanation: str = ""  # the panel's "State": what happens next
+
+
+_NEXT = {
+    "synced": "Vitally has the account's current values.",
+    "pending": "A change is waiting to be pushed; a worker sends it within seconds.",
+    "retrying": "The last attempt did not go through; it is retried automatically.",
+    "failed": (
+        "Not retried automatically: fix the cause (see Last error), then edit the account "
+        "or use Push now. A 401 is retried by itself once the API key is replaced."
+    ),
+}
+
+
+def failure_holds(*, account: Account, sync: AccountSync, config: SyncConfig) -> bool:
+    """A 4xx failure stands until the account changes, the refused key is replaced, or
+    someone pushes by hand (the same rule the sweeper's claim applies)."""
+    if sync.status != AccountSync.Status.FAILED or sync.push_requested:
+        return False
+    if account.change_version > sync.failed_version:
+        return False
+    return not (sync.failed_key and sync.failed_key != config.key_fingerprint)
+
+
+def sync_badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) -> Badge:
+    badge = _badge(account=account, sync=sync, config=config)
+    return Badge(badge.state, badge.label, badge.css, badge.title, _NEXT.get(badge.state, ""))
+
+
+def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) -> Badge:
+    if not config.enabled:
+        return Badge(
+            "not_configured",
+            "Not configured",
+            "muted",
+            config.error
+            or "The Vitally sync is off: VITALLY_BASE_URL and VITALLY_API_KEY are not set.",
+        )
+    if not account.vitally_account_id:
+        return Badge(
+            "not_linked", "Not linked", "muted", "No Vitally account id: nothing is pushed."
+        )
+    if sync is not None and failure_holds(account=account, sync=sync, config=config):
+        return Badge("failed", "Failed", "bad", sync.last_error or "The last push failed.")
+    if (
+        sync is not None
+        and account.change_version <= sync.acked_version
+        and not sync.push_requested
+    ):
+        return Badge("synced", "Synced", "ok", "Vitally has the account's current values.")
+    if sync is not None and sync.status == AccountSync.Status.RETRYING:
+        return Badge(
+            "retrying", "Retrying", "warn", sync.last_error or "The last push did not go through."
+        )
+    return Badge("pending", "Pending", "info", "A change is waiting to be pushed to Vitally.")
+
+
+def sync_attempt_list(*, account_id: int, limit: int = 5) -> list[SyncAttempt]:
+    return list(SyncAttempt.objects.filter(account_id=account_id).order_by("-at", "-id")[:limit])
