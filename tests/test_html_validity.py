@@ -56,6 +56,7 @@ def _main_pages(client, account) -> dict[str, str]:
         "account": reverse("accounts:detail", args=[account.pk]),
         "account-new": reverse("accounts:create"),
         "account-edit": reverse("accounts:edit", args=[account.pk]),
+        "account-history": reverse("accounts:history", args=[account.pk]),
     }
     pages = {}
     for name, url in urls.items():

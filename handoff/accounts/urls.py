@@ -10,4 +10,5 @@ urlpatterns = [
     path("accounts/new/", views.account_create_view, name="create"),
     path("accounts/<int:account_id>/", views.account_detail, name="detail"),
     path("accounts/<int:account_id>/edit/", views.account_edit_view, name="edit"),
+    path("accounts/<int:account_id>/history/", views.account_history, name="history"),
 ]

@@ -134,3 +134,13 @@ def account_detail(request, account_id: int):
             "can_edit": can(request.user, Action.ACCOUNT_EDIT, account),
         },
     )
+
+
+def account_history(request, account_id: int):
+    """Every recorded change of the account, newest first, a page at a time."""
+    account = get_object_or_404(Account, pk=account_id)
+    require(request.user, Action.ACCOUNT_VIEW, account)
+    page = Paginator(audit_event_list_for_account(account_id=account.pk, limit=None), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/account_history.html", {"account": account, "page": page})

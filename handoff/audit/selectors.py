@@ -2,7 +2,13 @@ from django.db.models import QuerySet
 
 from handoff.audit.models import AuditEvent
 
+# The account and handoff pages show the latest changes; the full history has its own page.
+RECENT_HISTORY = 15
 
-def audit_event_list_for_account(*, account_id: int, limit: int = 50) -> QuerySet[AuditEvent]:
+
+def audit_event_list_for_account(
+    *, account_id: int, limit: int | None = RECENT_HISTORY
+) -> QuerySet[AuditEvent]:
     """Newest first; actor names are snapshotted on the row, so no join is needed."""
-    return AuditEvent.objects.filter(account_id=account_id).order_by("-created_at", "-id")[:limit]
+    events = AuditEvent.objects.filter(account_id=account_id).order_by("-created_at", "-id")
+    return events if limit is None else events[:limit]

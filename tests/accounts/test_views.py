@@ -160,3 +160,27 @@ def test_seed_demo_is_idempotent():
     call_command("seed_demo")
     assert (Account.objects.count(), AuditEvent.objects.count()) == counts
     assert counts[0] == 12
+
+
+def test_account_page_shows_recent_history_and_the_full_history_page_shows_all(
+    client_for, account, ie, django_assert_num_queries
+):
+    from handoff.audit.selectors import RECENT_HISTORY
+
+    client = client_for(ie)
+    for n in range(RECENT_HISTORY + 5):
+        account_update(
+            account=account,
+            actor=ie,
+            data={"crm_url": f"https://crm.example.com/{n}"},
+            expected_version=None,
+        )
+    recent = client.get(reverse("accounts:detail", args=[account.pk])).context["history"]
+    assert len(recent) == RECENT_HISTORY
+    with django_assert_num_queries(5):  # session, user, account, count, page of events
+        response = client.get(reverse("accounts:history", args=[account.pk]))
+    events = response.context["page"].object_list
+    assert len(events) == RECENT_HISTORY + 5
+    assert (
+        events[0].change_for("crm_url")["after"] == f"https://crm.example.com/{RECENT_HISTORY + 4}"
+    )
