@@ -153,9 +153,9 @@ def test_htmx_item_update_returns_the_row_and_the_new_readiness(client_for, acco
     assert "<html" not in page
     assert page.startswith('<li class="checklist-item status-done" id="checklist-item-1">')
     assert '<p class="saved" role="status">Saved.</p>' in page
-    assert '<div id="readiness" class="readiness" hx-swap-oob="true">' in page
+    assert '<div id="readiness" class="readiness" data-hx-swap-oob="true">' in page
     assert (
-        '<p id="checklist-progress" class="meta" hx-swap-oob="true">'
+        '<p id="checklist-progress" class="meta" data-hx-swap-oob="true">'
         "1 of 11 done or not applicable</p>" in page
     )
     assert "Checklist item open: Infrastructure" not in page
