@@ -106,6 +106,7 @@ def rule_production_fields(account) -> list[Blocker]:
             )
         ]
     blockers = []
+    missing = set()
     cloud = _is_cloud(production)
     instance_rows = list(production.instance_types.all())
     for name in REQUIRED_FIELDS:
@@ -113,6 +114,7 @@ def rule_production_fields(account) -> list[Blocker]:
             continue
         value = instance_rows if name == "instance_types" else getattr(production, name)
         if value in (None, "", []):
+            missing.add(name)
             blockers.append(
                 Blocker(
                     title=f"Production field missing: {_label(name)}",
@@ -128,6 +130,8 @@ def rule_production_fields(account) -> list[Blocker]:
         for messages in _validation_errors(row, exclude=["environment"]).values():
             errors.setdefault(field, []).extend(messages)
     for name, messages in errors.items():
+        if name in missing:  # already named above ("The production environment needs this")
+            continue
         known = name in _ANCHORS or name in {f.name for f in Environment._meta.fields}
         blockers.append(
             Blocker(

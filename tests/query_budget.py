@@ -23,9 +23,11 @@ LOG_SECTIONS = 2 * 4  # rows and summary per log (notes, issues, risks, opportun
 # The closeout section loads the account as the handoff does, for readiness.
 
 # --- The handoff page ----------------------------------------------------------------------------
-# session, user, the TA's review, changes since review, history; plus the handoff load. Every
-# section (deployments, logs) reads that load instead of querying again.
-HANDOFF_PAGE_OWN = 5
+# session, user, the TA's review, history; plus the handoff load. Every section (deployments,
+# logs) reads that load instead of querying again.
+HANDOFF_PAGE_OWN = 4
+# The audit events after the review, once the person has marked the handoff reviewed.
+CHANGES_SINCE_REVIEW = 1
 
 
 def handoff_load_queries(*, with_environments: bool = True) -> int:
@@ -43,5 +45,6 @@ def account_page_queries(*, with_environments: bool = True) -> int:
     return ACCOUNT_PAGE_CORE + deployments + LOG_SECTIONS + closeout_section
 
 
-def handoff_page_queries(*, with_environments: bool = True) -> int:
-    return HANDOFF_PAGE_OWN + handoff_load_queries(with_environments=with_environments)
+def handoff_page_queries(*, with_environments: bool = True, reviewed: bool = True) -> int:
+    changes = CHANGES_SINCE_REVIEW if reviewed else 0
+    return HANDOFF_PAGE_OWN + changes + handoff_load_queries(with_environments=with_environments)
