@@ -1,9 +1,9 @@
 """Demo deployment records for `manage.py seed_demo`: some complete, some half-filled, one
 under-sized (Borealis Bank: 3,000 users on 16 vCPU), one with a big monorepo and Rockskip off
 (Evergreen Energy), one with a legacy deployment method. The accounts the handoff demo takes to
-sign-off (Cobalt Health, Dunmore Logistics, Juniper Retail) have every required field. Idempotent: an account that already
-has a production environment or code hosts keeps them. Written through the services, so the
-demo History shows who recorded what."""
+sign-off (Cobalt Health, Dunmore Logistics, Juniper Retail) have every required field.
+Idempotent: an account that already has a production environment or code hosts keeps them.
+Written through the services, so the demo History shows who recorded what."""
 
 import datetime
 
