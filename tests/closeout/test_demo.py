@@ -28,9 +28,7 @@ def test_demo_accounts_cover_every_phase_and_story(template):
     # Ready to sign off on every rule: the record complete, no critical issue, every high risk
     # planned for, the opportunities with the TA, the checklist done.
     assert (cobalt.ready, cobalt.percent, cobalt.total) == (True, 100, 9)
-    cobalt_account = account_handoff_get(
-        account_id=Account.objects.get(name="Cobalt Health").pk
-    )
+    cobalt_account = account_handoff_get(account_id=Account.objects.get(name="Cobalt Health").pk)
     # Nothing critical or stale: the one high risk is there with its response plan.
     assert [(i.level, i.title) for i in attention_items(cobalt_account)] == [
         ("warning", "High risk R-1: PHI committed to a repository gets indexed")
