@@ -1,8 +1,9 @@
 """Demo deployment records for `manage.py seed_demo`: some complete, some half-filled, one
 under-sized (Borealis Bank: 3,000 users on 16 vCPU), one with a big monorepo and Rockskip off
-(Evergreen Energy), one with a legacy deployment method. Idempotent: an account that already
-has a production environment or code hosts keeps them. Written through the services, so the
-demo History shows who recorded what."""
+(Evergreen Energy), one with a legacy deployment method. The accounts the handoff demo takes to
+sign-off (Cobalt Health, Dunmore Logistics, Juniper Retail) have every required field.
+Idempotent: an account that already has a production environment or code hosts keeps them.
+Written through the services, so the demo History shows who recorded what."""
 
 import datetime
 
@@ -104,6 +105,7 @@ def _records(today: datetime.date) -> dict[str, dict]:
                     "total_cpu": 64,
                     "total_memory_gb": 256,
                     "total_disk_space_gb": 2_000,
+                    "rockskip_enabled": True,
                     "external_postgres": True,
                     "external_object_storage": True,
                     "executors_enabled": True,
@@ -168,6 +170,7 @@ def _records(today: datetime.date) -> dict[str, dict]:
             ),
             "code_hosts": [
                 (C.GITHUB_COM, "github.com/dunmore", "https://github.com/dunmore", 5_400, 0, 2_100),
+                (C.PERFORCE, "Helix Core (warehouse systems)", "", 60, 0, 1_500),
             ],
         },
         # A 12 GB monorepo and Rockskip not enabled.
@@ -242,6 +245,48 @@ def _records(today: datetime.date) -> dict[str, dict]:
                     1_900,
                 ),
                 (C.AZURE_DEVOPS, "Azure DevOps", "https://dev.azure.com/helix", 380, 0, 600),
+            ],
+        },
+        # Handed off cleanly: EKS, every handbook field, Rockskip for the monorepo.
+        "Juniper Retail": {
+            "production": (
+                {
+                    "deployment_type": T.KUBERNETES_HELM,
+                    "hosting_provider": P.AWS,
+                    "infra_start_date": days(-90),
+                    "infra_completion_date": days(-30),
+                    "sourcegraph_instance_url": "https://sourcegraph.juniper-retail.example",
+                    "sourcegraph_version": "6.2.2553",
+                    "total_cpu": 96,
+                    "total_memory_gb": 384,
+                    "total_disk_space_gb": 4_000,
+                    "rockskip_enabled": True,
+                    "external_postgres": True,
+                    "special_details": "Amazon RDS for PostgreSQL; gitserver on gp3 volumes.",
+                    "max_users": 6_000,
+                    "max_concurrent_users": 1_200,
+                    "max_repositories": 18_000,
+                },
+                _docs("juniper", "Technical design", "Upgrade runbook"),
+                [InstanceSpec(3, "m6a.8xlarge")],
+            ),
+            "code_hosts": [
+                (
+                    C.GITHUB_ENTERPRISE,
+                    "GitHub Enterprise",
+                    "https://github.juniper-retail.example",
+                    14_500,
+                    2,
+                    5_200,
+                ),
+                (
+                    C.BITBUCKET_CLOUD,
+                    "bitbucket.org/juniper-stores",
+                    "https://bitbucket.org/juniper-stores",
+                    600,
+                    0,
+                    800,
+                ),
             ],
         },
         # Complete, Kustomize (planned for deprecation), ready for handoff.

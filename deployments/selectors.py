@@ -131,15 +131,35 @@ class DeploymentOverview:
     sizing: SizingResult
 
 
+def handoff_prefetch() -> tuple[Prefetch, ...]:
+    """What the handoff registries read (closeout's `account_handoff_get` applies it): the
+    environments with their rows, and the code hosts. Four queries; two without environments."""
+    return (
+        Prefetch("environments", queryset=_environments_with_rows().order_by("pk")),
+        Prefetch("code_hosts", queryset=CodeHostConnection.objects.order_by("position", "pk")),
+    )
+
+
+def _prefetched(account, name: str) -> list | None:
+    cache = getattr(account, "_prefetched_objects_cache", {})
+    return list(cache[name]) if name in cache else None
+
+
 def deployment_overview_get(*, account) -> DeploymentOverview:
     """Four queries (environments, their documents, their instance rows, code hosts), however
-    many there are. Kept on the account object, so the page's four sections share one read."""
+    many there are; none when the account came with `handoff_prefetch` (the handoff page).
+    Kept on the account object, so the page's four sections share one read."""
     cached = getattr(account, "_deployment_overview", None)
     if cached is not None:
         return cached
-    environments = sorted(_environments_with_rows().filter(account_id=account.pk), key=_kind_order)
+    environments = _prefetched(account, "environments")
+    if environments is None:
+        environments = list(_environments_with_rows().filter(account_id=account.pk))
+    environments = sorted(environments, key=_kind_order)
     production = next((e for e in environments if e.is_production), None)
-    code_hosts = code_host_list(account_id=account.pk)
+    code_hosts = _prefetched(account, "code_hosts")
+    if code_hosts is None:
+        code_hosts = code_host_list(account_id=account.pk)
     totals = code_host_totals(code_hosts)
     overview = DeploymentOverview(
         production=production,

@@ -305,16 +305,17 @@ DEMO_LOGS = {
         "issues": [
             (
                 35,
-                30,
+                6,
                 "ie",
                 S.MEDIUM,
-                IS.OPEN,
+                IS.RESOLVED,
                 "HIPAA audit log export not configured",
                 "The audit log must be shipped to their SIEM before go-live.",
                 -5,
                 "",
-                "",
-                [],
+                "Audit log shipped to their Splunk through the audit-log webhook; verified with "
+                "their security team.",
+                ["Webhook configured; waiting for the security team to confirm events arrive."],
             ),
             (
                 40,
@@ -322,7 +323,7 @@ DEMO_LOGS = {
                 "ie",
                 S.HIGH,
                 IS.CLOSED,
-                "Code host connection to Azure DevOps times out",
+                "Code host connection to GitLab.com times out",
                 "",
                 None,
                 "",
@@ -333,7 +334,7 @@ DEMO_LOGS = {
         "risks": [
             (
                 30,
-                28,
+                3,
                 "ta",
                 3,
                 5,
@@ -372,6 +373,66 @@ DEMO_LOGS = {
                 "The data science team wants code search over notebooks.",
                 "Asked twice in the weekly sync.",
                 120,
+            ),
+        ],
+    },
+    # Ready for handoff with blockers: a critical issue and a high risk nobody planned for.
+    "Granite Insurance": {
+        "notes": [
+            (
+                20,
+                "ie2",
+                C.SPECIAL_DEPLOYMENT,
+                K.INFO,
+                "Externalized PostgreSQL and Redis",
+                "Azure Database for PostgreSQL (flexible server) and Azure Cache for Redis; the "
+                "Kustomize overlays are in the customer's infra repo.",
+                "",
+            ),
+        ],
+        "issues": [
+            (
+                4,
+                1,
+                "ie2",
+                S.CRITICAL,
+                IS.IN_PROGRESS,
+                "Repository permissions missing for nested Azure DevOps groups",
+                "Users in nested groups see no private repositories, so half the developers "
+                "cannot search their own code.",
+                2,
+                "https://granite.atlassian.example/browse/IT-2210",
+                "",
+                ["Reproduced with a test user; engineering is looking at the group expansion."],
+            ),
+        ],
+        "risks": [
+            (
+                10,
+                2,
+                "ie2",
+                3,
+                4,
+                RC.SCHEDULE,
+                RS.MITIGATE,
+                Risk.Status.OPEN,
+                "Kustomize deprecation forces a migration soon after handoff",
+                "Because Kustomize is planned for deprecation, the instance may need a move to "
+                "Helm within a year, which would land on the TA.",
+                "Deprecation date announced.",
+                "",
+                30,
+            ),
+        ],
+        "opportunities": [
+            (
+                "ta",
+                OT.USER,
+                OS.TRANSITIONED,
+                "Claims platform team (300 engineers)",
+                "",
+                "Their lead asked for access in the kickoff.",
+                300,
             ),
         ],
     },

@@ -1,21 +1,31 @@
 """The four logs as sections of the account page (registered in LogsConfig.ready). Each
-section costs two queries, whatever the size of its log."""
+section costs two queries, whatever the size of its log; none on the handoff page, whose
+account comes with every log's rows already loaded (`selectors.handoff_prefetch`)."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from handoff.accounts.sections import AccountSection, register_section
 from handoff.permissions import Action, can
-from logs.models import JournalEntry
+from logs.models import ExpansionOpportunity, JournalEntry
 from logs.selectors import (
     OPEN_FILTER,
     SECTION_ROWS,
     issue_list,
     issue_summary,
+    issue_summary_of,
+    issues_ordered,
+    journal_entries_ordered,
     journal_entry_list,
+    opportunities_ordered,
     opportunity_list,
     opportunity_summary,
+    opportunity_summary_of,
+    prefetched,
     risk_list,
     risk_summary,
+    risk_summary_of,
+    risks_ordered,
 )
 
 
@@ -28,35 +38,63 @@ def _links(account, log: str, *, can_add: bool) -> dict:
 
 
 def journal_context(*, account, user) -> dict:
+    loaded = prefetched(account, "journal_entries")
+    if loaded is not None:
+        entries, total = journal_entries_ordered(loaded)[:3], len(loaded)
+    else:
+        entries = list(journal_entry_list(account_id=account.pk)[:3])
+        total = JournalEntry.objects.filter(account_id=account.pk).count()
     return {
-        "entries": list(journal_entry_list(account_id=account.pk)[:3]),
-        "total": JournalEntry.objects.filter(account_id=account.pk).count(),
+        "entries": entries,
+        "total": total,
         **_links(account, "journal", can_add=can(user, Action.JOURNAL_ADD, account)),
     }
 
 
 def issues_context(*, account, user) -> dict:
+    loaded = prefetched(account, "issues")
+    if loaded is not None:
+        issues = [i for i in issues_ordered(loaded) if i.is_open][:SECTION_ROWS]
+        summary = issue_summary_of(loaded, now=timezone.now())
+    else:
+        issues = list(issue_list(account_id=account.pk, status=OPEN_FILTER)[:SECTION_ROWS])
+        summary = issue_summary(account_id=account.pk)
     return {
-        "issues": list(issue_list(account_id=account.pk, status=OPEN_FILTER)[:SECTION_ROWS]),
-        "summary": issue_summary(account_id=account.pk),
+        "issues": issues,
+        "summary": summary,
         **_links(account, "issue", can_add=can(user, Action.LOG_EDIT, account)),
     }
 
 
 def risks_context(*, account, user) -> dict:
+    loaded = prefetched(account, "risks")
+    if loaded is not None:
+        risks = [r for r in risks_ordered(loaded) if r.is_open][:SECTION_ROWS]
+        summary = risk_summary_of(loaded, now=timezone.now())
+    else:
+        risks = list(risk_list(account_id=account.pk, status=OPEN_FILTER)[:SECTION_ROWS])
+        summary = risk_summary(account_id=account.pk)
     return {
-        "risks": list(risk_list(account_id=account.pk, status=OPEN_FILTER)[:SECTION_ROWS]),
-        "summary": risk_summary(account_id=account.pk),
+        "risks": risks,
+        "summary": summary,
         **_links(account, "risk", can_add=can(user, Action.LOG_EDIT, account)),
     }
 
 
 def opportunities_context(*, account, user) -> dict:
-    return {
-        "opportunities": list(
+    loaded = prefetched(account, "expansion_opportunities")
+    if loaded is not None:
+        active = ExpansionOpportunity.ACTIVE_STAGES
+        opportunities = [o for o in opportunities_ordered(loaded) if o.stage in active]
+        opportunities, summary = opportunities[:SECTION_ROWS], opportunity_summary_of(loaded)
+    else:
+        opportunities = list(
             opportunity_list(account_id=account.pk, stage=OPEN_FILTER)[:SECTION_ROWS]
-        ),
-        "summary": opportunity_summary(account_id=account.pk),
+        )
+        summary = opportunity_summary(account_id=account.pk)
+    return {
+        "opportunities": opportunities,
+        "summary": summary,
         **_links(account, "opportunity", can_add=can(user, Action.LOG_EDIT, account)),
     }
 

@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from handoff.audit.models import AuditEvent
@@ -216,6 +216,98 @@ def opportunity_summary(*, account_id: int) -> dict[str, int]:
         active=Count("pk", filter=Q(stage__in=ExpansionOpportunity.ACTIVE_STAGES)),
         won=Count("pk", filter=Q(stage=ExpansionOpportunity.Stage.WON)),
     )
+
+
+# --- The account as the handoff loads it ----------------------------------------------------
+def handoff_prefetch() -> tuple[Prefetch, ...]:
+    """What the handoff registries read (closeout's `account_handoff_get` applies it): every
+    row of the four logs with the people they name. Four queries, whatever the logs' size."""
+    return (
+        Prefetch(
+            "journal_entries",
+            queryset=JournalEntry.objects.select_related("author").order_by("-created_at", "-id"),
+        ),
+        Prefetch(
+            "issues",
+            queryset=Issue.objects.select_related("owner", "raised_by", "source_risk").order_by(
+                "-number"
+            ),
+        ),
+        Prefetch(
+            "risks",
+            queryset=Risk.objects.select_related("owner", "raised_by", "issue").order_by("-number"),
+        ),
+        Prefetch(
+            "expansion_opportunities",
+            queryset=ExpansionOpportunity.objects.select_related("owner", "identified_by").order_by(
+                "-created_at", "-id"
+            ),
+        ),
+    )
+
+
+def prefetched(account, name: str) -> list | None:
+    """The rows `handoff_prefetch` loaded for `name`, or None when the account came without."""
+    cache = getattr(account, "_prefetched_objects_cache", {})
+    return list(cache[name]) if name in cache else None
+
+
+# The orders and counts of the lists and summaries above, for rows already loaded (no query).
+# tests/logs/test_handoff.py holds each pair together.
+_SEVERITIES = list(Issue.Severity)
+_STAGES = list(ExpansionOpportunity.Stage)
+
+
+def journal_entries_ordered(entries: list[JournalEntry]) -> list[JournalEntry]:
+    return sorted(entries, key=lambda e: (e.created_at, e.pk), reverse=True)
+
+
+def issues_ordered(issues: list[Issue]) -> list[Issue]:
+    """As `issue_list`: open first, the most severe on top, then newest."""
+    return sorted(
+        issues,
+        key=lambda i: (i.status in Issue.DONE_STATUSES, _SEVERITIES.index(i.severity), -i.number),
+    )
+
+
+def risks_ordered(risks: list[Risk]) -> list[Risk]:
+    """As `risk_list`: open and monitored first, the highest score on top, then newest."""
+    return sorted(risks, key=lambda r: (not r.is_open, -r.score, -r.number))
+
+
+def opportunities_ordered(opportunities: list[ExpansionOpportunity]) -> list:
+    """As `opportunity_list`: by stage, then newest."""
+    newest = sorted(opportunities, key=lambda o: (o.created_at, o.pk), reverse=True)
+    return sorted(newest, key=lambda o: _STAGES.index(o.stage))
+
+
+def issue_summary_of(issues: list[Issue], *, now: datetime.datetime) -> dict[str, int]:
+    open_issues = [i for i in issues if i.is_open]
+    return {
+        "total": len(issues),
+        "open": len(open_issues),
+        "critical": sum(1 for i in open_issues if i.severity == Issue.Severity.CRITICAL),
+        "stale": sum(1 for i in open_issues if issue_stale_reason(i, now=now)),
+    }
+
+
+def risk_summary_of(risks: list[Risk], *, now: datetime.datetime) -> dict[str, int]:
+    high_from, _ = band_score_range(Risk.Band.HIGH)
+    open_risks = [r for r in risks if r.is_open]
+    return {
+        "total": len(risks),
+        "open": len(open_risks),
+        "high": sum(1 for r in open_risks if r.score >= high_from),
+        "stale": sum(1 for r in open_risks if risk_stale_reason(r, now=now)),
+    }
+
+
+def opportunity_summary_of(opportunities: list[ExpansionOpportunity]) -> dict[str, int]:
+    return {
+        "total": len(opportunities),
+        "active": sum(1 for o in opportunities if o.stage in ExpansionOpportunity.ACTIVE_STAGES),
+        "won": sum(1 for o in opportunities if o.stage == ExpansionOpportunity.Stage.WON),
+    }
 
 
 # --- Across accounts -------------------------------------------------------------------------

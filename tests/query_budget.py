@@ -1,19 +1,26 @@
 """Exact query counts of the pages made of sections, as the sum of what each part costs.
 
 Every app's page test takes its number from here, so adding a section updates one place (with
-its reason) instead of every test."""
+its reason) instead of every test. None of the numbers depends on how many rows there are."""
 
+# --- What `closeout.selectors.account_handoff_get` costs -----------------------------------------
+# The account with its people and closeout row joined, its checklist items, its sign-offs.
+HANDOFF_LOAD_CORE = 3
+# deployments.selectors.handoff_prefetch: environments, their design documents, their instance
+# rows, code hosts; Django skips the two row prefetches when the account has no environment.
+DEPLOYMENT_PREFETCH = 4
+DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS = 2
+# logs.selectors.handoff_prefetch: notes, issues, risks, opportunities (people joined in each).
+LOG_PREFETCH = 4
+
+# --- The account page ----------------------------------------------------------------------------
 ACCOUNT_PAGE_CORE = 4  # session, user, account (people joined), history
-# The account again with the handoff prefetches, its checklist items, its sign-offs.
-CLOSEOUT_SECTION = 3
-# session, user, account (people + closeout joined), checklist items, sign-offs, the TA's review,
-# changes since review, history
-HANDOFF_PAGE_CORE = 8
-# environments, their design documents, their instance rows, code hosts; Django skips the two
-# row prefetches when the account has no environment at all.
+# The deployment sections share one read: environments, their design documents, their instance
+# rows, code hosts (the two row reads skipped without environments).
 DEPLOYMENT_SECTIONS = 4
 DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS = 2
 LOG_SECTIONS = 2 * 4  # rows and summary per log (notes, issues, risks, opportunities)
+# The closeout section loads the account as the handoff does, for readiness.
 # The Vitally panel previews the payload it would send now: the deployment summary (its own
 # reads of the environments, design documents, instance rows and code hosts), the open issue and
 # high-risk counts, and the recent attempts. The sync state is joined into the account query.
@@ -21,17 +28,40 @@ VITALLY_SECTION = 4 + 2 + 1
 VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 2 + 1
 
 
-def _sections(with_environments: bool) -> int:
+def vitally_section_queries(*, with_environments: bool = True) -> int:
+    return VITALLY_SECTION if with_environments else VITALLY_SECTION_WITHOUT_ENVIRONMENTS
+
+
+# --- The handoff page ----------------------------------------------------------------------------
+# session, user, the TA's review, history; plus the handoff load. Every section (deployments,
+# logs) reads that load instead of querying again.
+HANDOFF_PAGE_OWN = 4
+# The audit events after the review, once the person has marked the handoff reviewed.
+CHANGES_SINCE_REVIEW = 1
+
+
+def handoff_load_queries(*, with_environments: bool = True) -> int:
     deployments = (
-        DEPLOYMENT_SECTIONS if with_environments else DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS
+        DEPLOYMENT_PREFETCH if with_environments else DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS
     )
-    vitally = VITALLY_SECTION if with_environments else VITALLY_SECTION_WITHOUT_ENVIRONMENTS
-    return deployments + LOG_SECTIONS + vitally
+    return HANDOFF_LOAD_CORE + deployments + LOG_PREFETCH
 
 
 def account_page_queries(*, with_environments: bool = True) -> int:
-    return ACCOUNT_PAGE_CORE + CLOSEOUT_SECTION + _sections(with_environments)
+    deployments = (
+        DEPLOYMENT_SECTIONS if with_environments else DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS
+    )
+    closeout_section = handoff_load_queries(with_environments=with_environments)
+    vitally = vitally_section_queries(with_environments=with_environments)
+    return ACCOUNT_PAGE_CORE + deployments + LOG_SECTIONS + closeout_section + vitally
 
 
-def handoff_page_queries(*, with_environments: bool = True) -> int:
-    return HANDOFF_PAGE_CORE + _sections(with_environments)
+def handoff_page_queries(*, with_environments: bool = True, reviewed: bool = True) -> int:
+    changes = CHANGES_SINCE_REVIEW if reviewed else 0
+    vitally = vitally_section_queries(with_environments=with_environments)
+    return (
+        HANDOFF_PAGE_OWN
+        + changes
+        + handoff_load_queries(with_environments=with_environments)
+        + vitally
+    )

@@ -1,8 +1,10 @@
 """Demo handoffs for `manage.py seed_demo`: accounts in every phase, through the services.
 
-- Cobalt Health: ready for handoff, no blockers: ready to sign off.
-- Granite Insurance: ready for handoff with blockers (open items, TA not acknowledged).
-- Dunmore Logistics, Juniper Retail: handed off with a signed snapshot.
+- Cobalt Health: ready for handoff and every readiness rule met (the deployment record and
+  logs demos make it so): ready to sign off.
+- Granite Insurance: ready for handoff with blockers (open checklist items, TA not acknowledged,
+  an open critical issue, a high risk without a response plan).
+- Dunmore Logistics, Juniper Retail: handed off with a signed snapshot, nothing overridden.
 - Helix Pharmaceuticals: handed off by a sign-off that overrode a blocker.
 - Ion Semiconductors: the TA reviewed it, then the IE changed things: changes to review.
 - The others: in implementation, checklists at various stages (two not started).

@@ -1,8 +1,10 @@
 """Three people carry an account from implementation to handed off, in Chromium:
 
-ie fills the account and the closeout checklist and requests handoff; ta acknowledges and marks
-it reviewed; ie edits a field; ta sees exactly that change; manager cannot sign off while a
-blocker remains, overrides it and signs off; ie can no longer edit, ta can. axe on every page.
+ie fills the account (its production deployment by the handbook's labels, a code host), raises a
+critical issue, works through the closeout checklist and requests handoff; ta acknowledges and
+marks it reviewed; ie edits a deployment field; ta sees exactly that change; manager cannot sign
+off while blockers remain, resolves the critical issue, overrides the open checklist item and
+signs off; ie can no longer edit the record, ta can. axe on every page.
 """
 
 import re
@@ -57,6 +59,53 @@ def people(db):
     }
 
 
+def record_production(page):
+    """The handbook's production fields, found by their labels, on the form the account page
+    links to."""
+    page.get_by_role("link", name="Record production deployment").click()
+    expect(page.get_by_role("heading", name="Production deployment", level=1)).to_be_visible()
+    page.get_by_label("Sourcegraph instance URL").fill("https://sourcegraph.northwind.example")
+    page.get_by_label("Start date of implementation of production infrastructure").fill(
+        "2027-01-04"
+    )
+    page.get_by_label("Completion date of implementation of production infrastructure").fill(
+        "2027-02-12"
+    )
+    page.get_by_label("Deployment type").select_option(label="Kubernetes with Helm")
+    page.get_by_label("Infrastructure Hosting Provider").select_option(label="AWS")
+    row = page.get_by_role("group", name="Instance type row 1")
+    row.get_by_label("Count").fill("3")
+    row.get_by_label("Instance type").fill("m6a.4xlarge")
+    page.get_by_label("Total CPU").fill("48")
+    page.get_by_label("Total Memory (GB)").fill("192")
+    page.get_by_label("Total Disk Space (GB)").fill("1000")
+    page.get_by_label("Total Disk Space (GB)").blur()
+    page.get_by_role("button", name="Save production deployment").click()
+    expect(page.get_by_text("Production environment saved.")).to_be_visible()
+
+
+def record_code_host(page):
+    page.get_by_role("link", name="Add code hosts").click()
+    first = page.get_by_role("group", name="Code host 1")
+    first.get_by_label("Kind").select_option(label="GitHub.com")
+    first.get_by_label("Display name").fill("github.com/northwind")
+    first.get_by_label("URL").fill("https://github.com/northwind")
+    first.get_by_label("Number of repositories").fill("420")
+    first.get_by_label("Largest repository (MB)").fill("1800")
+    first.get_by_label("Largest repository (MB)").blur()
+    page.get_by_role("button", name="Save code hosts").click()
+    expect(page.get_by_text("Code hosts saved.")).to_be_visible()
+
+
+def raise_critical_issue(page):
+    page.locator("#issues-log").get_by_role("link", name="Add an issue").click()
+    page.get_by_label("Title").fill("SSO sign-in fails for contractors")
+    page.get_by_label("Severity").select_option(label="Critical")
+    page.get_by_label("Owner").select_option(label="Irene Ekwueme")
+    page.get_by_role("button", name="Add issue").click()
+    expect(page.get_by_role("heading", name="Issues Log", level=1)).to_be_visible()
+
+
 def test_implementation_to_handed_off_with_three_people(
     page, live_server, screenshot, people, template
 ):
@@ -67,9 +116,12 @@ def test_implementation_to_handed_off_with_three_people(
         technical_advisor=people["ta"],
         manager=people["manager"],
     )
-    handoff_url = f"{live_server.url}/accounts/{account.pk}/handoff/"
+    account_url = f"{live_server.url}/accounts/{account.pk}/"
+    handoff_url = f"{account_url}handoff/"
+    production_url = f"{account_url}deployment/production/"
+    critical = "Open critical issue I-1: SSO sign-in fails for contractors"
 
-    # --- ie: account fields, the checklist, request handoff ----------------------------------
+    # --- ie: account fields, deployment record, a critical issue, the checklist, request ------
     sign_in(page, live_server, "ie")
     page.get_by_role("link", name="Northwind Traders").click()
     page.get_by_role("link", name="Edit account").click()
@@ -78,16 +130,32 @@ def test_implementation_to_handed_off_with_three_people(
     page.get_by_role("button", name="Save account").click()
     expect(page.get_by_text("Account saved.")).to_be_visible()
 
+    record_production(page)
+    record_code_host(page)
+    expect(page.get_by_label("Code host totals")).to_contain_text("420")
+    raise_critical_issue(page)
+
+    page.goto(account_url)
     page.get_by_role("button", name="Start closeout checklist").click()
     expect(page.get_by_text("Closeout checklist started with 11 items.")).to_be_visible()
     page.get_by_role("link", name="Handoff page").first.click()
     expect(page.get_by_role("heading", name="Handoff: Northwind Traders")).to_be_visible()
-    expect(page.locator("#readiness")).to_contain_text("Readiness 50%")
+    readiness = page.locator("#readiness")
+    # The deployment record's rules are met; the critical issue, the acknowledgement and the
+    # checklist are not.
+    expect(readiness).to_contain_text("Readiness 66%")
+    expect(readiness).to_contain_text("6 of 9 rules met")
+    expect(readiness).not_to_contain_text("Production field missing")
+    expect(readiness).not_to_contain_text("No code host recorded")
+    expect(readiness.get_by_role("link", name=critical)).to_be_visible()
+    expect(page.locator(".attention-items")).to_contain_text(
+        "Critical issue I-1: SSO sign-in fails for contractors"
+    )
 
     titles = page.locator(".checklist-title").all_inner_texts()
     for position, title in enumerate(titles, start=1):
         if title == LAST_ITEM:
-            continue  # left open: the blocker the manager meets
+            continue  # left open: the blocker the manager overrides
         if title == NOT_APPLICABLE:
             save_item(page, position, status="Not applicable")
             item = page.locator(f"#checklist-item-{position}")
@@ -100,10 +168,11 @@ def test_implementation_to_handed_off_with_three_people(
                 page, position, status="Done", evidence=f"https://docs.example.com/nw/{position}"
             )
         expect(page.locator(f"#checklist-item-{position} .saved")).to_be_visible()
-    # htmx swapped the readiness strip too: only the open item and the acknowledgement remain.
+    # htmx swapped the readiness strip too: the acknowledgement, the issue and the open item.
     blockers = page.locator("#readiness .blockers li")
-    expect(blockers).to_have_count(2)
-    expect(blockers.nth(1)).to_contain_text(f"Checklist item open: {LAST_ITEM}")
+    expect(blockers).to_have_count(3)
+    expect(blockers.nth(1)).to_contain_text(critical)
+    expect(blockers.nth(2)).to_contain_text(f"Checklist item open: {LAST_ITEM}")
 
     page.get_by_role("button", name="Request handoff").click()
     expect(page.get_by_text("Handoff requested.")).to_be_visible()
@@ -121,12 +190,14 @@ def test_implementation_to_handed_off_with_three_people(
     expect(page.get_by_text("No changes by others since your review.")).to_be_visible()
     sign_out(page)
 
-    # --- ie: one edit ------------------------------------------------------------------------
+    # --- ie: one field of the deployment record -------------------------------------------------
     sign_in(page, live_server, "ie")
-    page.goto(f"{live_server.url}/accounts/{account.pk}/edit/")
-    page.get_by_label("CRM link").fill("https://crm.example.com/northwind-traders")
-    page.get_by_role("button", name="Save account").click()
-    expect(page.get_by_text("Account saved.")).to_be_visible()
+    page.goto(account_url)
+    page.get_by_role("link", name="Edit production deployment").click()
+    page.get_by_label("Total Disk Space (GB)").fill("1500")
+    page.get_by_label("Total Disk Space (GB)").blur()
+    page.get_by_role("button", name="Save production deployment").click()
+    expect(page.get_by_text("Production environment saved.")).to_be_visible()
     sign_out(page)
 
     # --- ta: exactly that change ---------------------------------------------------------------
@@ -135,41 +206,66 @@ def test_implementation_to_handed_off_with_three_people(
     expect(page.get_by_role("link", name="1 change since your last review")).to_be_visible()
     changes = page.locator("#changes")
     expect(changes.locator(".change-group")).to_have_count(1)
-    expect(changes.locator(".change-group strong")).to_have_text("Account: Northwind Traders")
+    expect(changes.locator(".change-group strong")).to_have_text(
+        "Environment: Production environment"
+    )
     rows = changes.locator("tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first.locator("th")).to_have_text("CRM link")
-    expect(rows.first.locator(".before")).to_have_text("https://crm.example.com/northwind")
-    expect(rows.first.locator(".after")).to_have_text("https://crm.example.com/northwind-traders")
+    expect(rows.first.locator("th")).to_have_text("Total Disk Space (GB)")
+    expect(rows.first.locator(".before")).to_have_text("1000")
+    expect(rows.first.locator(".after")).to_have_text("1500")
     expect(changes).to_contain_text("by Irene Ekwueme")
     assert_accessible(page)
     screenshot("handoff-ta-changes")
     sign_out(page)
 
-    # --- manager: refused while a blocker remains, then an override ----------------------------
+    # --- manager: refused while blockers remain; resolves the issue, overrides the item --------
     sign_in(page, live_server, "manager")
     page.goto(handoff_url)
     page.get_by_role("link", name="Sign off…").click()
     expect(
         page.get_by_role("heading", name="Sign off the closeout of Northwind Traders")
     ).to_be_visible()
+    expect(page.locator("#readiness")).to_contain_text(critical)
     expect(page.locator("#readiness")).to_contain_text(f"Checklist item open: {LAST_ITEM}")
     assert_accessible(page)
     page.get_by_role("button", name="Sign off").click()
-    expect(page.get_by_text("1 blocker remains. Resolve it, or write why")).to_be_visible()
+    expect(page.get_by_text("2 blockers remain. Resolve them, or write why")).to_be_visible()
     assert Account.objects.get(pk=account.pk).phase == Account.Phase.READY_FOR_HANDOFF
     assert_accessible(page)
     screenshot("handoff-sign-off-refused")
+
+    page.locator("#readiness").get_by_role("link", name=critical).click()
+    expect(
+        page.get_by_role("heading", name="I-1 SSO sign-in fails for contractors", level=1)
+    ).to_be_visible()
+    page.get_by_label("Status", exact=True).select_option(label="Resolved")
+    page.get_by_label("Resolution").fill("Contractors' IdP group added to the SAML mapping.")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator(".page-head .badge.status-resolved")).to_have_text("Resolved")
+
+    page.goto(f"{account_url}sign-off/")
+    expect(page.locator("#readiness")).not_to_contain_text(critical)
+    page.get_by_role("button", name="Sign off").click()
+    expect(page.get_by_text("1 blocker remains. Resolve it, or write why")).to_be_visible()
+    assert Account.objects.get(pk=account.pk).phase == Account.Phase.READY_FOR_HANDOFF
     page.get_by_label("Override reason").fill("Upgrade booked for next week with the TA.")
     page.get_by_role("button", name="Sign off").click()
     expect(page.get_by_role("heading", name="Sign-off of Northwind Traders")).to_be_visible()
     expect(page.get_by_text("Intact")).to_be_visible()
-    expect(page.locator(".snapshot-body")).to_contain_text("Upgrade booked for next week")
+    record = page.locator(".snapshot-body")
+    expect(record).to_contain_text("Upgrade booked for next week")
+    expect(record.get_by_role("heading", name="Production deployment")).to_be_visible()
+    expect(record).to_contain_text("3 × m6a.4xlarge")
+    expect(record).to_contain_text("1,500")
+    expect(record.get_by_role("heading", name="Issues Log")).to_be_visible()
+    expect(record).to_contain_text("Contractors' IdP group added to the SAML mapping.")
     assert_accessible(page)
     screenshot("handoff-signed-record")
     sign_off = SignOff.objects.get(account=account)
     assert sign_off.override_reason == "Upgrade booked for next week with the TA."
     assert sign_off.signed_by == people["manager"]
+    assert [b["rule"] for b in sign_off.blockers] == ["checklist_complete"]
     page.goto(handoff_url)
     expect(page.locator(".page-head .badge")).to_have_text("Handed off")
     assert_accessible(page)
@@ -178,19 +274,31 @@ def test_implementation_to_handed_off_with_three_people(
 
     # --- ie reads only; ta edits ---------------------------------------------------------------
     sign_in(page, live_server, "ie")
-    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    page.goto(account_url)
+    expect(page.locator("#production-deployment")).to_contain_text("1,500")
     expect(page.get_by_role("link", name="Edit account")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit production deployment")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit code hosts")).to_have_count(0)
     expect(page.locator(".checklist-edit")).to_have_count(0)
-    response = page.goto(f"{live_server.url}/accounts/{account.pk}/edit/")
-    assert response.status == 403
-    sign_out_url = f"{live_server.url}/"
-    page.goto(sign_out_url)
+    assert page.goto(f"{account_url}edit/").status == 403
+    assert page.goto(production_url).status == 403
+    page.goto(f"{live_server.url}/")
     sign_out(page)
 
     sign_in(page, live_server, "ta")
-    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    page.goto(account_url)
     page.get_by_role("link", name="Edit account").click()
     page.get_by_label("Planned completion date").fill("2027-03-08")
     page.get_by_role("button", name="Save account").click()
     expect(page.get_by_text("Account saved.")).to_be_visible()
     expect(page.locator(".page-head .meta")).to_contain_text(re.compile(r"8 Mar 2027"))
+    page.get_by_role("link", name="Edit production deployment").click()
+    page.get_by_label("Total Disk Space (GB)").fill("2000")
+    page.get_by_label("Total Disk Space (GB)").blur()
+    page.get_by_role("button", name="Save production deployment").click()
+    expect(page.get_by_text("Production environment saved.")).to_be_visible()
+    expect(page.locator("#production-deployment")).to_contain_text("2,000")
+    assert_accessible(page)
+    screenshot("handoff-ta-maintains")
+    # The signed snapshot still holds what was signed.
+    assert "1500" in str(SignOff.objects.get(pk=sign_off.pk).snapshot)

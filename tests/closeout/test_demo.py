@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
+from handoff.closeout.attention import attention_items
 from handoff.closeout.models import ChecklistItem, HandoffReview, SignOff
 from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.review import changes_since_review
@@ -23,16 +24,43 @@ def test_demo_accounts_cover_every_phase_and_story(template):
     call_command("seed_demo")
     phases = dict(Account.objects.values_list("name", "phase"))
     assert phases["Cobalt Health"] == Account.Phase.READY_FOR_HANDOFF
-    assert readiness("Cobalt Health").ready  # ready to sign off
+    cobalt = readiness("Cobalt Health")
+    # Ready to sign off on every rule: the record complete, no critical issue, every high risk
+    # planned for, the opportunities with the TA, the checklist done.
+    assert (cobalt.ready, cobalt.percent, cobalt.total) == (True, 100, 9)
+    cobalt_account = account_handoff_get(account_id=Account.objects.get(name="Cobalt Health").pk)
+    # Nothing critical or stale: the one high risk is there with its response plan.
+    assert [(i.level, i.title) for i in attention_items(cobalt_account)] == [
+        ("warning", "High risk R-1: PHI committed to a repository gets indexed")
+    ]
 
     assert phases["Granite Insurance"] == Account.Phase.READY_FOR_HANDOFF
-    assert len(readiness("Granite Insurance").blockers) == 4  # 3 open items, TA not acknowledged
+    assert [b.title for b in readiness("Granite Insurance").blockers] == [
+        "Tomas Alvarez has not acknowledged the account",
+        "Open critical issue I-1: Repository permissions missing for nested Azure DevOps groups",
+        "High risk R-1 without a response plan: Kustomize deprecation forces a migration soon "
+        "after handoff",
+        "Checklist item open: Performance tests done",
+        "Checklist item open: Production right-sized or a plan in place",
+        "Checklist item open: Production on a current version",
+    ]
+    granite = readiness("Granite Insurance")
+    assert [r.rule.key for r in granite.results if not r.met] == [
+        "technical_advisor_acknowledged",
+        "no_open_critical_issue",
+        "risks_have_response_plans",
+        "checklist_complete",
+    ]
 
-    dunmore = SignOff.objects.get(account__name="Dunmore Logistics")
-    assert phases["Dunmore Logistics"] == Account.Phase.HANDED_OFF
-    assert (dunmore.blockers, dunmore.override_reason) == ([], "")
-    assert snapshot_digest(dunmore.snapshot) == dunmore.snapshot_sha256
-    assert dunmore.snapshot["sections"]["account"]["data"]["name"] == "Dunmore Logistics"
+    for name in ("Dunmore Logistics", "Juniper Retail"):  # signed off with nothing to override
+        signed = SignOff.objects.get(account__name=name)
+        assert phases[name] == Account.Phase.HANDED_OFF
+        assert (signed.blockers, signed.override_reason, signed.readiness_percent) == ([], "", 100)
+        assert snapshot_digest(signed.snapshot) == signed.snapshot_sha256
+        sections = signed.snapshot["sections"]
+        assert sections["account"]["data"]["name"] == name
+        assert sections["production_deployment"]["data"]["sourcegraph_instance_url"]
+        assert sections["code_hosts"]["data"]["connections"]
 
     helix = SignOff.objects.get(account__name="Helix Pharmaceuticals")
     assert helix.override_reason.startswith("Production on a current version")
@@ -47,6 +75,7 @@ def test_demo_accounts_cover_every_phase_and_story(template):
         "Juniper Retail",
     }
     assert SignOff.objects.count() == 3
+    assert not SignOff.objects.filter(override_reason__startswith="Demo data").exists()
 
     ion = Account.objects.get(name="Ion Semiconductors")
     review = HandoffReview.objects.get(account=ion, reviewer=User.objects.get(username="ta"))

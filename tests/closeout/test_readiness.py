@@ -16,8 +16,9 @@ from handoff.closeout.readiness import (
 )
 from handoff.closeout.selectors import account_handoff_get, handoff_prefetch_lookups
 from handoff.people.models import User
-from tests.closeout.conftest import settle
+from tests.closeout.conftest import record_deployment, settle
 from tests.factories import UserFactory
+from tests.query_budget import handoff_load_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +32,17 @@ def blockers_of(account, rule_key):
     return [(b.title, b.url) for b in result.blockers]
 
 
-def test_core_rules_in_order():
+def test_every_rule_in_order():
+    """The core's rules, then deployments' (100-299) and logs' (300-599), the checklist last."""
     assert [r.key for r in readiness_rules()] == [
         "technical_advisor_assigned",
         "technical_advisor_acknowledged",
         "manager_assigned",
+        "production_fields",
+        "code_host_details",
+        "no_open_critical_issue",
+        "risks_have_response_plans",
+        "expansion_transitioned",
         "checklist_complete",
     ]
 
@@ -113,19 +120,22 @@ def test_checklist_rule_not_started_then_each_open_item_then_met(account, ie, te
 
 
 def test_percent_counts_rules_met_and_rounds_down(account, ie, ta, template):
-    assert (readiness(account).met, readiness(account).total) == (2, 4)  # TA and manager assigned
-    assert readiness(account).percent == 50
+    # TA and manager assigned; empty logs have nothing critical, unplanned or untransitioned.
+    assert (readiness(account).met, readiness(account).total) == (5, 9)
+    assert readiness(account).percent == 55
     services.handoff_acknowledge(account=account, actor=ta)
-    assert readiness(account).percent == 75
+    assert readiness(account).percent == 66
     services.checklist_start(account=account, actor=ie)
     settle(account, ie)
+    assert readiness(account).percent == 77
+    record_deployment(account, ie)
     result = readiness(account)
     assert (result.percent, result.ready, result.blockers) == (100, True, [])
 
     register_readiness_rule("always_blocked", "Never met", lambda a: [Blocker("x", "y", "/z")])
     try:
         result = readiness(account)
-        assert (result.met, result.total, result.percent) == (4, 5, 80)
+        assert (result.met, result.total, result.percent) == (9, 10, 90)
         assert [b.title for b in result.blockers] == ["x"]
     finally:
         unregister_readiness_rule("always_blocked")
@@ -178,6 +188,7 @@ def test_loading_for_readiness_is_constant_in_queries(
     services.checklist_start(account=account, actor=ie)
     if items_settled:
         settle(account, ie)
-    # account + people + closeout (joined), checklist items, sign-offs
-    with django_assert_num_queries(3):
+    # account + people + closeout (joined), checklist items, sign-offs, and the deployment
+    # record's and the logs' prefetches
+    with django_assert_num_queries(handoff_load_queries(with_environments=False)):
         readiness_evaluate(account_handoff_get(account_id=account.pk))

@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from deployments.models import Environment
+from deployments.services import InstanceSpec, code_host_create, environment_update
 from handoff.accounts.models import Account
 from handoff.accounts.services import account_update
 from handoff.audit.models import AuditEvent
@@ -14,6 +16,15 @@ from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem, ChecklistTemplateItem, SignOff
 from handoff.closeout.snapshot import snapshot_digest
 from handoff.common.services import ConcurrentEditError
+from logs.services import (
+    issue_create,
+    issue_status_change,
+    journal_entry_create,
+    opportunity_create,
+    opportunity_stage_change,
+    risk_create,
+    risk_update,
+)
 from tests.closeout.conftest import HANDBOOK_ITEMS, ready_account, settle
 
 pytestmark = pytest.mark.django_db
@@ -269,7 +280,7 @@ def test_sign_off_with_an_override_records_who_when_why_and_the_blockers(
     assert account.phase == Phase.HANDED_OFF
     assert (sign_off.signed_by, sign_off.signed_by_name) == (manager, str(manager))
     assert sign_off.override_reason == "Indexing finishes overnight."
-    assert sign_off.readiness_percent == 75
+    assert sign_off.readiness_percent == 88  # 8 of 9 rules met
     assert sign_off.blockers == [
         {
             "rule": "checklist_complete",
@@ -321,20 +332,51 @@ def test_snapshot_is_frozen_whatever_happens_to_the_record_later(
     account, ie, ta, manager, template
 ):
     ready_account(account, ie=ie, ta=ta, leave_open=("Indexing",))
+    # One row in each log, so the snapshot holds them too.
+    journal_entry_create(
+        account=account, author=ie, title="Rockskip enabled", body="For `acme/firmware`."
+    )
+    issue = issue_create(account=account, actor=ie, title="Slow sync", owner=ie, severity="high")
+    risk = risk_create(
+        account=account,
+        actor=ie,
+        title="Disk fills up",
+        description="Because the monorepo grows, gitserver's disk may fill.",
+        likelihood=3,
+        impact=4,
+        owner=ie,
+        response_plan="Alert at 70%.",
+    )
+    opportunity = opportunity_create(account=account, actor=ie, title="Firmware team", owner=ta)
+    opportunity_stage_change(opportunity=opportunity, actor=ta, stage="transitioned")
     sign_off = services.closeout_sign_off(
         account=account, actor=manager, override_reason="Indexing runs tonight"
     )
     frozen = copy.deepcopy(SignOff.objects.get(pk=sign_off.pk).snapshot)
-    assert frozen["sections"]["account"]["data"]["name"] == "Acme Robotics"
-    assert frozen["sections"]["account"]["data"]["phase"] == "Ready for handoff"
-    assert frozen["sections"]["people"]["data"]["technical_advisor"]["name"] == str(ta)
-    indexing = next(
-        i for i in frozen["sections"]["checklist"]["data"]["items"] if i["position"] == 5
-    )
+    sections = {key: section["data"] for key, section in frozen["sections"].items()}
+    assert sections["account"]["name"] == "Acme Robotics"
+    assert sections["account"]["phase"] == "Ready for handoff"
+    assert sections["people"]["technical_advisor"]["name"] == str(ta)
+    indexing = next(i for i in sections["checklist"]["items"] if i["position"] == 5)
     assert indexing["status"] == "Open"
-    assert frozen["readiness"]["percent"] == 75
+    assert frozen["readiness"]["percent"] == 88
+    assert sections["production_deployment"]["total_cpu"] == 48
+    assert sections["production_deployment"]["deployment_type"] == "Kubernetes with Helm"
+    assert sections["production_deployment"]["machine_instance_types"] == [
+        {"count": 3, "instance_type": "m6a.4xlarge"}
+    ]
+    assert sections["other_environments"] == []
+    assert sections["code_hosts"]["totals"]["number_of_repositories"] == 420
+    assert sections["sizing_check"]["recommended_tier"]["name"] == "S"  # 900 users
+    assert [n["title"] for n in sections["implementation_notes"]] == ["Rockskip enabled"]
+    assert [(i["reference"], i["status"]) for i in sections["issues_log"]] == [("I-1", "Open")]
+    assert [(r["reference"], r["band"], r["response_plan"]) for r in sections["risk_log"]] == [
+        ("R-1", "High", "Alert at 70%.")
+    ]
+    assert [o["stage"] for o in sections["expansion_opportunities"]] == ["Transitioned to TA"]
 
-    # Everything changes afterwards: reopened, renamed, the item settled, another TA.
+    # Everything changes afterwards: reopened, renamed, the item settled, another TA, the
+    # deployment resized, a code host added, every log moved on.
     services.closeout_reopen(account=account, actor=manager, reason="Customer added a code host")
     account_update(
         account=account,
@@ -343,6 +385,22 @@ def test_snapshot_is_frozen_whatever_happens_to_the_record_later(
         expected_version=None,
     )
     settle(account, ie)
+    environment_update(
+        environment=Environment.objects.get(account=account),
+        actor=ie,
+        data={"total_cpu": 96, "deployment_type": "docker_compose"},
+        expected_version=None,
+        instance_types=[InstanceSpec(6, "m6a.4xlarge")],
+    )
+    code_host_create(
+        account=account,
+        actor=ie,
+        data={"kind": "gitlab_com", "repository_count": 80, "monorepo_count": 0},
+    )
+    journal_entry_create(account=account, author=ie, title="Later note", body="After sign-off.")
+    issue_status_change(issue=issue, actor=ie, status="resolved", resolution="Raised the limit.")
+    risk_update(risk=risk, actor=ie, data={"response_plan": "Add a shard."}, expected_version=None)
+    opportunity_stage_change(opportunity=opportunity, actor=ta, stage="won")
 
     stored = SignOff.objects.get(pk=sign_off.pk)
     assert stored.snapshot == frozen

@@ -50,7 +50,7 @@ def test_handoff_page_query_count_does_not_grow_with_the_records(
     grow(account, ie=ie, ta=ta, manager=manager, admin_user=admin_user, size=size)
     assert ChecklistItem.objects.filter(account=account).count() == 11 + size * 10
     client = client_for(ta)
-    with django_assert_num_queries(handoff_page_queries(with_environments=False)):
+    with django_assert_num_queries(handoff_page_queries()):
         response = client.get(handoff_url(account))
     assert response.status_code == 200
     assert len(response.context["sign_offs"]) == size
@@ -66,7 +66,7 @@ def test_account_page_closeout_section_costs_constant_queries(
         response = client.get(reverse("accounts:detail", args=[account.pk]))
     page = response.content.decode()
     assert f'href="{handoff_url(account)}">Handoff page</a>' in page
-    assert "Readiness 75%" in page  # not acknowledged yet
+    assert "Readiness 66%" in page  # not acknowledged, no deployment record yet
 
 
 def test_dashboard_rows_link_to_the_handoff_page(client_for, account, ie):
@@ -79,8 +79,10 @@ def test_handoff_page_shows_attention_strip_sections_and_print_stylesheet(
 ):
     page = client_for(ta).get(handoff_url(account)).content.decode()
     strip = page.split('id="attention"')[1].split("</section>")[0]
-    assert "Readiness 50%" in strip
-    assert "2 of 4 rules met" in strip
+    assert "Readiness 55%" in strip
+    assert "5 of 9 rules met" in strip
+    production = reverse("deployments:production_edit", args=[account.pk])
+    assert f'<a href="{production}">No production deployment recorded</a>' in strip
     assert (
         f'<a href="{handoff_url(account)}#handoff-status">{ta} has not acknowledged the account</a>'
         in strip
