@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class VitallySyncConfig(AppConfig):
@@ -31,6 +31,12 @@ class VitallySyncConfig(AppConfig):
                 on_account_page=True,
             )
         )
+        # The handoff page's attention strip shows a failed or retrying push.
+        if apps.is_installed("handoff.closeout"):
+            from handoff.closeout.attention import register_attention_provider
+            from vitally_sync.handoff import vitally_attention_items
+
+            register_attention_provider("vitally", vitally_attention_items, order=900)
         register_section(
             AccountSection(
                 key="vitally",

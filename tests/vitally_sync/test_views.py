@@ -271,3 +271,38 @@ def test_accounts_without_sync_rows_and_timezone_aware_times_render(client_for, 
     Account.objects.filter(pk=pushed.pk).update(change_version=99)
     page = client_for(ie).get(reverse("accounts:detail", args=[pushed.pk])).content.decode()
     assert "Next attempt" in page and "(attempt 2)" in page
+
+
+@pytest.mark.parametrize(
+    "sync, expected",
+    [
+        (
+            {
+                "status": "failed",
+                "failed_version": 99,
+                "last_error": "401: check the Vitally API key",
+            },
+            [("critical", "Vitally sync: failed", "401: check the Vitally API key")],
+        ),
+        (
+            {"status": "retrying", "last_error": "503 from Vitally"},
+            [("warning", "Vitally sync: retrying", "503 from Vitally")],
+        ),
+        ({"status": "synced", "acked_version": 99}, []),
+    ],
+)
+def test_the_handoff_attention_strip_shows_a_failed_or_retrying_sync(
+    client_for, ta, fake_vitally, people, sync, expected, django_assert_num_queries
+):
+    from handoff.closeout.selectors import account_handoff_get
+    from vitally_sync.handoff import vitally_attention_items
+
+    account = AccountFactory(vitally_account_id="strip-co", **people)
+    AccountSync.objects.create(account=account, **sync)
+    loaded = account_handoff_get(account_id=account.pk)
+    with django_assert_num_queries(0):  # the sync row rides on the handoff load
+        items = vitally_attention_items(loaded)
+    assert [(i.level, i.title, i.detail) for i in items] == expected
+    page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    for _level, title, _detail in expected:
+        assert title in page
