@@ -14,13 +14,9 @@ DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS = 2
 LOG_PREFETCH = 4
 
 # --- The account page ----------------------------------------------------------------------------
-ACCOUNT_PAGE_CORE = 4  # session, user, account (people joined), history
-# The deployment sections share one read: environments, their design documents, their instance
-# rows, code hosts (the two row reads skipped without environments).
-DEPLOYMENT_SECTIONS = 4
-DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS = 2
-LOG_SECTIONS = 2 * 4  # rows and summary per log (notes, issues, risks, opportunities)
-# The closeout section loads the account as the handoff does, for readiness.
+# session, user, history; plus the handoff load (the account page loads its account as the
+# handoff page does), which every deployment and log section and the closeout section read.
+ACCOUNT_PAGE_OWN = 3
 # The Vitally panel previews the payload it would send now: the deployment summary (its own
 # reads of the environments, design documents, instance rows and code hosts), the open issue and
 # high-risk counts, and the recent attempts. The sync state is joined into the account query.
@@ -48,12 +44,11 @@ def handoff_load_queries(*, with_environments: bool = True) -> int:
 
 
 def account_page_queries(*, with_environments: bool = True) -> int:
-    deployments = (
-        DEPLOYMENT_SECTIONS if with_environments else DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS
+    return (
+        ACCOUNT_PAGE_OWN
+        + handoff_load_queries(with_environments=with_environments)
+        + vitally_section_queries(with_environments=with_environments)
     )
-    closeout_section = handoff_load_queries(with_environments=with_environments)
-    vitally = vitally_section_queries(with_environments=with_environments)
-    return ACCOUNT_PAGE_CORE + deployments + LOG_SECTIONS + closeout_section + vitally
 
 
 def handoff_page_queries(*, with_environments: bool = True, reviewed: bool = True) -> int:

@@ -19,6 +19,23 @@ class AccountSection:
 
 _sections: dict[str, AccountSection] = {}
 
+# How the account page loads its account. The core joins the people; the handoff workflow
+# registers its own load (every section's rows prefetched once), so the sections read that
+# instead of querying one by one and the page costs the same whatever the record's size.
+_page_loader: Callable[..., Any] | None = None
+
+
+def register_account_page_loader(loader: Callable[..., Any]) -> None:
+    """`loader(account_id=...)` returns the account or raises Account.DoesNotExist."""
+    global _page_loader
+    _page_loader = loader
+
+
+def account_page_load(*, account_id: int):
+    from handoff.accounts.selectors import account_get
+
+    return (_page_loader or account_get)(account_id=account_id)
+
 
 def register_section(section: AccountSection) -> None:
     _sections[section.key] = section

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_http_methods
 from handoff.accounts.columns import dashboard_columns
 from handoff.accounts.forms import AccountForm
 from handoff.accounts.models import Account
-from handoff.accounts.sections import account_sections
-from handoff.accounts.selectors import account_get, account_list_for_dashboard
+from handoff.accounts.sections import account_page_load, account_sections
+from handoff.accounts.selectors import account_list_for_dashboard
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
 from handoff.common.services import ConcurrentEditError, field_values
@@ -115,7 +115,7 @@ def _conflict_context(error: ConcurrentEditError, form) -> dict:
 
 def account_detail(request, account_id: int):
     try:
-        account = account_get(account_id=account_id)
+        account = account_page_load(account_id=account_id)
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
     require(request.user, Action.ACCOUNT_VIEW, account)
