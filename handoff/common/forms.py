@@ -6,5 +6,15 @@ class VersionedFormMixin(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
+    def _post_clean(self):
+        super()._post_clean()
+        # The version is a hidden field: a forged or mangled one must not fail silently.
+        if self._errors and self._errors.pop("version", None):
+            self.add_error(
+                None,
+                "This form's version is not valid, so nothing was saved. Reload the page and "
+                "make your change again.",
+            )
+
     def expected_version(self) -> int | None:
         return self.cleaned_data.get("version")

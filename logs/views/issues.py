@@ -193,7 +193,10 @@ def issue_status_view(request, account_id: int, issue_id: int):
     account, issue = _issue(request, account_id, issue_id)
     form = IssueStatusForm(request.POST)
     if not form.is_valid():
-        return _row(request, account, issue)
+        if request.htmx:
+            return _row(request, account, issue)
+        messages.error(request, "Choose one of the statuses.")
+        return redirect(issue)
     try:
         issue = issue_status_change(
             issue=issue,
