@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "csp",
+    "handoff.common",  # one-time tokens of create forms
     "handoff.people",
     "handoff.audit",
     "handoff.accounts",

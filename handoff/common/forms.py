@@ -1,3 +1,5 @@
+import secrets
+
 from django import forms
 
 
@@ -18,3 +20,18 @@ class VersionedFormMixin(forms.Form):
 
     def expected_version(self) -> int | None:
         return self.cleaned_data.get("version")
+
+
+class OnceFormMixin(forms.Form):
+    """A create form's one-time token (see common.services.submission_claim): rendered with a
+    fresh value, posted back unchanged, claimed when the create is saved."""
+
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["submission"].initial = secrets.token_urlsafe(24)
+
+    def submission_token(self) -> str:
+        return self.cleaned_data.get("submission", "")

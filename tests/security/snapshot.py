@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.apps import apps
 
 # Every app whose rows a form or action of the portal can write.
-DOMAIN_APPS = ("accounts", "deployments", "logs", "closeout", "audit", "vitally_sync")
+DOMAIN_APPS = ("common", "accounts", "deployments", "logs", "closeout", "audit", "vitally_sync")
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,8 @@ def T(words: str) -> tuple[str, str]:  # noqa: N802
 
 
 CONFLICT = T("Someone else saved this record while you were editing it")
+ONCE = "one-time-token-from-the-rendered-form"
+ALREADY = T("This form was already submitted and saved once")
 
 CASES = [
     # Accounts: create and edit.
@@ -377,6 +379,21 @@ CASES = [
          lambda w: {"reason": " "}, F("reason")),
     Case("reopen-double-submit", "manager", u("closeout:reopen", INITECH),
          lambda w: {"reason": "Missed the SSO check"}, 403, prime=True),
+    # The same create form sent twice (double click, refresh): one row, then a refusal.
+    Case("account-create-double-submit", "ie", u("accounts:create"), new_account_post,
+         F("name"), prime=True),
+    Case("environment-create-double-submit", "ie", u("deployments:environment_create", ACME),
+         lambda w: env_post(submission=ONCE), ALREADY, prime=True),
+    Case("journal-create-double-submit", "ie", u("logs:journal_create", ACME),
+         lambda w: entry_post(submission=ONCE), ALREADY, prime=True),
+    Case("issue-create-double-submit", "ie", u("logs:issue_create", ACME),
+         lambda w: issue_post(w, submission=ONCE), ALREADY, prime=True),
+    Case("issue-update-double-submit", "ie", u("logs:issue_note_add", ACME, attr("issue")),
+         lambda w: {"body": "Restarted gitserver", "submission": ONCE}, ALREADY, prime=True),
+    Case("risk-create-double-submit", "ie", u("logs:risk_create", ACME),
+         lambda w: risk_post(w, submission=ONCE), ALREADY, prime=True),
+    Case("opportunity-create-double-submit", "ie", u("logs:opportunity_create", ACME),
+         lambda w: opportunity_post(w, submission=ONCE), ALREADY, prime=True),
     # Push now.
     Case("push-now-as-ta", "ta", u("vitally_sync:push", ACME), expect=403),
     Case("push-now-by-another-ie", "other_ie", u("vitally_sync:push", ACME), expect=403),
