@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from deployments.models import MAX_INSTANCE_COUNT, CodeHostConnection, Environment
 from deployments.services import ENVIRONMENT_FIELDS, CodeHostChange, DocumentLink, InstanceSpec
-from handoff.common.forms import VersionedFormMixin
+from handoff.common.forms import OnceFormMixin, VersionedFormMixin
 from handoff.common.validators import HttpURLFormField
 
 MAX_DOCUMENTS = 20
@@ -53,7 +53,7 @@ def _deployment_type_choices() -> list:
     ]
 
 
-class EnvironmentForm(VersionedFormMixin, forms.ModelForm):
+class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Environment
         fields = ENVIRONMENT_FIELDS
@@ -103,6 +103,9 @@ class EnvironmentForm(VersionedFormMixin, forms.ModelForm):
         bound_integer_fields(self, Environment)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        if self.instance.pk or production:
+            # Edits carry a version; the one production environment is guarded by its existence.
+            del self.fields["submission"]
 
     def service_data(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k in ENVIRONMENT_FIELDS}

@@ -28,7 +28,7 @@ from deployments.services import (
     instance_types_text,
 )
 from handoff.accounts.models import Account
-from handoff.common.services import ConcurrentEditError, field_values
+from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.permissions import Action, require
 
 DOCUMENT_FIELDS = ["title", "url"]
@@ -178,9 +178,10 @@ def _environment_save(request, account, environment, form, documents, instances)
             raise ConcurrentEditError(instance=existing)
     if environment is None:
         kind = Environment.Kind.PRODUCTION if form.production else form.cleaned_data["kind"]
-        return environment_create(
-            account=account, actor=request.user, kind=kind, data=form.service_data(), **rows
-        )
+        with submission_once(form=form, user=request.user):
+            return environment_create(
+                account=account, actor=request.user, kind=kind, data=form.service_data(), **rows
+            )
     if expected is None:
         raise ConcurrentEditError(instance=environment)
     return environment_update(

@@ -1,6 +1,6 @@
 from django import forms
 
-from handoff.common.forms import VersionedFormMixin
+from handoff.common.forms import OnceFormMixin, VersionedFormMixin
 from handoff.people.models import User
 from handoff.people.selectors import user_list_active
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
@@ -25,7 +25,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class _LogForm(VersionedFormMixin, forms.ModelForm):
+class _LogForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     """Sets the version on edit; drops the fields that only an edit shows."""
 
     edit_only: tuple[str, ...] = ()
@@ -34,6 +34,7 @@ class _LogForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            del self.fields["submission"]  # an edit is guarded by its version instead
         else:
             for name in self.edit_only:
                 self.fields.pop(name, None)
@@ -42,7 +43,7 @@ class _LogForm(VersionedFormMixin, forms.ModelForm):
             self.fields["owner"] = OwnerChoiceField(label=field.label, help_text=field.help_text)
 
     def service_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "submission")}
 
 
 class JournalEntryForm(_LogForm):
@@ -83,7 +84,7 @@ class IssueStatusForm(forms.Form):
     resolution = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class IssueNoteForm(forms.Form):
+class IssueNoteForm(OnceFormMixin, forms.Form):
     body = forms.CharField(
         label="Update",
         max_length=5000,

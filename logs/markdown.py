@@ -30,4 +30,4 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
         clean_content_tags={"script", "style"},
     )
-    return mark_safe(clean)  # noqa: S308  (sanitised by nh3 just above)
+    return mark_safe(clean)  # noqa: S308  # nosec B308, B703  # sanitised by nh3 just above

@@ -1,4 +1,4 @@
-"""The Nu HTML checker (vnu.jar from npm, run with Java) finds no errors on the main pages.
+"""The Nu HTML checker (vnu.jar from npm, run with Java) finds no errors on every main page.
 
 One JVM run checks every page, so the gate costs a couple of seconds, not one per page."""
 
@@ -9,7 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.urls import reverse
+
+from tests.security.pages import pages_render
+from tests.security.world import world_build
 
 VNU = (
     Path(__file__).resolve().parent.parent
@@ -48,31 +50,8 @@ def _vnu_errors(pages: dict[str, str], tmp_path: Path) -> list[str]:
     ]
 
 
-def _main_pages(client, account) -> dict[str, str]:
-    urls = {
-        "dashboard": reverse("accounts:dashboard"),
-        "dashboard-filtered": reverse("accounts:dashboard") + "?q=acme&phase=implementation",
-        "my-accounts": reverse("accounts:mine"),
-        "account": reverse("accounts:detail", args=[account.pk]),
-        "account-new": reverse("accounts:create"),
-        "account-edit": reverse("accounts:edit", args=[account.pk]),
-        "account-history": reverse("accounts:history", args=[account.pk]),
-    }
-    pages = {}
-    for name, url in urls.items():
-        response = client.get(url)
-        assert response.status_code == 200, url
-        pages[name] = response.content.decode()
-    # A form with errors must stay valid HTML too.
-    pages["account-new-errors"] = client.post(
-        reverse("accounts:create"), {"name": "", "crm_url": "javascript:x"}
-    ).content.decode()
-    return pages
-
-
-def test_main_pages_are_valid_html(client, manager, account, tmp_path):
-    signed_out = client.get(reverse("login")).content.decode()
-    client.force_login(manager)
-    pages = {"sign-in": signed_out, **_main_pages(client, account)}
-    errors = _vnu_errors(pages, tmp_path)
+def test_main_pages_are_valid_html(ie, ta, manager, template, tmp_path):
+    """Every main page and form error state (tests/security/pages.py), in one JVM run."""
+    world = world_build(ie=ie, ta=ta, manager=manager)
+    errors = _vnu_errors(pages_render(world), tmp_path)
     assert not errors, "\n".join(errors)

@@ -112,7 +112,7 @@ class FakeVitally:
         self.auto_create = auto_create
         self.duplicate = duplicate
         self.lock = threading.RLock()
-        self.random = random.Random(random_seed)  # noqa: S311  (fault injection, not crypto)
+        self.random = random.Random(random_seed)  # noqa: S311  # nosec B311  # fault injection, not crypto
         self.accounts: dict[str, dict] = {}
         self.notes: dict[str, dict] = {}
         self.custom_fields = custom_fields if custom_fields is not None else default_custom_fields()

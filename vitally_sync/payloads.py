@@ -203,7 +203,9 @@ TRAIT_FIELDS: tuple[TraitField, ...] = (
     ),
 )
 FIELDS_BY_NAME: dict[str, TraitField] = {f.name: f for f in TRAIT_FIELDS}
-assert set(FIELDS_BY_NAME) == {f.name for f in fields(PortalValues)}
+# Every portal value has exactly one trait field (checked at import, also under python -O).
+if set(FIELDS_BY_NAME) != {f.name for f in fields(PortalValues)}:
+    raise RuntimeError("TRAIT_FIELDS and PortalValues name different fields.")
 
 DEFAULT_TRAIT_MAP: dict[str, str] = {f.name: f.default_key for f in TRAIT_FIELDS}
 # vitally-api.md §4: no documented naming rule; this is the safe pattern it suggests.

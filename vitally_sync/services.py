@@ -232,7 +232,7 @@ def _record_attempt(*, account_id: int, version: int, result) -> None:
 def backoff_seconds(*, attempts: int, base: float, cap: float) -> float:
     """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempts-1)))."""
     ceiling = min(cap, base * 2 ** max(0, attempts - 1))
-    return random.uniform(0, ceiling)  # noqa: S311  (spreading retries, not cryptography)
+    return random.uniform(0, ceiling)  # noqa: S311  # nosec B311  # retry jitter, not cryptography
 
 
 def sync_claimed_push(

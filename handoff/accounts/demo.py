@@ -9,7 +9,7 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_create
 from handoff.people.models import User
 
-DEMO_PASSWORD = "handoff-demo"  # noqa: S105  (printed by seed_demo; demo data only)
+DEMO_PASSWORD = "handoff-demo"  # noqa: S105  # nosec B105  # printed by seed_demo; demo data only
 
 DEMO_USERS = [
     # username, first, last, role, staff

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -17,3 +18,15 @@ class VersionedModel(TimestampedModel):
 
     class Meta:
         abstract = True
+
+
+class SubmissionToken(models.Model):
+    """A create form's one-time token, claimed in the same transaction as what the form creates:
+    the same POST sent twice (a double click, a refresh, back and resubmit) creates one row."""
+
+    token = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.token

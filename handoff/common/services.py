@@ -1,11 +1,19 @@
 """Helpers every write service uses: field-level diffs, optimistic concurrency, full_clean."""
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from handoff.common.models import SubmissionToken
+
+# Claimed tokens are kept this long: a form resubmitted later creates again (it is a new intent).
+SUBMISSION_TOKEN_DAYS = 2
 
 
 class ConcurrentEditError(ValidationError):
@@ -95,3 +103,38 @@ def model_create_values(instance: models.Model, fields: list[str]) -> list[dict[
     """The 'before → after' of a new row: every filled field from nothing."""
     after = field_values(instance, fields)
     return field_changes(instance, dict.fromkeys(fields), after)
+
+
+class DuplicateSubmissionError(ValidationError):
+    """The form was already submitted once and that submission was saved."""
+
+    def __init__(self):
+        super().__init__(
+            "This form was already submitted and saved once, so it was not saved again. "
+            "Check the list before adding it anew.",
+            code="duplicate_submission",
+        )
+
+
+@transaction.atomic
+def submission_claim(*, token: str, user) -> None:
+    """Claim a create form's one-time token. Call it in the transaction of the create: if the
+    create fails, the claim rolls back with it and the corrected form can be sent again."""
+    if not token:
+        return  # a form rendered before tokens existed; nothing to compare against
+    try:
+        with transaction.atomic():
+            SubmissionToken.objects.create(token=token, user=user)
+    except IntegrityError:
+        raise DuplicateSubmissionError() from None
+    cutoff = timezone.now() - datetime.timedelta(days=SUBMISSION_TOKEN_DAYS)
+    SubmissionToken.objects.filter(created_at__lt=cutoff).delete()
+
+
+@contextmanager
+def submission_once(*, form, user) -> Iterator[None]:
+    """`with submission_once(form=form, user=user): thing_create(...)`: the token's claim and the
+    create commit together or not at all."""
+    with transaction.atomic():
+        submission_claim(token=form.submission_token(), user=user)
+        yield

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import IssueForm, IssueNoteForm, IssueStatusForm
@@ -115,7 +115,8 @@ def issue_create_view(request, account_id: int):
     list_url = reverse("logs:issue_list", args=[account.pk])
     if request.method == "POST" and form.is_valid():
         try:
-            issue = issue_create(account=account, actor=request.user, **form.service_data())
+            with submission_once(form=form, user=request.user):
+                issue = issue_create(account=account, actor=request.user, **form.service_data())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -193,7 +194,10 @@ def issue_status_view(request, account_id: int, issue_id: int):
     account, issue = _issue(request, account_id, issue_id)
     form = IssueStatusForm(request.POST)
     if not form.is_valid():
-        return _row(request, account, issue)
+        if request.htmx:
+            return _row(request, account, issue)
+        messages.error(request, "Choose one of the statuses.")
+        return redirect(issue)
     try:
         issue = issue_status_change(
             issue=issue,
@@ -243,7 +247,8 @@ def issue_note_add_view(request, account_id: int, issue_id: int):
     form = IssueNoteForm(request.POST)
     if form.is_valid():
         try:
-            issue_note_add(issue=issue, actor=request.user, body=form.cleaned_data["body"])
+            with submission_once(form=form, user=request.user):
+                issue_note_add(issue=issue, actor=request.user, body=form.cleaned_data["body"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:

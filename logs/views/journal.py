@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
@@ -95,9 +95,10 @@ def journal_create_view(request, account_id: int):
     list_url = reverse("logs:journal_list", args=[account.pk])
     if request.method == "POST" and form.is_valid():
         try:
-            entry = journal_entry_create(
-                account=account, author=request.user, **form.service_data()
-            )
+            with submission_once(form=form, user=request.user):
+                entry = journal_entry_create(
+                    account=account, author=request.user, **form.service_data()
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import OpportunityForm, OpportunityStageForm
@@ -118,9 +118,10 @@ def opportunity_create_view(request, account_id: int):
     list_url = reverse("logs:opportunity_list", args=[account.pk])
     if request.method == "POST" and form.is_valid():
         try:
-            opportunity = opportunity_create(
-                account=account, actor=request.user, **form.service_data()
-            )
+            with submission_once(form=form, user=request.user):
+                opportunity = opportunity_create(
+                    account=account, actor=request.user, **form.service_data()
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from handoff.accounts.models import Account
 from handoff.accounts.services import account_create, account_update
 from handoff.audit.models import AuditEvent
-from tests.vitally_sync.conftest import assert_vitally_has, free_port, portal_traits
+from tests.vitally_sync.conftest import TEST_KEY, assert_vitally_has, free_port, portal_traits
 from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
 from vitally_sync.limiter import limiter_get
@@ -406,3 +406,40 @@ def test_skip_locked_passes_over_a_row_another_transaction_holds(fake_vitally, m
     finally:
         release.set()
         holder.join()
+
+
+def test_a_real_push_never_logs_or_stores_the_key_or_the_authorization_header(
+    fake_vitally, manager, settings, caplog
+):
+    """The client-level test covers VitallyClient; this one covers the whole push path (claim,
+    request, acknowledgement, failure records) with every logger at DEBUG, urllib3 included."""
+    caplog.set_level(logging.DEBUG)
+    for name in ("urllib3", "urllib3.connectionpool", "requests", "vitally_sync", "celery"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    account = linked(fake_vitally, manager)
+    assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
+    # A failed push (5xx) and a refused key (401) record errors: they must not carry it either.
+    fake_vitally.script(Scripted(500))
+    second = linked(fake_vitally, manager, "Borealis Bank", "borealis-bank")
+    assert sync_account_push(account_id=second.pk).outcome is Outcome.RETRYING
+    fake_vitally.api_key = "sk_rolled"
+    third = linked(fake_vitally, manager, "Cobalt Health", "cobalt-health")
+    assert sync_account_push(account_id=third.pk).outcome is Outcome.FAILED
+
+    # The pushes were logged (so the capture works), urllib3's connection lines included.
+    assert "-> 200" in caplog.text and "-> 500" in caplog.text and "-> 401" in caplog.text
+    assert "Starting new HTTP connection" in caplog.text
+    secrets = []
+    for key in (TEST_KEY, "sk_rolled"):
+        secrets += [key, base64.b64encode(f"{key}:".encode()).decode()]
+    stored = json.dumps(
+        [
+            list(AccountSync.objects.values()),
+            list(SyncAttempt.objects.values()),
+            list(AuditEvent.objects.values("message", "changes")),
+        ],
+        default=str,
+    )
+    for secret in [*secrets, "Authorization:", "Basic "]:
+        assert secret not in caplog.text, secret
+        assert secret not in stored, secret

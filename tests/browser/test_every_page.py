@@ -1,0 +1,131 @@
+"""axe on every main page of the portal, with the demo data, in Chromium at 1366×900.
+
+Each page (and each form's error state) must have no serious or critical axe violation, and is
+saved to tests/artifacts/page-<name>.png to be looked at."""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from handoff.accounts.demo import DEMO_PASSWORD
+from handoff.accounts.models import Account
+from handoff.closeout.models import ChecklistItem, SignOff
+from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
+from tests.browser.helpers import assert_accessible, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    url: Callable[[dict], str]
+    # Submit the form as it is (or after `fill`), to see its error state.
+    submit: str = ""
+    fill: dict | None = None
+
+
+def _account(name: str) -> Callable[[dict], int]:
+    return lambda ids: ids[name]
+
+
+def _url(route: str, *keys: str) -> Callable[[dict], str]:
+    return lambda ids: reverse(route, args=[ids[k] for k in keys])
+
+
+STEPS = [
+    Step("dashboard", lambda ids: reverse("accounts:dashboard")),
+    Step("my-accounts", lambda ids: reverse("accounts:mine")),
+    Step("account", _url("accounts:detail", "acme")),
+    Step("account-handed-off", _url("accounts:detail", "dunmore")),
+    Step("handoff", _url("closeout:handoff", "acme")),
+    Step("handoff-ready", _url("closeout:handoff", "granite")),
+    Step("handoff-handed-off", _url("closeout:handoff", "dunmore")),
+    Step("account-new", lambda ids: reverse("accounts:create")),
+    Step("account-new-errors", lambda ids: reverse("accounts:create"), submit="Create account",
+         fill={"CRM link": "javascript:alert(1)"}),
+    Step("account-edit", _url("accounts:edit", "acme")),
+    Step("production-edit", _url("deployments:production_edit", "acme")),
+    Step("production-edit-errors", _url("deployments:production_edit", "acme"),
+         submit="Save production deployment", fill={"Total CPU": "-4"}),
+    Step("environment-new", _url("deployments:environment_create", "acme")),
+    Step("environment-new-errors", _url("deployments:environment_create", "acme"),
+         submit="Save environment"),
+    Step("code-hosts", _url("deployments:code_hosts_edit", "acme")),
+    Step("notes", _url("logs:journal_list", "acme")),
+    Step("note-new", _url("logs:journal_create", "acme")),
+    Step("note-new-errors", _url("logs:journal_create", "acme"), submit="Add note"),
+    Step("note-edit", _url("logs:journal_edit", "acme", "entry")),
+    Step("issues", _url("logs:issue_list", "acme")),
+    Step("issue-new", _url("logs:issue_create", "acme")),
+    Step("issue-new-errors", _url("logs:issue_create", "acme"), submit="Add issue"),
+    Step("issue", _url("logs:issue_detail", "acme", "issue")),
+    Step("issue-edit", _url("logs:issue_edit", "acme", "issue")),
+    Step("risks", _url("logs:risk_list", "acme")),
+    Step("risk-new", _url("logs:risk_create", "acme")),
+    Step("risk-new-errors", _url("logs:risk_create", "acme"), submit="Add risk"),
+    Step("risk", _url("logs:risk_detail", "acme", "risk")),
+    Step("risk-edit", _url("logs:risk_edit", "acme", "risk")),
+    Step("opportunities", _url("logs:opportunity_list", "acme")),
+    Step("opportunity-new", _url("logs:opportunity_create", "acme")),
+    Step("opportunity-new-errors", _url("logs:opportunity_create", "acme"),
+         submit="Add opportunity"),
+    Step("opportunity", _url("logs:opportunity_detail", "acme", "opportunity")),
+    Step("open-issues", lambda ids: reverse("logs:issue_overview")),
+    Step("risk-heatmap", lambda ids: reverse("logs:risk_heatmap")),
+    Step("checklist-item", _url("closeout:checklist_item", "acme", "item")),
+    Step("sign-off", _url("closeout:sign_off", "granite")),
+    Step("sign-off-errors", _url("closeout:sign_off", "granite"), submit="Sign off"),
+    Step("sign-off-record", _url("closeout:sign_off_detail", "dunmore", "sign_off")),
+    Step("reopen", _url("closeout:reopen", "dunmore")),
+    Step("reopen-errors", _url("closeout:reopen", "dunmore"), submit="Reopen the account"),
+]  # fmt: skip
+
+
+def _ids() -> dict[str, int]:
+    accounts = {a.name: a.pk for a in Account.objects.all()}
+    acme = accounts["Acme Robotics"]
+    dunmore = accounts["Dunmore Logistics"]
+    return {
+        "acme": acme,
+        "granite": accounts["Granite Insurance"],
+        "dunmore": dunmore,
+        "entry": JournalEntry.objects.filter(account_id=acme).first().pk,
+        "issue": Issue.objects.filter(account_id=acme).first().pk,
+        "risk": Risk.objects.filter(account_id=acme).first().pk,
+        "opportunity": ExpansionOpportunity.objects.filter(account_id=acme).first().pk,
+        "item": ChecklistItem.objects.filter(account_id=acme).order_by("position").first().pk,
+        "sign_off": SignOff.objects.filter(account_id=dunmore).latest("pk").pk,
+    }
+
+
+def test_every_main_page_is_accessible_and_looked_at(page, live_server, template, screenshot):
+    call_command("seed_demo", stdout=io.StringIO())
+    ids = _ids()
+
+    page.goto(f"{live_server.url}/sign-in/")
+    assert_accessible(page)
+    screenshot("page-sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector(".form-errors, .error")
+    assert_accessible(page)
+    screenshot("page-sign-in-errors")
+
+    sign_in(page, live_server, "manager", DEMO_PASSWORD)
+    for step in STEPS:
+        response = page.goto(live_server.url + step.url(ids))
+        assert response.status == 200, step.name
+        if step.submit:
+            for label, value in (step.fill or {}).items():
+                page.get_by_label(label, exact=True).fill(value)
+            page.get_by_role("button", name=step.submit, exact=True).click()
+            page.wait_for_selector(".error, .form-errors")
+        try:
+            assert_accessible(page)
+        except AssertionError as error:
+            raise AssertionError(f"{step.name}: {error}") from None
+        screenshot(f"page-{step.name}")
