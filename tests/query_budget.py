@@ -14,11 +14,12 @@ HANDOFF_PAGE_CORE = 8
 DEPLOYMENT_SECTIONS = 4
 DEPLOYMENT_SECTIONS_WITHOUT_ENVIRONMENTS = 2
 LOG_SECTIONS = 2 * 4  # rows and summary per log (notes, issues, risks, opportunities)
-# The Vitally panel previews the payload it would send now: the deployment summary (its own
-# reads of the environments, design documents, instance rows and code hosts), the open issue and
-# high-risk counts, and the recent attempts. The sync state is joined into the account query.
-VITALLY_SECTION = 4 + 2 + 1
-VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 2 + 1
+# The Vitally panel previews the payload it would send now: the open issue and high-risk counts
+# and the recent attempts. Its deployment summary comes from the deployment sections' read of
+# the same account (deployment_summary_of), so it costs nothing more. The sync state is joined
+# into the account query.
+VITALLY_SECTION = 2 + 1
+VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 1
 
 
 def _sections(with_environments: bool) -> int:
