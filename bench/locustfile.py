@@ -55,5 +55,8 @@ class PortalUser(HttpUser):
         with self.client.post(
             url, data, name="account edit POST", allow_redirects=False, catch_response=True
         ) as response:
-            if response.status_code != 302:
+            if "Someone else saved this record" in response.text:
+                # Two users saved the same account at once: refused as designed.
+                response.failure("stale save refused (optimistic concurrency)")
+            elif response.status_code != 302:
                 response.failure(f"not saved: {response.status_code}")

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -360,19 +361,26 @@ def compare(accounts) -> list[str]:
     from vitally_sync.selectors import portal_values_get
 
     config = sync_config()
-    wrong = []
-    for account in Account.objects.filter(pk__in=[a.pk for a in accounts]):
-        expected = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
+
+    # The portal's payloads first (one database connection), then the fake's state in parallel.
+    accounts = list(Account.objects.filter(pk__in=[a.pk for a in accounts]))
+    expected = {
+        a.pk: traits_build(portal_values_get(account=a), trait_map=config.trait_map)
+        for a in accounts
+    }
+
+    def fetch(account) -> str | None:
         response = _fake_get(f"/resources/accounts/{account.vitally_account_id}")
         traits = response.json().get("traits", {}) if response.ok else {}
         differs = [
             key
-            for key, value in expected.items()
+            for key, value in expected[account.pk].items()
             if (key in traits if value is None else traits.get(key) != value)
         ]
-        if differs:
-            wrong.append(f"{account.vitally_account_id}: {', '.join(differs)}")
-    return wrong
+        return f"{account.vitally_account_id}: {', '.join(differs)}" if differs else None
+
+    with ThreadPoolExecutor(8) as pool:
+        return [w for w in pool.map(fetch, accounts) if w]
 
 
 def fake_figures(log_entries: list[dict]) -> dict:
