@@ -6,13 +6,16 @@ STAMP  := $(VENV)/.installed-dev
 PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE := handoff.settings
 
-.PHONY: help install run test lint security format check-migrations check-deploy compose-config ci clean lock
+.PHONY: help install run test lint security format check-migrations check-deploy compose-config ci \
+	clean lock bench chaos chaos-short
 
 help:
 	@echo "make run    - set up and start the portal with demo data at http://127.0.0.1:$(PORT)"
 	@echo "make test   - set up and run the whole test suite (PostgreSQL and Redis on localhost)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make security - bandit over the portal's code (exceptions carry a # nosec reason)"
+	@echo "make bench  - load benchmark: 500 accounts, gunicorn + locust, query counts, memory"
+	@echo "make chaos  - chaos run of the Vitally sync (make chaos-short: the ~90 s CI version)"
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml (needs network)"
 
 $(STAMP): requirements/dev.lock
@@ -64,6 +67,23 @@ check-deploy: install
 
 compose-config:
 	SECRET_KEY=compose-config-check docker-compose -f docker-compose.yml config --quiet
+
+# Load benchmark (bench/load.py). locust lives in its own venv (var/bench-venv) so the
+# project's locked environment stays as it is; it only speaks HTTP to the portal.
+BENCH_VENV := var/bench-venv
+$(BENCH_VENV)/bin/locust:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check "locust>=2.37,<3"
+
+bench: install $(BENCH_VENV)/bin/locust
+	$(BIN)/python bench/load.py
+
+# Chaos run of the Vitally sync (chaos/run.py); exits non-zero when a must-be-0 figure is not 0.
+chaos: install
+	$(BIN)/python chaos/run.py
+
+chaos-short: install
+	$(BIN)/python chaos/run.py --short
 
 lock:
 	$(BIN)/pip install --quiet uv

@@ -111,16 +111,20 @@ class Processes:
             self.stop(process)
 
 
-def fake_start(procs: Processes, rate: int) -> subprocess.Popen:
+def fake_start(
+    procs: Processes, rate: int, *flags: str, port: int | None = None
+) -> subprocess.Popen:
+    """The fake as a process; `flags` add faults (see run_fake_vitally --help)."""
+    port = port or FAKE_PORT
     fake = procs.start(
-        ["manage.py", "run_fake_vitally", "--port", str(FAKE_PORT), "--api-key", API_KEY,
-         "--rate-limit", str(rate), "--auto-create"],
+        ["manage.py", "run_fake_vitally", "--port", str(port), "--api-key", API_KEY,
+         "--rate-limit", str(rate), "--auto-create", *flags],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            requests.get(FAKE_URL + "/_fake/health", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/_fake/health", timeout=1)
             return fake
         except requests.ConnectionError:
             time.sleep(0.1)

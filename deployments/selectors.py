@@ -176,7 +176,19 @@ def deployment_overview_get(*, account) -> DeploymentOverview:
 def deployment_summary_get(*, account_id: int) -> DeploymentSummary:
     """The production deployment and code host totals Vitally shows. Four queries."""
     production = environment_production_get(account_id=account_id)
-    totals = code_host_totals(code_host_list(account_id=account_id))
+    return _summary(production, code_host_totals(code_host_list(account_id=account_id)))
+
+
+def deployment_summary_of(*, account) -> DeploymentSummary:
+    """The same summary, from the overview a page already read for this account object (no
+    query), else as deployment_summary_get. The handoff page shows both: one read, not two."""
+    overview = getattr(account, "_deployment_overview", None)
+    if overview is None:
+        return deployment_summary_get(account_id=account.pk)
+    return _summary(overview.production, overview.totals)
+
+
+def _summary(production: Environment | None, totals: CodeHostTotals) -> DeploymentSummary:
     p = production
     return DeploymentSummary(
         technical_design_document_urls=[d.url for d in p.design_documents.all()] if p else [],

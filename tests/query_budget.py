@@ -17,11 +17,12 @@ LOG_PREFETCH = 4
 # session, user, history; plus the handoff load (the account page loads its account as the
 # handoff page does), which every deployment and log section and the closeout section read.
 ACCOUNT_PAGE_OWN = 3
-# The Vitally panel previews the payload it would send now: the deployment summary (its own
-# reads of the environments, design documents, instance rows and code hosts), the open issue and
-# high-risk counts, and the recent attempts. The sync state is joined into the account query.
-VITALLY_SECTION = 4 + 2 + 1
-VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 2 + 1
+# The Vitally panel previews the payload it would send now: the open issue and high-risk counts
+# and the recent attempts. Its deployment summary comes from the deployment sections' read of
+# the same account (deployment_summary_of), so it costs nothing more. The sync state is joined
+# into the account query.
+VITALLY_SECTION = 2 + 1
+VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 1
 
 
 def vitally_section_queries(*, with_environments: bool = True) -> int:

@@ -324,6 +324,11 @@ class FakeVitally:
         merged.update(headers or {})
         payload = b"" if body is None else json.dumps(body).encode()
         entry["status"] = status
+        entry["answered_at"] = time.time()
+        if status == 429:  # the wait it announces, for checking that clients honour it
+            entry["wait"] = max(
+                float(merged.get(h) or 0) for h in ("Retry-After", "RateLimit-Reset")
+            )
         self._log(entry)
         try:
             handler.send_response(status)

@@ -17,9 +17,10 @@ def portal_values_get(*, account: Account) -> PortalValues:
     their traits are left out of the payload rather than sent as null. Constant query count."""
     values: dict = {"handoff_status": account.get_phase_display()}
     if apps.is_installed("deployments"):
-        from deployments.selectors import deployment_summary_get
+        from deployments.selectors import deployment_summary_of
 
-        summary = deployment_summary_get(account_id=account.pk)
+        # The page's deployment read when it has one (the handoff page), else four queries.
+        summary = deployment_summary_of(account=account)
         values.update(
             technical_design_document_urls=tuple(summary.technical_design_document_urls),
             prod_infra_start_date=summary.prod_infra_start_date,

@@ -4,7 +4,13 @@ import datetime
 import pytest
 
 from deployments.models import CodeHostConnection, Environment
-from deployments.selectors import DeploymentSummary, code_host_totals, deployment_summary_get
+from deployments.selectors import (
+    DeploymentSummary,
+    code_host_totals,
+    deployment_overview_get,
+    deployment_summary_get,
+    deployment_summary_of,
+)
 from deployments.services import DocumentLink, InstanceSpec, environment_create
 from handoff.accounts.models import Account
 
@@ -152,6 +158,15 @@ def test_summary_reads_production_only_with_a_constant_query_count(
         224,
         2000,
     )
+    # The same summary from a page's overview of this account object: no query of its own.
+    page_account = Account.objects.get(pk=account.pk)
+    deployment_overview_get(account=page_account)
+    with django_assert_num_queries(0):
+        assert deployment_summary_of(account=page_account) == summary
+    fresh = Account.objects.get(pk=account.pk)
+    with django_assert_num_queries(4):  # an account object no page read: read as above
+        assert deployment_summary_of(account=fresh) == summary
+
     expected_kinds = ["GitLab.com"] if hosts == 1 else ["GitHub Enterprise Server", "GitLab.com"]
     assert summary.code_hosts_in_use == expected_kinds
     assert summary.number_of_repositories == 100 * hosts

@@ -222,3 +222,15 @@ def test_the_page_lists_accounts_traits_and_latest_requests(fake):
     since = log["requests"][-1]["at"]
     later = requests.get(fake.url + "/_fake/requests", params={"since": since}, timeout=5)
     assert later.json()["requests"] == []
+
+
+def test_the_log_records_when_a_429_was_answered_and_the_wait_it_announced(fake):
+    """What the chaos run checks clients against: no request inside an announced wait."""
+    fake.script(Scripted(429, {"Retry-After": "2"}))
+    fake.rate_limit_per_minute = 2
+    put = {"json": {"traits": {"a": 1}}}
+    statuses = [call(fake, "PUT", "/resources/accounts/acme", **put).status_code for _ in range(4)]
+    assert statuses == [429, 200, 200, 429]
+    log = fake.requests_log(method="PUT")
+    assert [e.get("wait") for e in log] == [2.0, None, None, pytest.approx(60, abs=2)]
+    assert all(e["at"] <= e["answered_at"] for e in log)

@@ -1,0 +1,62 @@
+"""The load benchmark's users (run by bench/load.py, one page at a time: BENCH_PAGE).
+
+Each user is the benchmark manager, signed in (its own session), and requests its page in a
+closed loop with no think time, so a page's req/s is what the two gunicorn workers can serve."""
+
+import os
+import random
+import sys
+
+from locust import HttpUser, task
+
+sys.path.insert(0, os.path.dirname(__file__))
+from html_forms import form_fields, with_values  # noqa: E402
+
+PAGE = os.environ["BENCH_PAGE"]
+ACCOUNT_IDS = [int(x) for x in os.environ["BENCH_ACCOUNT_IDS"].split(",")]
+SESSIONS = os.environ["BENCH_SESSIONS"].split(",")
+
+
+class PortalUser(HttpUser):
+    def on_start(self):
+        # A session of the benchmark manager, signed in by bench/load.py beforehand: signing in
+        # here would put 20 password hashes (~1 s of CPU each) inside the measured seconds.
+        self.client.cookies.set("sessionid", SESSIONS.pop(), domain="127.0.0.1")
+
+    @task
+    def request_page(self):
+        getattr(self, PAGE)()
+
+    def trivial(self):
+        self.client.get("/bench/trivial", name="trivial signed-in view")
+
+    def dashboard(self):
+        self.client.get(f"/?page={random.randint(1, 20)}", name="dashboard")
+
+    def handoff(self):
+        self.client.get(f"/accounts/{random.choice(ACCOUNT_IDS)}/handoff/", name="handoff page")
+
+    def heatmap(self):
+        self.client.get("/risks/", name="risk heatmap")
+
+    def heatmap_cell(self):
+        self.client.get("/risks/?likelihood=5&impact=5", name="risk heatmap, one cell")
+
+    def edit(self):
+        """The account edit form as a person uses it: open it, change the planned completion
+        date, save (302 to the account). Only the POST is the measured row."""
+        account_id = random.choice(ACCOUNT_IDS)
+        url = f"/accounts/{account_id}/edit/"
+        form = self.client.get(url, name="edit form (GET, not measured)")
+        data = with_values(
+            form_fields(form.text),
+            planned_completion_date=f"2027-{random.randint(1, 12):02d}-{random.randint(1, 28):02d}",
+        )
+        with self.client.post(
+            url, data, name="account edit POST", allow_redirects=False, catch_response=True
+        ) as response:
+            if "Someone else saved this record" in response.text:
+                # Two users saved the same account at once: refused as designed.
+                response.failure("stale save refused (optimistic concurrency)")
+            elif response.status_code != 302:
+                response.failure(f"not saved: {response.status_code}")

@@ -1,0 +1,562 @@
+"""Chaos run (issue 7): edits through the web while the sync's parts fail. One command:
+`make chaos` (200 accounts, 3,000 edits, 30 s refusal) or `make chaos-short` (the CI version:
+50 accounts, 300 edits, 10 s refusal).
+
+    .venv/bin/python chaos/run.py [--short]
+
+On the PostgreSQL server of DATABASE_URL it creates the database handoff_chaos (dropped at the
+end) and starts, as separate processes: a redis-server of its own on a free port (broker and
+limiter), gunicorn -w 2, a Celery worker (2 children) and beat, and the fake Vitally with faults
+(10% 5xx, a burst of three 429s in every 100 requests, 20–320 ms latency, 2% of requests never
+answered). The portal reaches the fake through a TCP proxy in this script, which can refuse
+connections without the fake losing its state.
+
+Signed-in users (4 threads) make random edits through the real forms: the production deployment
+(Total CPU, Total Memory, Sourcegraph instance URL), a new issue, a new risk. Meanwhile the script
+SIGKILLs the worker twice, restarts Redis once and makes Vitally refuse connections. Then it waits
+(bounded) for every account to be acknowledged and compares, for each linked account, the traits
+in the fake with the portal's current payload (the sync's own payload builder).
+
+Exit status 1 when a must-be-zero figure is not zero (or the queue does not drain).
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "var" / "chaos"
+DB_NAME = "handoff_chaos"
+
+from bench.load import free_port, redis_start  # noqa: E402
+
+REDIS_PORT, FAKE_PORT, PROXY_PORT = free_port(), free_port(), free_port()
+SETTINGS = {
+    # Production settings over plain http on loopback.
+    "DJANGO_SETTINGS_MODULE": "handoff.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "chaos-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "STATIC_MANIFEST": "0",
+    "STATIC_ROOT": str(OUT / "static"),
+    "LOG_LEVEL": "WARNING",
+    "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+    "VITALLY_BASE_URL": f"http://127.0.0.1:{PROXY_PORT}",
+    # The sync's documented settings, tightened so the run drains in a bounded time: a killed
+    # worker's lease lapses after 15 s (still well above the 5 s read timeout), backoff is capped
+    # at 15 s, beat sweeps every 5 s.
+    "VITALLY_RATE_LIMIT_PER_MINUTE": "500",
+    "VITALLY_READ_TIMEOUT": "5",
+    "VITALLY_LEASE_SECONDS": "15",
+    "VITALLY_BACKOFF_CAP_SECONDS": "15",
+    "VITALLY_SWEEP_SECONDS": "5",
+}
+FAKE_FAULTS = [
+    "--error-rate", "0.1",
+    "--burst-429", "3", "--burst-429-every", "100", "--burst-retry-after", "2",
+    "--latency-ms", "20", "--latency-jitter-ms", "300",
+    "--timeout-rate", "0.02", "--timeout-seconds", "7",
+]  # fmt: skip
+if __name__ == "__main__":
+    os.environ.update(SETTINGS)
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff")
+    (OUT / "static").mkdir(parents=True, exist_ok=True)
+    REDIS = [redis_start(REDIS_PORT)]
+    from bench import vitally_sync_bench as vsb  # Django set up; process helpers, the fake
+
+    os.environ["VITALLY_BASE_URL"] = SETTINGS["VITALLY_BASE_URL"]  # vsb points it at the fake
+    log = vsb.log
+
+
+class RefusingProxy:
+    """A TCP forwarder 127.0.0.1:PROXY_PORT → the fake. `refuse()` closes the listening socket
+    and every open connection, so the portal gets "connection refused" (and broken keep-alive
+    connections) while the fake keeps its state; `accept()` listens again."""
+
+    def __init__(self, port: int, target: int):
+        self.port, self.target = port, target
+        self.listener: socket.socket | None = None
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+
+    def accept(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._serve, args=(listener,), daemon=True).start()
+
+    def refuse(self) -> None:
+        with self.lock:
+            listener, self.listener = self.listener, None
+            connections, self.open = self.open, set()
+        listener.close()
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def _serve(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # refused: the listener is closed
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            with self.lock:
+                self.open.discard(source)
+                self.open.discard(sink)
+
+
+def accounts_create(count: int) -> list:
+    """Linked accounts with a production deployment, through the services (as people would)."""
+    from deployments.models import Environment
+    from deployments.services import environment_create
+    from handoff.accounts.services import account_create
+    from handoff.people.models import User
+
+    manager = User.objects.create(username="bench", role=User.Role.MANAGER)
+    accounts = []
+    for n in range(count):
+        account = account_create(
+            actor=manager, name=f"Chaos {n:03d}", vitally_account_id=f"chaos-{n}", manager=manager
+        )
+        environment_create(
+            account=account,
+            actor=manager,
+            kind=Environment.Kind.PRODUCTION,
+            data={
+                "deployment_type": Environment.DeploymentType.KUBERNETES_HELM,
+                "hosting_provider": Environment.HostingProvider.AWS,
+                "total_cpu": 32,
+            },
+        )
+        accounts.append(account)
+    return accounts
+
+
+class Driver:
+    """Threads of signed-in users making random edits through the real forms."""
+
+    def __init__(self, host: str, account_ids: list[int], owner_id: int, total: int, threads: int):
+        from bench.load import sessions_create
+
+        self.host, self.ids, self.owner_id, self.total = host, account_ids, owner_id, total
+        self.sessions = sessions_create(threads)
+        self.done = 0  # edits attempted
+        self.saved = 0
+        self.saved_at: list[float] = []
+        self.conflicts = 0  # stale saves refused by optimistic concurrency: correct, not failures
+        self.failures: list[tuple[float, str]] = []  # (time, what)
+        self.lock = threading.Lock()
+        self.hold = threading.Event()  # set: keep editing after `total` until released
+        self.threads = [threading.Thread(target=self._run, args=(s,)) for s in self.sessions]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
+
+    def _claim(self) -> bool:
+        with self.lock:
+            if self.done >= self.total and not self.hold.is_set():
+                return False
+            self.done += 1
+            return True
+
+    def _run(self, session_key: str) -> None:
+        import requests
+
+        http = requests.Session()
+        http.cookies.set("sessionid", session_key, domain="127.0.0.1")
+        rng = random.Random(session_key)
+        while self._claim():
+            account_id = rng.choice(self.ids)
+            kind = rng.choices(["production", "issue", "risk"], weights=[6, 2, 2])[0]
+            started = time.time()
+            try:
+                ok, what = getattr(self, f"_{kind}")(http, account_id, rng)
+            except requests.RequestException as error:
+                ok, what = False, f"{kind}: {type(error).__name__}"
+            with self.lock:
+                if ok:
+                    self.saved += 1
+                    self.saved_at.append(started)
+                elif what == "conflict":
+                    self.conflicts += 1
+                else:
+                    self.failures.append((started, what))
+
+    def _submit(self, http, path: str, values: dict) -> tuple[bool, str]:
+        from bench.html_forms import form_fields, with_values
+
+        url = self.host + path
+        form = http.get(url, timeout=30)
+        if form.status_code != 200:
+            return False, f"GET {path}: {form.status_code}"
+        data = with_values(form_fields(form.text), **values)
+        response = http.post(url, data, timeout=30, allow_redirects=False)
+        if response.status_code == 200 and "Someone else saved this record" in response.text:
+            return False, "conflict"  # two users edited the same record: refused as designed
+            return False, f"POST {path}: {response.status_code}"
+        return True, ""
+
+    def _production(self, http, account_id, rng):
+        return self._submit(
+            http,
+            f"/accounts/{account_id}/deployment/production/",
+            {
+                "total_cpu": rng.randint(8, 512),
+                "total_memory_gb": rng.choice([64, 128, 256, 512]),
+                "sourcegraph_instance_url": f"https://sg{rng.randint(1, 999)}.example.com",
+            },
+        )
+
+    def _issue(self, http, account_id, rng):
+        return self._submit(
+            http,
+            f"/accounts/{account_id}/issues/new/",
+            {"title": f"Chaos issue {rng.randint(1, 10**6)}", "owner": self.owner_id,
+             "severity": rng.choice(["low", "medium", "high", "critical"])},
+        )  # fmt: skip
+
+    def _risk(self, http, account_id, rng):
+        return self._submit(
+            http,
+            f"/accounts/{account_id}/risks/new/",
+            {"title": f"Chaos risk {rng.randint(1, 10**6)}", "owner": self.owner_id,
+             "description": "Because of chaos, pushes may fail, which would lose a change.",
+             "likelihood": rng.randint(1, 5), "impact": rng.randint(1, 5)},
+        )  # fmt: skip
+
+
+def worker_start(procs):
+    return procs.start(
+        ["-m", "celery", "-A", "handoff", "worker", "--concurrency=2", "--without-mingle",
+         "--without-gossip", "--loglevel=WARNING", "-n", "chaos@%h"],
+        stdout=subprocess.DEVNULL, stderr=open(OUT / "worker.log", "a"),  # noqa: SIM115
+    )  # fmt: skip
+
+
+def wait_for(driver: Driver, share: float) -> None:
+    while driver.done < driver.total * share:
+        time.sleep(0.05)
+
+
+def chaos(procs, driver: Driver, proxy: RefusingProxy, refuse_seconds: int, events: list) -> dict:
+    """The faults, at points of the edit run; the driver keeps editing until they are over."""
+    driver.hold.set()
+    worker = procs.worker
+    outage = {}
+    for share, action in ((0.15, "kill"), (0.35, "redis"), (0.55, "kill"), (0.7, "refuse")):
+        wait_for(driver, share)
+        if action == "kill":
+            log("SIGKILL the worker (and its children)")
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            events.append((time.time(), "worker killed"))
+            time.sleep(3)
+            worker = procs.worker = worker_start(procs)
+        elif action == "redis":
+            log("restart Redis (5 s down)")
+            outage["from"] = time.time()
+            REDIS[0].terminate()
+            REDIS[0].wait(10)
+            time.sleep(5)
+            REDIS[0] = redis_start(REDIS_PORT)
+            outage["to"] = time.time()
+            events.append((outage["from"], "redis down"))
+            events.append((outage["to"], "redis up"))
+        else:
+            log(f"Vitally refuses connections for {refuse_seconds} s")
+            proxy.refuse()
+            events.append((time.time(), "vitally refusing"))
+            time.sleep(refuse_seconds)
+            proxy.accept()
+            events.append((time.time(), "vitally back"))
+    driver.hold.clear()
+    return outage
+
+
+def drain(ids: list[int], timeout: float) -> float | None:
+    """Seconds until every account's change version is acknowledged; None if not in time."""
+    from django.db.models import F
+
+    from vitally_sync.models import AccountSync
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        acked = AccountSync.objects.filter(
+            account_id__in=ids, acked_version=F("account__change_version")
+        ).count()
+        if acked == len(ids):
+            return time.monotonic() - started
+        time.sleep(1)
+    return None
+
+
+def _fake_get(path: str):
+    """A read of the fake's state: its faults apply to reads too, so try until it answers."""
+    import requests
+
+    for _ in range(50):
+        try:
+            response = requests.get(
+                f"http://127.0.0.1:{FAKE_PORT}{path}", auth=(vsb.API_KEY, ""), timeout=10
+            )
+        except requests.RequestException:
+            continue
+        if response.status_code == 429:
+            headers = response.headers
+            time.sleep(float(headers.get("Retry-After") or headers.get("RateLimit-Reset") or 1))
+        elif response.status_code < 500:
+            return response
+    raise RuntimeError(f"the fake did not answer GET {path}")
+
+
+def compare(accounts) -> list[str]:
+    """Accounts whose traits in the fake differ from the portal's current payload."""
+
+    from handoff.accounts.models import Account
+    from vitally_sync.conf import sync_config
+    from vitally_sync.payloads import traits_build
+    from vitally_sync.selectors import portal_values_get
+
+    config = sync_config()
+
+    # The portal's payloads first (one database connection), then the fake's state in parallel.
+    accounts = list(Account.objects.filter(pk__in=[a.pk for a in accounts]))
+    expected = {
+        a.pk: traits_build(portal_values_get(account=a), trait_map=config.trait_map)
+        for a in accounts
+    }
+
+    def fetch(account) -> str | None:
+        response = _fake_get(f"/resources/accounts/{account.vitally_account_id}")
+        traits = response.json().get("traits", {}) if response.ok else {}
+        differs = [
+            key
+            for key, value in expected[account.pk].items()
+            if (key in traits if value is None else traits.get(key) != value)
+        ]
+        return f"{account.vitally_account_id}: {', '.join(differs)}" if differs else None
+
+    with ThreadPoolExecutor(8) as pool:
+        return [w for w in pool.map(fetch, accounts) if w]
+
+
+def fake_figures(log_entries: list[dict]) -> dict:
+    """PUTs, retries, 429s and requests that arrived inside an announced 429 wait."""
+    api = sorted(
+        (e for e in log_entries if e["path"].startswith("/resources/")), key=lambda e: e["at"]
+    )
+    puts = [e for e in api if e["method"] == "PUT"]
+    retries, failed_before = 0, set()
+    for e in puts:
+        if e["path"] in failed_before:
+            retries += 1
+        if e["status"] == 200:
+            failed_before.discard(e["path"])
+        else:
+            failed_before.add(e["path"])
+    waits = [(e["answered_at"], e["answered_at"] + e["wait"]) for e in api if e["status"] == 429]
+    early = [e for e in api if any(start < e["at"] < end for start, end in waits)]
+    return {
+        "puts": len(puts),
+        "puts_ok": sum(1 for e in puts if e["status"] == 200),
+        "retries": retries,
+        "5xx": sum(1 for e in puts if isinstance(e["status"], int) and e["status"] >= 500),
+        "unanswered": sum(1 for e in puts if e["status"] in ("timeout", "closed", None)),
+        "429s": len(waits),
+        "early": early,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--short", action="store_true", help="the CI version (~90 s)")
+    args = parser.parse_args()
+    n_accounts, n_edits, refuse_seconds, drain_timeout = (
+        (50, 300, 10, 120) if args.short else (200, 3000, 30, 300)
+    )
+    from django.db import connection
+
+    old_name = connection.settings_dict["NAME"]
+    connection.settings_dict["TEST"]["NAME"] = DB_NAME
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}" + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        + f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{DB_NAME}?conn_max_age=600"
+    )  # fmt: skip
+    procs = vsb.Processes({**os.environ, "DATABASE_URL": database_url})
+    proxy = RefusingProxy(PROXY_PORT, FAKE_PORT)
+    sync_settings = {
+        k: v for k, v in SETTINGS.items() if k.startswith("VITALLY_") and k != "VITALLY_BASE_URL"
+    }
+    results: dict = {
+        "accounts": n_accounts,
+        "settings": sync_settings,
+        "fake_faults": " ".join(FAKE_FAULTS),
+    }
+    events: list = []
+    failed = True
+    try:
+        vsb.fake_start(procs, 600, *FAKE_FAULTS, port=FAKE_PORT)
+        proxy.accept()
+        log(f"creating {n_accounts} linked accounts in {DB_NAME}")
+        accounts = accounts_create(n_accounts)
+        port = free_port()
+        procs.start(
+            ["-m", "gunicorn", "handoff.wsgi:application", "-w", "2", "--bind",
+             f"127.0.0.1:{port}", "--log-level", "warning"],
+            stderr=open(OUT / "gunicorn.log", "w"),  # noqa: SIM115
+        )  # fmt: skip
+        procs.worker = worker_start(procs)
+        procs.start(
+            ["-m", "celery", "-A", "handoff", "beat", "--loglevel=WARNING",
+             f"--schedule={OUT / 'beat-schedule'}"],
+            stdout=subprocess.DEVNULL, stderr=open(OUT / "beat.log", "w"),  # noqa: SIM115
+        )  # fmt: skip
+        host = f"http://127.0.0.1:{port}"
+        import requests
+
+        for _ in range(150):
+            try:
+                requests.get(host + "/healthz", timeout=2).raise_for_status()
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        from handoff.people.models import User
+
+        owner = User.objects.get(username="bench")
+        driver = Driver(host, [a.pk for a in accounts], owner.pk, n_edits, threads=4)
+        started = time.time()
+        log(f"driving {n_edits} edits with 4 signed-in users")
+        driver.start()
+        outage = chaos(procs, driver, proxy, refuse_seconds, events)
+        driver.join()
+        results["edit_seconds"] = round(time.time() - started, 1)
+        log(f"{driver.saved} edits saved; waiting for the queue to drain (≤ {drain_timeout} s)")
+        drained = drain([a.pk for a in accounts], drain_timeout)
+        results["drain_seconds"] = None if drained is None else round(drained, 1)
+        entries = requests.get(f"http://127.0.0.1:{FAKE_PORT}/_fake/requests", timeout=30).json()[
+            "requests"
+        ]
+        figures = fake_figures(entries)
+        out_of_sync = compare(accounts)
+        during_outage = [
+            f for f in driver.failures if outage["from"] - 1 <= f[0] <= outage["to"] + 1
+        ]
+        results.update(
+            edits=driver.saved,
+            edit_conflicts=driver.conflicts,
+            edit_failures=len(driver.failures),
+            edit_failure_examples=sorted({what for _, what in driver.failures})[:10],
+            puts=figures["puts"],
+            puts_acknowledged=figures["puts_ok"],
+            retries=figures["retries"],
+            injected_5xx=figures["5xx"],
+            unanswered=figures["unanswered"],
+            received_429=figures["429s"],
+            sent_before_429_wait_ended=len(figures["early"]),
+            out_of_sync=len(out_of_sync),
+            out_of_sync_examples=out_of_sync[:10],
+            web_failures_during_redis_outage=len(during_outage),
+            edits_saved_during_redis_outage=sum(
+                1 for t in driver.saved_at if outage["from"] <= t <= outage["to"]
+            ),
+            events=[(time.strftime("%H:%M:%S", time.localtime(t)), what) for t, what in events],
+        )
+        failed = (
+            drained is None
+            or results["sent_before_429_wait_ended"]
+            or results["out_of_sync"]
+            or results["web_failures_during_redis_outage"]
+        )
+    finally:
+        procs.stop_all()
+        with contextlib.suppress(Exception):  # the proxy may never have started
+            proxy.refuse()
+        REDIS[0].terminate()
+        REDIS[0].wait(10)
+        connection.close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "chaos.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    report(results, bool(failed))
+    return 1 if failed else 0
+
+
+def report(r: dict, failed: bool) -> None:
+    def must(value) -> str:
+        return f"{value}  {'ok' if value == 0 else '← MUST BE 0'}"
+
+    print(f"\nChaos run: {r['accounts']} linked accounts, {r.get('edit_seconds')} s of edits, "
+          f"drained in {r.get('drain_seconds')} s")  # fmt: skip
+    print(f"  events: {', '.join(f'{t} {w}' for t, w in r.get('events', []))}")
+    rows = [
+        ("edits saved", r.get("edits")),
+        ("stale saves refused (two users, one record)", r.get("edit_conflicts")),
+        ("edits failed (any time)", r.get("edit_failures")),
+        ("PUTs sent (acknowledged)", f"{r.get('puts')} ({r.get('puts_acknowledged')})"),
+        ("retries", r.get("retries")),
+        ("5xx injected / never answered", f"{r.get('injected_5xx')} / {r.get('unanswered')}"),
+        ("429s received", r.get("received_429")),
+        ("requests sent before a 429's wait ended", must(r.get("sent_before_429_wait_ended"))),
+        ("accounts out of sync", must(r.get("out_of_sync"))),
+        ("edits saved while Redis was down", r.get("edits_saved_during_redis_outage")),
+        ("web requests failed during the Redis outage",
+         must(r.get("web_failures_during_redis_outage"))),
+    ]  # fmt: skip
+    for name, value in rows:
+        print(f"  {name:<45}{value}")
+    if r.get("edit_failure_examples"):
+        print(f"  edit failures: {r['edit_failure_examples']}")
+    if r.get("out_of_sync_examples"):
+        print(f"  out of sync: {r['out_of_sync_examples']}")
+    if r.get("drain_seconds") is None:
+        print("  the queue did NOT drain in time")
+    print("FAILED" if failed else "OK")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

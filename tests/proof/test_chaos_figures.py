@@ -1,0 +1,37 @@
+"""The chaos run's figures come from the fake's request log; a wrong count would hide a
+failure, so the counting is tested on logs whose answer is known."""
+
+from chaos.run import fake_figures
+
+
+def entry(at, path="/resources/accounts/a", status=200, method="PUT", wait=None):
+    e = {"at": at, "answered_at": at + 0.1, "method": method, "path": path, "status": status}
+    if wait is not None:
+        e["wait"] = wait
+    return e
+
+
+def test_a_request_inside_an_announced_wait_is_counted_from_any_account():
+    log = [
+        entry(10.0, status=429, wait=2),  # its wait runs from 10.1 to 12.1
+        entry(11.0, path="/resources/accounts/b"),  # early, even for another account
+        entry(12.5),  # after the wait: fine
+        entry(11.5, path="/_fake/requests", method="GET"),  # the script's own reads don't count
+    ]
+    figures = fake_figures(log)
+    assert [e["at"] for e in figures["early"]] == [11.0]
+    assert figures["429s"] == 1
+
+
+def test_retries_are_puts_after_a_failed_put_of_the_same_account():
+    log = [
+        entry(1.0, status=503),
+        entry(2.0, path="/resources/accounts/b"),  # another account: not a retry
+        entry(3.0, status="timeout"),  # a retry, failed again
+        entry(4.0),  # a retry, acknowledged
+        entry(5.0),  # a new change: not a retry
+    ]
+    figures = fake_figures(log)
+    assert (figures["puts"], figures["puts_ok"], figures["retries"]) == (5, 3, 2)
+    assert (figures["5xx"], figures["unanswered"]) == (1, 1)
+    assert figures["early"] == []
