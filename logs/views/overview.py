@@ -50,6 +50,9 @@ def issue_overview_view(request):
     )
 
 
+RISK_LIST_LIMIT = 50
+
+
 def risk_heatmap_view(request):
     """The 5 × 5 matrix of open risks; a cell's link lists its risks under the matrix."""
     require(request.user, Action.LOGS_OVERVIEW)
@@ -61,12 +64,25 @@ def risk_heatmap_view(request):
     query = request.GET.copy()
     for key in ("likelihood", "impact"):
         query.pop(key, None)
-    risks = list(open_risk_list(likelihood=likelihood, impact=impact, **people))
+    grid = risk_heatmap_get(**people)
+    if likelihood:
+        total = next(
+            c.count
+            for r in grid
+            for c in r.cells
+            if (c.likelihood, c.impact) == (likelihood, impact)
+        )
+    else:
+        total = sum(cell.count for row in grid for cell in row.cells)
+    # A portfolio holds thousands of open risks: list the highest-scoring ones (the queryset is
+    # ordered by score), the matrix above counts them all.
+    risks = list(open_risk_list(likelihood=likelihood, impact=impact, **people)[:RISK_LIST_LIMIT])
     return render(
         request,
         "logs/risk_heatmap.html",
         {
-            "grid": risk_heatmap_get(**people),
+            "grid": grid,
+            "total": total,
             "impacts": Risk.Impact.choices,
             "risks": risks,
             "selected": {"likelihood": likelihood, "impact": impact} if likelihood else None,

@@ -523,3 +523,23 @@ def test_stale_items_are_flagged_where_they_appear(client_for, account, ie, mana
     assert "Update due" not in fresh_row
     risks = client.get(url("risk_list", account)).content.decode()
     assert "The next review date" in risks and "has passed" in risks
+
+
+def test_the_heatmap_lists_the_highest_scoring_risks_and_counts_them_all(
+    client_for, account, manager, monkeypatch
+):
+    from logs.views import overview
+
+    monkeypatch.setattr(overview, "RISK_LIST_LIMIT", 2)
+    RiskFactory(account=account, title="Top", likelihood=5, impact=5)
+    RiskFactory(account=account, title="Second", likelihood=4, impact=5)
+    RiskFactory(account=account, title="Third", likelihood=2, impact=2)
+    client = client_for(manager)
+    response = client.get(reverse("logs:risk_heatmap"))
+    assert [r.title for r in response.context["risks"]] == ["Top", "Second"]
+    page = response.content.decode()
+    assert "All open risks (3)" in page
+    assert "Showing the 2 highest-scoring of 3." in page
+    cell = client.get(reverse("logs:risk_heatmap"), {"likelihood": 2, "impact": 2})
+    assert [r.title for r in cell.context["risks"]] == ["Third"]
+    assert "Showing the" not in cell.content.decode()
