@@ -74,22 +74,40 @@ def check_version(instance: "models.Model", expected_version: int | None) -> Non
         raise ConcurrentEditError(instance=instance)
 
 
+def _raw(field: models.Field, value: Any) -> Any:
+    """The column value `value` would store (a related object's pk for a foreign key)."""
+    if isinstance(field, models.ForeignKey) and isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
 def model_update(
     *, instance: models.Model, fields: list[str], data: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Apply `data` to `fields`, validate, save only what changed; return the field diff.
 
-    The caller holds the transaction (and normally a row lock from select_for_update)."""
-    before = field_values(instance, fields)
-    for name in fields:
-        if name in data:
-            setattr(instance, name, data[name])
-    instance.full_clean()
-    after = field_values(instance, fields)
-    changes = field_changes(instance, before, after)
+    Only the fields whose value changes are read for History and validated (with the model's
+    own clean() and the constraints they take part in), so an edit of one field does not
+    re-check every foreign key and unique name. The caller holds the transaction (and normally
+    a row lock from select_for_update)."""
+    meta = instance._meta
+    changing = [
+        name
+        for name in fields
+        if name in data
+        and getattr(instance, meta.get_field(name).attname)
+        != _raw(meta.get_field(name), data[name])
+    ]
+    if not changing:
+        return []
+    before = field_values(instance, changing)
+    for name in changing:
+        setattr(instance, name, data[name])
+    instance.full_clean(exclude=[f.name for f in meta.fields if f.name not in changing])
+    changes = field_changes(instance, before, field_values(instance, changing))
     if changes:
         changed = {change["field"] for change in changes}
-        update_fields = [instance._meta.get_field(n).attname for n in fields if n in changed]
+        update_fields = [meta.get_field(n).attname for n in changing if n in changed]
         if hasattr(instance, "version"):
             instance.version += 1
             update_fields.append("version")
