@@ -572,9 +572,7 @@ class FakeVitally:
                 esc(e["method"]),
                 esc(e["path"]),
                 esc(str(e["status"])),
-                esc(", ".join(sorted((e["body"] or {}).get("traits", {})))[:300])
-                if isinstance(e["body"], dict)
-                else "",
+                _traits_summary(e["body"]),
             )
             for e in latest
         )
@@ -622,3 +620,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002  (the stdlib's signature)
         pass  # the request log and the page say what happened
+
+
+def _traits_summary(body) -> str:
+    """The traits a request sent, as short `key: value` lines a person can scan (HTML)."""
+    if not isinstance(body, dict) or not isinstance(body.get("traits"), dict):
+        return ""
+    items = sorted(body["traits"].items())
+    return (
+        "<ul>"
+        + "".join(
+            f"<li><code>{html.escape(key.removeprefix('vitally.custom.'))}</code>: "
+            f"{html.escape(json.dumps(value, ensure_ascii=False)[:120])}</li>"
+            for key, value in items
+        )
+        + "</ul>"
+    )

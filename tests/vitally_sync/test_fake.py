@@ -234,3 +234,11 @@ def test_the_log_records_when_a_429_was_answered_and_the_wait_it_announced(fake)
     log = fake.requests_log(method="PUT")
     assert [e.get("wait") for e in log] == [2.0, None, None, pytest.approx(60, abs=2)]
     assert all(e["at"] <= e["answered_at"] for e in log)
+
+
+def test_the_page_shows_what_each_request_sent_so_a_change_can_be_seen_arriving(fake):
+    traits = {"vitally.custom.totalCpu": 40, "vitally.custom.note": "<b>hi</b>"}
+    assert call(fake, "PUT", "/resources/accounts/acme", json={"traits": traits}).ok
+    page = requests.get(fake.url + "/", timeout=5).text
+    assert "<li><code>totalCpu</code>: 40</li>" in page
+    assert "&lt;b&gt;hi&lt;/b&gt;" in page and "<b>hi</b>" not in page
