@@ -221,3 +221,21 @@ def test_beat_runs_the_reminders_daily():
     entry = app.conf.beat_schedule["completion-reminders"]
     assert entry["task"] == "closeout.completion_reminders_send"
     assert app.tasks["closeout.completion_reminders_send"] is not None
+
+
+def test_the_command_sends_the_due_reminders_now_once(account, manager, mailoutbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    account_update(
+        account=account,
+        actor=manager,
+        data={"planned_completion_date": timezone.localdate() + datetime.timedelta(days=3)},
+        expected_version=None,
+    )
+    out = StringIO()
+    call_command("completion_reminders_send", stdout=out)
+    assert out.getvalue().strip() == "Sent 1 reminder."
+    call_command("completion_reminders_send", stdout=out)
+    assert len(mailoutbox) == 1

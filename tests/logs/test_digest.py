@@ -154,3 +154,16 @@ def test_a_real_worker_sends_the_digest_through_the_broker(people, logs, mailout
             time.sleep(0.1)
     assert sorted(m.to[0] for m in mailoutbox) == ["irene@example.com", "tomas@example.com"]
     assert StaleDigest.objects.count() == 2
+
+
+def test_the_command_sends_todays_digests_now_and_only_once(people, logs, mailoutbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("stale_digests_send", stdout=out)
+    assert out.getvalue().strip() == "Sent 2 digest e-mails."
+    assert len(mailoutbox) == 2
+    call_command("stale_digests_send", stdout=out)  # the same day again: nothing more
+    assert len(mailoutbox) == 2
