@@ -58,7 +58,7 @@ security: install
 	$(BIN)/bandit -q -r handoff deployments logs vitally_sync
 
 check-migrations: install
-	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
 check-deploy: install
 	SECRET_KEY=ci-check-deploy-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG \
