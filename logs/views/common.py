@@ -1,6 +1,7 @@
 """What the logs' views share: account scoping, filters, form rendering (full page or htmx
 partial), service errors on the form, the concurrent-edit panel."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -97,3 +98,20 @@ def render_form(request, *, template_partial: str = "logs/_form.html", **context
 def changed(response):
     response["HX-Trigger"] = CHANGED_EVENT
     return response
+
+
+def edit_form_save(request, form, *, fields: list[str], update: Callable[..., Any]):
+    """Validate a versioned edit form and call `update(data=..., expected_version=...)`.
+
+    Returns (the saved row or None, the conflict to show or None). A stale version comes back
+    as the conflict; any other refusal of the service lands on the form beside its field."""
+    if request.method != "POST" or not form.is_valid():
+        return None, None
+    try:
+        saved = update(data=form.service_data(), expected_version=form.expected_version())
+    except ConcurrentEditError as error:
+        return None, conflict_context(error, form, fields)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None, None
+    return saved, None

@@ -1,12 +1,14 @@
 """Issues Log: list (filters, inline add / edit / status), item page with dated updates, CSV."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import ConcurrentEditError, submission_once
+from handoff.common.services import submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import IssueForm, IssueNoteForm, IssueStatusForm
@@ -24,7 +26,7 @@ from logs.views.common import (
     add_service_errors,
     bound_from_instance,
     changed,
-    conflict_context,
+    edit_form_save,
     int_or_none,
     owner_filter,
     pick,
@@ -143,24 +145,18 @@ def issue_create_view(request, account_id: int):
 def issue_edit_view(request, account_id: int, issue_id: int):
     account, issue = _issue(request, account_id, issue_id)
     form = IssueForm(request.POST or None, instance=issue, auto_id=f"issue-{issue.pk}-%s")
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            issue = issue_update(
-                issue=issue,
-                actor=request.user,
-                data=form.service_data(),
-                expected_version=form.expected_version(),
-            )
-        except ConcurrentEditError as error:
-            conflict = conflict_context(error, form, ISSUE_FIELDS)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            if request.htmx:
-                return _row(request, account, issue_get(account_id=account.pk, issue_id=issue.pk))
-            messages.success(request, f"{issue.reference} saved.")
-            return redirect(issue)
+    saved, conflict = edit_form_save(
+        request,
+        form,
+        fields=ISSUE_FIELDS,
+        update=partial(issue_update, issue=issue, actor=request.user),
+    )
+    if saved is not None:
+        issue = saved
+        if request.htmx:
+            return _row(request, account, issue_get(account_id=account.pk, issue_id=issue.pk))
+        messages.success(request, f"{issue.reference} saved.")
+        return redirect(issue)
     return _edit_response(request, account, issue, form, conflict)
 
 

@@ -1,12 +1,14 @@
 """Implementation notes: the journal list (filters, inline add / edit), CSV."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from handoff.common.services import ConcurrentEditError, submission_once
+from handoff.common.services import submission_once
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
@@ -18,7 +20,7 @@ from logs.views.common import (
     account_or_404,
     add_service_errors,
     changed,
-    conflict_context,
+    edit_form_save,
     int_or_none,
     pick,
     render_form,
@@ -145,26 +147,20 @@ def journal_entry_view(request, account_id: int, entry_id: int):
 def journal_edit_view(request, account_id: int, entry_id: int):
     account, entry = _entry(request, account_id, entry_id)
     form = JournalEntryForm(request.POST or None, instance=entry, auto_id=f"note-{entry.pk}-%s")
-    conflict = None
     list_url = reverse("logs:journal_list", args=[account.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = journal_entry_update(
-                entry=entry,
-                actor=request.user,
-                data=form.service_data(),
-                expected_version=form.expected_version(),
-            )
-        except ConcurrentEditError as error:
-            conflict = conflict_context(error, form, JOURNAL_FIELDS)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            if request.htmx:
-                fresh = journal_entry_get(account_id=account.pk, entry_id=entry.pk)
-                return _entry_response(request, account, fresh)
-            messages.success(request, "Note saved; the earlier text is kept in History.")
-            return redirect(list_url + f"#entry-{entry.pk}")
+    saved, conflict = edit_form_save(
+        request,
+        form,
+        fields=JOURNAL_FIELDS,
+        update=partial(journal_entry_update, entry=entry, actor=request.user),
+    )
+    if saved is not None:
+        entry = saved
+        if request.htmx:
+            fresh = journal_entry_get(account_id=account.pk, entry_id=entry.pk)
+            return _entry_response(request, account, fresh)
+        messages.success(request, "Note saved; the earlier text is kept in History.")
+        return redirect(list_url + f"#entry-{entry.pk}")
     return render_form(
         request,
         template_partial="logs/_journal_edit.html",

@@ -1,12 +1,14 @@
 """Expansion Opportunities: list (filters, inline add / edit / stage), item page, CSV."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import ConcurrentEditError, submission_once
+from handoff.common.services import submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import OpportunityForm, OpportunityStageForm
@@ -22,7 +24,7 @@ from logs.views.common import (
     account_or_404,
     add_service_errors,
     changed,
-    conflict_context,
+    edit_form_save,
     int_or_none,
     owner_filter,
     pick,
@@ -150,25 +152,19 @@ def opportunity_edit_view(request, account_id: int, opportunity_id: int):
     form = OpportunityForm(
         request.POST or None, instance=opportunity, auto_id=f"opportunity-{opportunity.pk}-%s"
     )
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            opportunity = opportunity_update(
-                opportunity=opportunity,
-                actor=request.user,
-                data=form.service_data(),
-                expected_version=form.expected_version(),
-            )
-        except ConcurrentEditError as error:
-            conflict = conflict_context(error, form, OPPORTUNITY_FIELDS)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            if request.htmx:
-                fresh = opportunity_get(account_id=account.pk, opportunity_id=opportunity.pk)
-                return _row(request, account, fresh)
-            messages.success(request, "Opportunity saved.")
-            return redirect(opportunity)
+    saved, conflict = edit_form_save(
+        request,
+        form,
+        fields=OPPORTUNITY_FIELDS,
+        update=partial(opportunity_update, opportunity=opportunity, actor=request.user),
+    )
+    if saved is not None:
+        opportunity = saved
+        if request.htmx:
+            fresh = opportunity_get(account_id=account.pk, opportunity_id=opportunity.pk)
+            return _row(request, account, fresh)
+        messages.success(request, "Opportunity saved.")
+        return redirect(opportunity)
     return render_form(
         request,
         template_partial="logs/_edit_row.html",

@@ -1,12 +1,14 @@
 """Risk Log: list (filters, inline add / edit / status / "It happened"), item page, CSV."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import ConcurrentEditError, submission_once
+from handoff.common.services import submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import RiskForm, RiskStatusForm
@@ -24,7 +26,7 @@ from logs.views.common import (
     account_or_404,
     add_service_errors,
     changed,
-    conflict_context,
+    edit_form_save,
     int_or_none,
     owner_filter,
     pick,
@@ -151,24 +153,18 @@ def risk_create_view(request, account_id: int):
 def risk_edit_view(request, account_id: int, risk_id: int):
     account, risk = _risk(request, account_id, risk_id)
     form = RiskForm(request.POST or None, instance=risk, auto_id=f"risk-{risk.pk}-%s")
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            risk = risk_update(
-                risk=risk,
-                actor=request.user,
-                data=form.service_data(),
-                expected_version=form.expected_version(),
-            )
-        except ConcurrentEditError as error:
-            conflict = conflict_context(error, form, RISK_FIELDS)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            if request.htmx:
-                return _row(request, account, risk_get(account_id=account.pk, risk_id=risk.pk))
-            messages.success(request, f"{risk.reference} saved.")
-            return redirect(risk)
+    saved, conflict = edit_form_save(
+        request,
+        form,
+        fields=RISK_FIELDS,
+        update=partial(risk_update, risk=risk, actor=request.user),
+    )
+    if saved is not None:
+        risk = saved
+        if request.htmx:
+            return _row(request, account, risk_get(account_id=account.pk, risk_id=risk.pk))
+        messages.success(request, f"{risk.reference} saved.")
+        return redirect(risk)
     return render_form(
         request,
         template_partial="logs/_edit_row.html",
