@@ -5,8 +5,11 @@ A row list's Add / Remove button posts the whole form with `_action=add:<rows>` 
 less, without validating or saving. htmx swaps in just the form; without JavaScript the page
 reloads with the same result."""
 
+import secrets
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +31,13 @@ from deployments.services import (
     instance_types_text,
 )
 from handoff.accounts.models import Account
-from handoff.common.services import ConcurrentEditError, field_values, submission_once
+from handoff.common.services import (
+    ConcurrentEditError,
+    DuplicateSubmissionError,
+    field_values,
+    submission_claim,
+    submission_once,
+)
 from handoff.permissions import Action, require
 
 DOCUMENT_FIELDS = ["title", "url"]
@@ -346,7 +355,11 @@ def _capital(text: str) -> str:
 def code_hosts_edit_view(request, account_id: int):
     account = _account_for_edit(request, account_id)
     conflict = None
+    duplicate = ""
     focus = ""
+    # The list form adds new rows, so it carries a one-time token like the create forms: the
+    # same POST sent twice (a double click, a refresh) adds its new code hosts once.
+    submission = request.POST.get("submission", "")[:64] or secrets.token_urlsafe(24)
     if request.method == "POST":
         action = f.RowAction.parse(request.POST.get("_action", ""))
         if action is not None:
@@ -367,11 +380,15 @@ def code_hosts_edit_view(request, account_id: int):
             formset = f.CodeHostFormSet(request.POST, prefix=f.CODE_HOSTS_PREFIX)
             if formset.is_valid():
                 try:
-                    changed = code_host_list_save(
-                        account=account, actor=request.user, rows=f.code_host_changes(formset)
-                    )
+                    with transaction.atomic():
+                        submission_claim(token=submission, user=request.user)
+                        changed = code_host_list_save(
+                            account=account, actor=request.user, rows=f.code_host_changes(formset)
+                        )
                 except CodeHostConflictError as error:
                     formset, conflict = _code_host_conflict(request, error)
+                except DuplicateSubmissionError as error:
+                    duplicate = error.message
                 else:
                     if changed:
                         messages.success(request, "Code hosts saved.")
@@ -391,6 +408,8 @@ def code_hosts_edit_view(request, account_id: int):
         "account": account,
         "formset": formset,
         "conflict": conflict,
+        "duplicate": duplicate,
+        "submission": submission,
         "focus": focus,
         "max_code_hosts": f.MAX_CODE_HOSTS,
     }

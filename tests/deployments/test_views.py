@@ -759,3 +759,15 @@ def test_admin_shows_the_records_read_only(client, admin_user, account, ie):
         assert view.status_code == 200
         assert b'type="submit"' not in view.content.split(b'id="content"')[1]  # nothing to save
         assert client.get(reverse(f"admin:deployments_{model}_add")).status_code == 403
+
+
+def test_the_same_code_hosts_post_twice_adds_the_new_rows_once(client_for, account, ie):
+    client = client_for(ie)
+    form = client.get(code_hosts_url(account)).content.decode()
+    token = form.split('name="submission" value="')[1].split('"')[0]
+    data = code_host_post([GITHUB, GITLAB], submission=token)
+    assert client.post(code_hosts_url(account), data).status_code == 302
+    again = client.post(code_hosts_url(account), data)  # a double click or a refresh
+    assert again.status_code == 200
+    assert "already submitted and saved once" in again.content.decode()
+    assert CodeHostConnection.objects.filter(account=account).count() == 2
