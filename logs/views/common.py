@@ -4,14 +4,15 @@ partial), service errors on the form, the concurrent-edit panel."""
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.forms import model_to_dict
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
-from handoff.common.services import ConcurrentEditError, field_values
+from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can
 
@@ -115,3 +116,25 @@ def edit_form_save(request, form, *, fields: list[str], update: Callable[..., An
         add_service_errors(form, error)
         return None, None
     return saved, None
+
+
+def create_form_save(request, form, *, create: Callable[..., Any]):
+    """Validate a create form and call `create(**form.service_data())` under the form's
+    one-time token. Returns the new row, or None (the form then shows what is wrong)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        with submission_once(form=form, user=request.user):
+            return create(**form.service_data())
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+
+
+def created_response(request, *, message: str, list_url: str):
+    """After an add: htmx empties the inline form slot and tells the list to refresh; a plain
+    POST goes back to the list with the message."""
+    if request.htmx:
+        return changed(render(request, "logs/_form_done.html", {"message": message}))
+    messages.success(request, message)
+    return redirect(list_url)

@@ -25,7 +25,8 @@ from logs.views.common import (
     account_or_404,
     add_service_errors,
     bound_from_instance,
-    changed,
+    create_form_save,
+    created_response,
     edit_form_save,
     int_or_none,
     owner_filter,
@@ -115,18 +116,12 @@ def issue_create_view(request, account_id: int):
     require(request.user, Action.LOG_EDIT, account)
     form = IssueForm(request.POST or None, auto_id="new-issue-%s", initial={"owner": request.user})
     list_url = reverse("logs:issue_list", args=[account.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            with submission_once(form=form, user=request.user):
-                issue = issue_create(account=account, actor=request.user, **form.service_data())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            message = f"{issue.reference} “{issue.title}” added to the Issues Log."
-            if request.htmx:
-                return changed(render(request, "logs/_form_done.html", {"message": message}))
-            messages.success(request, message)
-            return redirect(list_url)
+    issue = create_form_save(
+        request, form, create=partial(issue_create, account=account, actor=request.user)
+    )
+    if issue is not None:
+        message = f"{issue.reference} “{issue.title}” added to the Issues Log."
+        return created_response(request, message=message, list_url=list_url)
     return render_form(
         request,
         form=form,

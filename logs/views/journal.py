@@ -3,12 +3,10 @@
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from handoff.common.services import submission_once
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
@@ -18,8 +16,8 @@ from logs.selectors import journal_edit_history, journal_entry_get, journal_entr
 from logs.services import JOURNAL_FIELDS, journal_entry_create, journal_entry_update
 from logs.views.common import (
     account_or_404,
-    add_service_errors,
-    changed,
+    create_form_save,
+    created_response,
     edit_form_save,
     int_or_none,
     pick,
@@ -95,20 +93,12 @@ def journal_create_view(request, account_id: int):
     require(request.user, Action.JOURNAL_ADD, account)
     form = JournalEntryForm(request.POST or None, auto_id="new-note-%s")
     list_url = reverse("logs:journal_list", args=[account.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            with submission_once(form=form, user=request.user):
-                entry = journal_entry_create(
-                    account=account, author=request.user, **form.service_data()
-                )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            message = f"Note “{entry.title}” added."
-            if request.htmx:
-                return changed(render(request, "logs/_form_done.html", {"message": message}))
-            messages.success(request, message)
-            return redirect(list_url)
+    entry = create_form_save(
+        request, form, create=partial(journal_entry_create, account=account, author=request.user)
+    )
+    if entry is not None:
+        message = f"Note “{entry.title}” added."
+        return created_response(request, message=message, list_url=list_url)
     return render_form(
         request,
         form=form,

@@ -3,12 +3,10 @@
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import OpportunityForm, OpportunityStageForm
@@ -22,8 +20,8 @@ from logs.services import (
 )
 from logs.views.common import (
     account_or_404,
-    add_service_errors,
-    changed,
+    create_form_save,
+    created_response,
     edit_form_save,
     int_or_none,
     owner_filter,
@@ -118,20 +116,12 @@ def opportunity_create_view(request, account_id: int):
         request.POST or None, auto_id="new-opportunity-%s", initial={"owner": request.user}
     )
     list_url = reverse("logs:opportunity_list", args=[account.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            with submission_once(form=form, user=request.user):
-                opportunity = opportunity_create(
-                    account=account, actor=request.user, **form.service_data()
-                )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            message = f"Opportunity “{opportunity.title}” added."
-            if request.htmx:
-                return changed(render(request, "logs/_form_done.html", {"message": message}))
-            messages.success(request, message)
-            return redirect(list_url)
+    opportunity = create_form_save(
+        request, form, create=partial(opportunity_create, account=account, actor=request.user)
+    )
+    if opportunity is not None:
+        message = f"Opportunity “{opportunity.title}” added."
+        return created_response(request, message=message, list_url=list_url)
     return render_form(
         request,
         form=form,

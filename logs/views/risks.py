@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.common.services import submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import RiskForm, RiskStatusForm
@@ -24,8 +23,8 @@ from logs.services import (
 )
 from logs.views.common import (
     account_or_404,
-    add_service_errors,
-    changed,
+    create_form_save,
+    created_response,
     edit_form_save,
     int_or_none,
     owner_filter,
@@ -120,21 +119,15 @@ def risk_create_view(request, account_id: int):
     require(request.user, Action.LOG_EDIT, account)
     form = RiskForm(request.POST or None, auto_id="new-risk-%s", initial={"owner": request.user})
     list_url = reverse("logs:risk_list", args=[account.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            with submission_once(form=form, user=request.user):
-                risk = risk_create(account=account, actor=request.user, **form.service_data())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            message = (
-                f"{risk.reference} “{risk.title}” added to the Risk Log: score {risk.score}, "
-                f"{risk.band.label.lower()}."
-            )
-            if request.htmx:
-                return changed(render(request, "logs/_form_done.html", {"message": message}))
-            messages.success(request, message)
-            return redirect(list_url)
+    risk = create_form_save(
+        request, form, create=partial(risk_create, account=account, actor=request.user)
+    )
+    if risk is not None:
+        message = (
+            f"{risk.reference} “{risk.title}” added to the Risk Log: score {risk.score}, "
+            f"{risk.band.label.lower()}."
+        )
+        return created_response(request, message=message, list_url=list_url)
     return render_form(
         request,
         form=form,
