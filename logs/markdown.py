@@ -2,6 +2,8 @@
 formatting tags and http(s)/mailto links. Raw HTML typed into a note, script, event handlers,
 javascript: links and images (which would load from anywhere) do not survive."""
 
+from functools import lru_cache
+
 import markdown as markdown_lib
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -15,6 +17,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+# Rendering is a pure function of the text and costs ~0.5 ms a note; the pages show the same
+# notes again and again, so each process keeps the latest results (a few MB at most).
+@lru_cache(maxsize=512)
 def render_markdown(text: str) -> SafeString:
     html = markdown_lib.markdown(
         text or "", extensions=["fenced_code", "tables", "sane_lists"], output_format="html"

@@ -44,6 +44,18 @@ def log_counts_get(*, account_id: int) -> LogCounts:
     return LogCounts(open_issues=open_issues, open_high_risks=open_high_risks)
 
 
+def log_counts_of(*, account) -> LogCounts:
+    """As `log_counts_get`, from the rows the handoff load prefetched when it did (no query)."""
+    issues, risks = prefetched(account, "issues"), prefetched(account, "risks")
+    if issues is None or risks is None:
+        return log_counts_get(account_id=account.pk)
+    high_from, _ = band_score_range(Risk.Band.HIGH)
+    return LogCounts(
+        open_issues=sum(1 for i in issues if i.is_open),
+        open_high_risks=sum(1 for r in risks if r.is_open and (r.score or 0) >= high_from),
+    )
+
+
 # --- Ordering helpers ------------------------------------------------------------------------
 def _rank(field: str, values) -> Case:
     return Case(
@@ -221,27 +233,19 @@ def opportunity_summary(*, account_id: int) -> dict[str, int]:
 # --- The account as the handoff loads it ----------------------------------------------------
 def handoff_prefetch() -> tuple[Prefetch, ...]:
     """What the handoff registries read (closeout's `account_handoff_get` applies it): every
-    row of the four logs with the people they name. Four queries, whatever the logs' size."""
+    row of the four logs. Four queries, whatever the logs' size; the people they name and a
+    risk's issue are set afterwards from what is loaded (loaded_relations_attach)."""
     return (
+        Prefetch("journal_entries", queryset=JournalEntry.objects.order_by("-created_at", "-id")),
+        # The reverse one-to-one (the risk an issue came from) is joined: an issue without one
+        # would otherwise ask the database whether it has one.
         Prefetch(
-            "journal_entries",
-            queryset=JournalEntry.objects.select_related("author").order_by("-created_at", "-id"),
+            "issues", queryset=Issue.objects.select_related("source_risk").order_by("-number")
         ),
-        Prefetch(
-            "issues",
-            queryset=Issue.objects.select_related("owner", "raised_by", "source_risk").order_by(
-                "-number"
-            ),
-        ),
-        Prefetch(
-            "risks",
-            queryset=Risk.objects.select_related("owner", "raised_by", "issue").order_by("-number"),
-        ),
+        Prefetch("risks", queryset=Risk.objects.order_by("-number")),
         Prefetch(
             "expansion_opportunities",
-            queryset=ExpansionOpportunity.objects.select_related("owner", "identified_by").order_by(
-                "-created_at", "-id"
-            ),
+            queryset=ExpansionOpportunity.objects.order_by("-created_at", "-id"),
         ),
     )
 

@@ -4,25 +4,26 @@ Every app's page test takes its number from here, so adding a section updates on
 its reason) instead of every test. None of the numbers depends on how many rows there are."""
 
 # --- What `closeout.selectors.account_handoff_get` costs -----------------------------------------
-# The account with its people and closeout row joined, its checklist items, its sign-offs.
-HANDOFF_LOAD_CORE = 3
+# The account with its closeout row joined, its checklist items, its sign-offs, and the people
+# every loaded row names, in one query (people.selectors.people_attach) instead of joins.
+HANDOFF_LOAD_CORE = 4
 # deployments.selectors.handoff_prefetch: environments, their design documents, their instance
 # rows, code hosts; Django skips the two row prefetches when the account has no environment.
 DEPLOYMENT_PREFETCH = 4
 DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS = 2
-# logs.selectors.handoff_prefetch: notes, issues, risks, opportunities (people joined in each).
+# logs.selectors.handoff_prefetch: notes, issues, risks, opportunities.
 LOG_PREFETCH = 4
 
 # --- The account page ----------------------------------------------------------------------------
 # session, user, history; plus the handoff load (the account page loads its account as the
 # handoff page does), which every deployment and log section and the closeout section read.
 ACCOUNT_PAGE_OWN = 3
-# The Vitally panel previews the payload it would send now: the open issue and high-risk counts
-# and the recent attempts. Its deployment summary comes from the deployment sections' read of
-# the same account (deployment_summary_of), so it costs nothing more. The sync state is joined
+# The Vitally panel previews the payload it would send now: its recent attempts. The deployment
+# summary and the open issue and high-risk counts come from the handoff load of the same account
+# (deployment_summary_of, log_counts_of), so they cost nothing more. The sync state is joined
 # into the account query.
-VITALLY_SECTION = 2 + 1
-VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 2 + 1
+VITALLY_SECTION = 1
+VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 1
 
 
 def vitally_section_queries(*, with_environments: bool = True) -> int:

@@ -38,9 +38,9 @@ def portal_values_get(*, account: Account) -> PortalValues:
             largest_repository_mb=summary.largest_repository_mb,
         )
     if apps.is_installed("logs"):
-        from logs.selectors import log_counts_get
+        from logs.selectors import log_counts_of
 
-        counts = log_counts_get(account_id=account.pk)
+        counts = log_counts_of(account=account)
         values.update(open_issues=counts.open_issues, open_high_risks=counts.open_high_risks)
     return PortalValues(**values)
 

@@ -2,6 +2,7 @@
 number of queries; sign-offs; reviews; due reminders."""
 
 import datetime
+from collections import defaultdict
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
@@ -18,30 +19,19 @@ from handoff.closeout.models import (
 )
 from handoff.closeout.readiness import readiness_rules
 from handoff.closeout.snapshot import snapshot_providers
-
-_PEOPLE = ("implementation_engineer", "technical_advisor", "manager")
-_CLOSEOUT = (
-    "closeout",
-    "closeout__checklist_started_by",
-    "closeout__handoff_requested_by",
-    "closeout__ta_acknowledged_by",
-)
+from handoff.people.selectors import people_attach
 
 
 def _core_prefetch() -> list[Prefetch]:
     return [
         Prefetch(
             "checklist_items",
-            queryset=ChecklistItem.objects.select_related("completed_by").order_by(
-                "position", "pk"
-            ),
+            queryset=ChecklistItem.objects.order_by("position", "pk"),
         ),
         # The snapshot JSON is large and only the sign-off page reads it.
         Prefetch(
             "sign_offs",
-            queryset=SignOff.objects.select_related("signed_by", "reopened_by")
-            .defer("snapshot")
-            .order_by("-signed_at", "-pk"),
+            queryset=SignOff.objects.defer("snapshot").order_by("-signed_at", "-pk"),
         ),
     ]
 
@@ -62,16 +52,45 @@ def handoff_prefetch_lookups() -> list[str | Prefetch]:
 
 
 def account_handoff_queryset() -> QuerySet[Account]:
-    # The registered columns' joins too (the Vitally badge shows beside the phase).
-    return dashboard_columns_prepare(
-        Account.objects.select_related(*_PEOPLE, *_CLOSEOUT)
-    ).prefetch_related(*handoff_prefetch_lookups())
+    # The registered columns' joins too (the Vitally badge shows beside the phase). People
+    # are not joined: loaded_relations_attach sets them afterwards from one query.
+    return dashboard_columns_prepare(Account.objects.select_related("closeout")).prefetch_related(
+        *handoff_prefetch_lookups()
+    )
 
 
 def account_handoff_get(*, account_id: int) -> Account:
     """The account as readiness rules, attention providers, snapshot providers and the
     handoff page read it. Raises Account.DoesNotExist."""
-    return account_handoff_queryset().get(pk=account_id)
+    account = account_handoff_queryset().get(pk=account_id)
+    loaded_relations_attach(account)
+    return account
+
+
+def loaded_relations_attach(account: Account) -> None:
+    """Set the foreign keys of the account, its closeout and every prefetched row from what is
+    already loaded, instead of joining in each query: the people from one query for all rows,
+    and links between loaded rows (a risk's issue, an issue's source risk) from the rows
+    themselves. Nested prefetches (an environment's documents) name no one and are skipped."""
+    rows: list = [account]
+    closeout = closeout_of(account)
+    if closeout is not None:
+        rows.append(closeout)
+    for loaded in getattr(account, "_prefetched_objects_cache", {}).values():
+        rows.extend(loaded)
+    people_attach(rows)
+    by_model: dict[type, dict[int, object]] = defaultdict(dict)
+    for row in rows:
+        by_model[type(row)][row.pk] = row
+    for row in rows:
+        for field in row._meta.concrete_fields:
+            if not field.is_relation or field.related_model not in by_model:
+                continue
+            target_id = getattr(row, field.attname)
+            if target_id is not None and not field.is_cached(row):
+                target = by_model[field.related_model].get(target_id)
+                if target is not None:
+                    setattr(row, field.name, target)
 
 
 def closeout_of(account: Account) -> Closeout | None:
