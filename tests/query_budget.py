@@ -15,9 +15,12 @@ DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS = 2
 LOG_PREFETCH = 4
 
 # --- The account page ----------------------------------------------------------------------------
-# session, user, history; plus the handoff load (the account page loads its account as the
-# handoff page does), which every deployment and log section and the closeout section read.
-ACCOUNT_PAGE_OWN = 3
+# session, user, the account row its cache key is made of (accounts/page_cache.py), history;
+# plus the handoff load (the account page loads its account as the handoff page does), which
+# every deployment and log section and the closeout section read. A repeat view served from the
+# page cache stops after the account row.
+ACCOUNT_PAGE_OWN = 4
+ACCOUNT_PAGE_CACHED = 3
 # The Vitally panel previews the payload it would send now: its recent attempts. The deployment
 # summary and the open issue and high-risk counts come from the handoff load of the same account
 # (deployment_summary_of, log_counts_of), so they cost nothing more. The sync state is joined
@@ -31,9 +34,11 @@ def vitally_section_queries(*, with_environments: bool = True) -> int:
 
 
 # --- The handoff page ----------------------------------------------------------------------------
-# session, user, the TA's review, history; plus the handoff load. Every section (deployments,
-# logs) reads that load instead of querying again.
-HANDOFF_PAGE_OWN = 4
+# session, user, the account row its cache key is made of, the TA's review, history; plus the
+# handoff load. Every section (deployments, logs) reads that load instead of querying again. A
+# repeat view served from the page cache stops after the review.
+HANDOFF_PAGE_OWN = 5
+HANDOFF_PAGE_CACHED = 4
 # The audit events after the review, once the person has marked the handoff reviewed.
 CHANGES_SINCE_REVIEW = 1
 

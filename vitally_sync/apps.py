@@ -10,10 +10,12 @@ class VitallySyncConfig(AppConfig):
         from django.db.models import QuerySet
 
         from handoff.accounts.columns import DashboardColumn, register_column
+        from handoff.accounts.page_cache import register_page_version_part
         from handoff.accounts.sections import AccountSection, register_section
         from handoff.accounts.signals import account_changed
         from vitally_sync import checks  # noqa: F401  (registers the settings check)
         from vitally_sync.receivers import account_changed_kick
+        from vitally_sync.selectors import sync_fingerprint
         from vitally_sync.views import panel_context
 
         account_changed.connect(account_changed_kick, dispatch_uid="vitally_sync.kick")
@@ -37,6 +39,9 @@ class VitallySyncConfig(AppConfig):
             from vitally_sync.handoff import vitally_attention_items
 
             register_attention_provider("vitally", vitally_attention_items, order=900)
+        # The panel and badge show the sync row, which pushes change without the account's
+        # change_version: cached account pages are keyed on it too.
+        register_page_version_part("vitally_sync", sync_fingerprint)
         register_section(
             AccountSection(
                 key="vitally",

@@ -53,6 +53,19 @@ def account_sync_of(account: Account) -> AccountSync | None:
         return None
 
 
+def sync_fingerprint(account: Account) -> tuple | None:
+    """Every value of the sync row but the last payload (which changes only with
+    last_pushed_at): what account pages show of the sync, for their cache key."""
+    sync = account_sync_of(account)
+    if sync is None:
+        return None
+    return tuple(
+        getattr(sync, field.attname)
+        for field in sync._meta.concrete_fields
+        if field.name != "last_payload"
+    )
+
+
 @dataclass(frozen=True)
 class Badge:
     state: str  # synced / pending / retrying / failed / not_linked / not_configured

@@ -8,8 +8,9 @@ from django.views.decorators.http import require_http_methods
 from handoff.accounts.columns import dashboard_columns
 from handoff.accounts.forms import AccountForm
 from handoff.accounts.models import Account
+from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.sections import account_page_load, account_sections
-from handoff.accounts.selectors import account_list_for_dashboard
+from handoff.accounts.selectors import account_list_for_dashboard, account_version_get
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
 from handoff.common.services import ConcurrentEditError, field_values
@@ -115,16 +116,21 @@ def _conflict_context(error: ConcurrentEditError, form) -> dict:
 
 def account_detail(request, account_id: int):
     try:
-        account = account_page_load(account_id=account_id)
+        version = account_version_get(account_id=account_id)
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
-    require(request.user, Action.ACCOUNT_VIEW, account)
+    require(request.user, Action.ACCOUNT_VIEW, version)
+    key = page_cache_key(request, version, page="account")
+    if cached := cached_page(request, key):
+        return cached
+    account = account_page_load(account_id=account_id)
     sections = [
         {"section": s, "context": s.get_context(account=account, user=request.user)}
         for s in account_sections()
     ]
-    return render(
+    return page_render(
         request,
+        key,
         "accounts/account_detail.html",
         {
             "account": account,

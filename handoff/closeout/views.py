@@ -15,7 +15,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from handoff.accounts.models import Account
+from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.sections import account_sections
+from handoff.accounts.selectors import account_version_get
 from handoff.audit.selectors import audit_event_list_for_account
 from handoff.closeout import services
 from handoff.closeout.attention import attention_items
@@ -103,16 +105,29 @@ def closeout_panel_context(*, account: Account, user) -> dict:
 # --- The handoff page -------------------------------------------------------------------------
 @require_GET
 def handoff_page(request, account_id: int):
+    try:
+        version = account_version_get(account_id=account_id)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+    require(request.user, Action.ACCOUNT_VIEW, version)
+    review = handoff_review_get(account_id=version.pk, reviewer_id=request.user.pk)
+    key = page_cache_key(
+        request,
+        version,
+        page="handoff",
+        extra=[review and (review.reviewed_at, review.through_event_id)],
+    )
+    if cached := cached_page(request, key):
+        return cached
     account = _account(account_id)
-    require(request.user, Action.ACCOUNT_VIEW, account)
     panel = closeout_panel_context(account=account, user=request.user)
-    review = handoff_review_get(account_id=account.pk, reviewer_id=request.user.pk)
     sections = [
         {"section": s, "context": s.get_context(account=account, user=request.user)}
         for s in account_sections()
     ]
-    return render(
+    return page_render(
         request,
+        key,
         "closeout/handoff_page.html",
         {
             "account": account,

@@ -142,8 +142,9 @@ def test_panel_for_an_unlinked_account(client_for, ie, fake_vitally):
 
 
 def test_the_vitally_section_costs_the_same_queries_whatever_its_history(
-    client_for, ie, pushed, fake_vitally
+    client_for, ie, pushed, fake_vitally, settings
 ):
+    settings.HANDOFF_PAGE_CACHE_SECONDS = 0  # every view renders the section
     client = client_for(ie)
     url = reverse("accounts:detail", args=[pushed.pk])
     client.get(url)
@@ -306,3 +307,26 @@ def test_the_handoff_attention_strip_shows_a_failed_or_retrying_sync(
     page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
     for _level, title, _detail in expected:
         assert title in page
+
+
+def test_a_push_shows_on_cached_pages_though_the_account_did_not_change(
+    client_for, manager, pushed, fake_vitally
+):
+    """The sync row changes without the account's change_version: its state is part of the
+    page cache's key (accounts/page_cache.py), so the next view shows it."""
+    client = client_for(manager)
+    for url in (
+        reverse("accounts:detail", args=[pushed.pk]),
+        reverse("closeout:handoff", args=[pushed.pk]),
+    ):
+        client.get(url)
+        assert "Vitally refused the API key" not in client.get(url).content.decode()
+    AccountSync.objects.filter(pk=pushed.pk).update(
+        status=AccountSync.Status.FAILED,
+        last_error="Vitally refused the API key (HTTP 401): check the Vitally API key.",
+    )
+    for url in (
+        reverse("accounts:detail", args=[pushed.pk]),
+        reverse("closeout:handoff", args=[pushed.pk]),
+    ):
+        assert "Vitally refused the API key" in client.get(url).content.decode()

@@ -1,0 +1,90 @@
+"""Rendered account pages (the account page, the handoff page) kept in the cache under a key
+made of everything they show, so a repeat view costs a few queries instead of loading and
+rendering the whole record.
+
+What a page shows depends on, and so its key holds:
+- the account's record: every service that writes under an account bumps
+  `Account.change_version` in the same transaction (accounts.services.account_mark_changed);
+- state that changes without it, which its app registers here with
+  `register_page_version_part` (the Vitally sync row);
+- who is looking: their id, name, role and staff flag, plus what the page adds for them (the
+  caller's `extra`, e.g. the TA's review);
+- the URL, which the page's forms post back with.
+
+A change therefore shows at once, and nothing ever needs invalidating: the next view asks for a
+key no entry has yet. Only the clock is not in the key (an item turning stale, days open), so an
+entry lives at most HANDOFF_PAGE_CACHE_SECONDS.
+
+Never cached: the CSRF token (pages are stored with a placeholder that every response replaces
+with the requester's own token), pages with one-time messages to show, and htmx requests."""
+
+import hashlib
+from collections.abc import Callable, Iterable
+from functools import cache as memoise
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
+
+_version_parts: dict[str, Callable[[Any], object]] = {}
+
+
+def register_page_version_part(key: str, part: Callable[[Any], object]) -> None:
+    """`part(account)` returns what an app shows on account pages that changes without the
+    account's change_version, as a value with a stable repr. It reads the account as
+    `accounts.selectors.account_version_get` loads it (the registered columns' joins): no query."""
+    _version_parts[key] = part
+
+
+@memoise
+def _placeholder() -> str:
+    # Derived from SECRET_KEY: the same in every process sharing the cache, and no text typed
+    # into a record can guess it.
+    return "csrf-" + salted_hmac("handoff.page_cache", "csrf-token-placeholder").hexdigest()
+
+
+def page_cache_key(
+    request: HttpRequest, account, *, page: str, extra: Iterable[object] = ()
+) -> str | None:
+    """The key of this page as this person sees it now, or None when it must be rendered for
+    this request alone."""
+    if settings.HANDOFF_PAGE_CACHE_SECONDS <= 0 or request.headers.get("HX-Request"):
+        return None
+    if len(get_messages(request)):  # counting does not mark them shown
+        return None
+    user = request.user
+    parts = (
+        page,
+        request.get_full_path(),
+        account.pk,
+        account.change_version,
+        tuple((key, part(account)) for key, part in sorted(_version_parts.items())),
+        (user.pk, user.get_username(), user.get_full_name(), user.role, user.is_staff),
+        tuple(extra),
+    )
+    return "account-page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def cached_page(request: HttpRequest, key: str | None) -> HttpResponse | None:
+    html = cache.get(key) if key is not None else None
+    return None if html is None else _respond(request, html)
+
+
+def page_render(
+    request: HttpRequest, key: str | None, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    """Render the page with the token placeholder, keep it under `key`, answer with the
+    requester's token in place."""
+    html = render_to_string(template, {**context, "csrf_token": _placeholder()}, request)
+    if key is not None:
+        cache.set(key, html, settings.HANDOFF_PAGE_CACHE_SECONDS)
+    return _respond(request, html)
+
+
+def _respond(request: HttpRequest, html: str) -> HttpResponse:
+    return HttpResponse(html.replace(_placeholder(), get_token(request)))
