@@ -3,6 +3,7 @@
 Each user is the benchmark manager, signed in (its own session), and requests its page in a
 closed loop with no think time, so a page's req/s is what the two gunicorn workers can serve."""
 
+import itertools
 import os
 import random
 import sys
@@ -15,6 +16,7 @@ from html_forms import form_fields, with_values  # noqa: E402
 PAGE = os.environ["BENCH_PAGE"]
 ACCOUNT_IDS = [int(x) for x in os.environ["BENCH_ACCOUNT_IDS"].split(",")]
 SESSIONS = os.environ["BENCH_SESSIONS"].split(",")
+_FIRST_VIEWS = itertools.count()
 
 
 class PortalUser(HttpUser):
@@ -34,7 +36,16 @@ class PortalUser(HttpUser):
         self.client.get(f"/?page={random.randint(1, 20)}", name="dashboard")
 
     def handoff(self):
-        self.client.get(f"/accounts/{random.choice(ACCOUNT_IDS)}/handoff/", name="handoff page")
+        """A query string no one asked for before: the page cache cannot have it, so every
+        request loads and renders the record, as the first view after a change does."""
+        url = f"/accounts/{random.choice(ACCOUNT_IDS)}/handoff/?first={next(_FIRST_VIEWS)}"
+        self.client.get(url, name="handoff page, first view")
+
+    def handoff_repeat(self):
+        """20 people going back and forth between 50 accounts' handoff pages: each worker
+        renders an account once, then serves it from its page cache until something changes."""
+        url = f"/accounts/{random.choice(ACCOUNT_IDS[:50])}/handoff/"
+        self.client.get(url, name="handoff page, repeat view")
 
     def heatmap(self):
         self.client.get("/risks/", name="risk heatmap")
