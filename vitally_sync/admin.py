@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import F
 from django.utils.html import format_html, format_html_join
 
+from handoff.common.admin import CheckedSelectionMixin
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync
 from vitally_sync.selectors import sync_attempt_list, sync_badge
@@ -33,8 +34,11 @@ class FailingFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccountSync)
-class AccountSyncAdmin(admin.ModelAdmin):
-    """Read-only: the state changes only through pushes and "Retry the push now"."""
+class AccountSyncAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+    """Read-only: the state changes only through pushes and "Retry the push now".
+
+    Staff may look and run the action; nobody may save the change form, whose save would write
+    back the whole row as it was read (over a worker's lease or acknowledgement meanwhile)."""
 
     list_display = (
         "account",
@@ -108,7 +112,7 @@ class AccountSyncAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Retry the push now")
+    @admin.action(description="Retry the push now", permissions=["retry"])
     def retry_now(self, request, queryset):
         count = 0
         for sync in queryset.select_related("account"):
@@ -126,5 +130,13 @@ class AccountSyncAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        # The action needs "change"; the form itself is all read-only fields.
-        return request.user.is_staff
+        return False
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_retry_permission(self, request):
+        return request.user.is_active and request.user.is_staff

@@ -1,11 +1,41 @@
+from django import forms
 from django.contrib import admin
 
 from handoff.accounts.models import Account
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 
 
+class AccountAdminForm(forms.ModelForm):
+    """The model's fields plus the version the form was rendered from: a change form opened
+    before someone else saved the account (in the portal or here) is refused, as the portal's
+    own edit form is, instead of silently overwriting their change."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    class Meta:
+        model = Account
+        fields = [name for name in ACCOUNT_FIELDS if name != "phase"]  # phase: read-only
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("expected_version") != self.instance.version:
+            self.errors.pop("expected_version", None)
+            raise forms.ValidationError(
+                "Someone else saved this account after this form was opened, so nothing was "
+                "saved. Reload the page to see their change, then make yours again.",
+                code="concurrent_edit",
+            )
+        return cleaned
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    form = AccountAdminForm
     list_display = (
         "name",
         "phase",
@@ -22,13 +52,26 @@ class AccountAdmin(admin.ModelAdmin):
     # handed-off account has a manager's sign-off behind it.
     readonly_fields = ("phase", "change_version", "changed_at", "version")
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST":
+            # The admin runs a POST in one transaction: holding the row from here, the version
+            # the form checks is the one the save replaces.
+            obj = Account.objects.select_for_update().get(pk=obj.pk)
+        return obj
+
     def save_model(self, request, obj, form, change):
         # Admin edits take the same path as the portal's: audit event and change version.
         data = {
             name: form.cleaned_data[name] for name in ACCOUNT_FIELDS if name in form.cleaned_data
         }
         if change:
-            account_update(account=obj, actor=request.user, data=data, expected_version=None)
+            account_update(
+                account=obj,
+                actor=request.user,
+                data=data,
+                expected_version=form.cleaned_data["expected_version"],
+            )
         else:
             saved = account_create(actor=request.user, **data)
             obj.pk = saved.pk

@@ -6,11 +6,18 @@ from django.urls import reverse
 
 from handoff.common.models import VersionedModel
 from handoff.common.validators import HttpURLField
+from handoff.people.models import User
 
 vitally_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
     "Use the id or externalId exactly as Vitally shows it: letters, digits, '-', '_', '.', ':'.",
 )
+
+
+def _active(role: str) -> dict:
+    """Who may be assigned to a role's place: an active person of that role. Forms (the portal's
+    and the admin's) offer only them, and the services' validation refuses anyone else."""
+    return {"role": role, "is_active": True}
 
 
 class Account(VersionedModel):
@@ -37,6 +44,7 @@ class Account(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="accounts_implementing",
+        limit_choices_to=_active(User.Role.IMPLEMENTATION_ENGINEER),
     )
     technical_advisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -45,6 +53,7 @@ class Account(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="accounts_advising",
+        limit_choices_to=_active(User.Role.TECHNICAL_ADVISOR),
     )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -53,6 +62,7 @@ class Account(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="accounts_managing",
+        limit_choices_to=_active(User.Role.MANAGER),
     )
     phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.IMPLEMENTATION)
     planned_completion_date = models.DateField("planned completion date", null=True, blank=True)

@@ -24,9 +24,28 @@ class ChecklistTemplateItem(TimestampedModel):
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = "checklist template item"
+        constraints = [
+            # Two active items of one title would put the same line twice in every new checklist
+            # (a double-clicked "Save" in the admin did exactly that).
+            models.UniqueConstraint(
+                fields=["title"],
+                condition=models.Q(is_active=True),
+                name="checklist_template_active_title_unique",
+                violation_error_code="unique",
+                violation_error_message="An active item already has this title: edit that item, "
+                "or deactivate it first.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def validate_constraints(self, exclude=None):
+        # The rule reads the title and the active flag: an update that changes either one is
+        # checked against both (model_update excludes the fields it does not change).
+        if exclude:
+            exclude = set(exclude) - {"title", "is_active"}
+        super().validate_constraints(exclude=exclude)
 
 
 class Closeout(TimestampedModel):

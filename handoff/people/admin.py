@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from handoff.common.admin import CheckedSelectionMixin
 from handoff.people.models import User
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(CheckedSelectionMixin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_active")
     fieldsets = (

@@ -7,6 +7,8 @@ from handoff.accounts.signals import account_changed
 from handoff.audit.models import AuditEvent
 from handoff.common.context import request_id_var
 from handoff.common.services import ConcurrentEditError
+from handoff.people.models import User
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +43,44 @@ def test_account_create_records_audit_event_with_every_filled_field(ie, ta, mana
     assert event.change_for("implementation_engineer")["after"] == str(ie)
     assert event.change_for("phase")["after"] == "Implementation"
     assert event.change_for("manager") is None  # not filled, so not part of the creation diff
+
+
+@pytest.mark.parametrize(
+    "field, who",
+    [
+        ("implementation_engineer", "ta"),
+        ("technical_advisor", "manager"),
+        ("manager", "ie"),
+        ("implementation_engineer", "gone"),
+    ],
+)
+def test_each_place_takes_an_active_person_of_its_role(account, ie, ta, manager, field, who):
+    """The admin saves through these services too: a person of another role (or one who left)
+    is refused there as in the portal's form, and nothing is written."""
+    gone = UserFactory(username="gone", role=User.Role.IMPLEMENTATION_ENGINEER, is_active=False)
+    people = {"ie": ie, "ta": ta, "manager": manager, "gone": gone}
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        account_update(
+            account=account, actor=manager, data={field: people[who]}, expected_version=None
+        )
+    assert field in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        account_create(actor=manager, name="Role Check", **{field: people[who]})
+    account.refresh_from_db()
+    assert getattr(account, field) != people[who]
+    assert AuditEvent.objects.count() == events
+    assert not Account.objects.filter(name="Role Check").exists()
+
+
+def test_a_person_who_changed_role_stays_until_their_place_is_edited(account, ie, manager):
+    """Only the places an edit changes are checked: an IE who later became a manager does not
+    block an edit of the account's name."""
+    User.objects.filter(pk=ie.pk).update(role=User.Role.MANAGER)
+    account_update(account=account, actor=manager, data={"name": "Renamed"}, expected_version=None)
+    account.refresh_from_db()
+    assert account.name == "Renamed"
+    assert account.implementation_engineer_id == ie.pk
 
 
 def test_account_update_records_only_changed_fields_and_bumps_versions(account, manager):

@@ -1,7 +1,12 @@
 """axe on every main page of the portal, with the demo data, in Chromium at 1366×900.
 
 Each page (and each form's error state) must have no serious or critical axe violation, and is
-saved to tests/artifacts/page-<name>.png to be looked at."""
+saved to tests/artifacts/page-<role>-<name>.png to be looked at. Each of the demo's three
+people walks the pages they see in one browser session of their own, because the pages differ
+by role: the manager's sign-off and reopen, the implementation engineer's own accounts with
+their edit controls (and a handed-off account without them), the technical advisor's handoff
+pages (acknowledge, the changes since their last review, before and after marking it
+reviewed) and the handed-off accounts the TA maintains."""
 
 import io
 from collections.abc import Callable
@@ -27,6 +32,10 @@ class Step:
     # Submit the form as it is (or after `fill`), to see its error state.
     submit: str = ""
     fill: dict | None = None
+    # A selector for the state the step is about (a role's control, a list), waited for before
+    # axe runs; with `press`, that button is pressed first (it saves and comes back).
+    then: str = ""
+    press: str = ""
 
 
 def _account(name: str) -> Callable[[dict], int]:
@@ -37,7 +46,7 @@ def _url(route: str, *keys: str) -> Callable[[dict], str]:
     return lambda ids: reverse(route, args=[ids[k] for k in keys])
 
 
-STEPS = [
+MANAGER_STEPS = [
     Step("dashboard", lambda ids: reverse("accounts:dashboard")),
     Step("my-accounts", lambda ids: reverse("accounts:mine")),
     Step("account", _url("accounts:detail", "acme")),
@@ -85,6 +94,57 @@ STEPS = [
     Step("reopen-errors", _url("closeout:reopen", "dunmore"), submit="Reopen the account"),
 ]  # fmt: skip
 
+# ie: Acme, Borealis, Ion and Lumen in implementation, Cobalt ready, Dunmore and Helix handed off.
+IE_STEPS = [
+    Step("dashboard", lambda ids: reverse("accounts:dashboard")),
+    Step("my-accounts", lambda ids: reverse("accounts:mine")),
+    Step("account", _url("accounts:detail", "acme")),
+    Step("account-handed-off", _url("accounts:detail", "dunmore")),  # no longer theirs to edit
+    Step("handoff", _url("closeout:handoff", "acme"), then="role=button[name='Request handoff']"),
+    Step("handoff-ready", _url("closeout:handoff", "cobalt"),
+         then="role=button[name='Withdraw handoff request']"),
+    Step("handoff-handed-off", _url("closeout:handoff", "dunmore")),
+    Step("account-new-errors", lambda ids: reverse("accounts:create"), submit="Create account",
+         fill={"CRM link": "data:text/html,x"}),
+    Step("account-edit", _url("accounts:edit", "acme")),
+    Step("production-edit-errors", _url("deployments:production_edit", "acme"),
+         submit="Save production deployment", fill={"Total Memory (GB)": "-1"}),
+    Step("code-hosts", _url("deployments:code_hosts_edit", "acme")),
+    Step("notes", _url("logs:journal_list", "acme")),
+    Step("note-new-errors", _url("logs:journal_create", "acme"), submit="Add note"),
+    Step("issues", _url("logs:issue_list", "acme")),
+    Step("issues-handed-off", _url("logs:issue_list", "dunmore")),
+    Step("risk", _url("logs:risk_detail", "acme", "risk")),
+    Step("opportunities", _url("logs:opportunity_list", "acme")),
+    Step("checklist-item", _url("closeout:checklist_item", "acme", "item")),
+]  # fmt: skip
+
+# ta: Acme and Ion in implementation (Ion reviewed, then changed), Cobalt and Granite ready,
+# Dunmore and Juniper handed off (theirs to maintain).
+TA_STEPS = [
+    Step("dashboard", lambda ids: reverse("accounts:dashboard")),
+    Step("my-accounts", lambda ids: reverse("accounts:mine")),
+    Step("handoff-changes", _url("closeout:handoff", "ion"), then=".changes-since"),
+    Step("handoff-reviewed", _url("closeout:handoff", "ion"), press="Mark handoff reviewed",
+         then="text=No changes by others since your review"),
+    Step("handoff", _url("closeout:handoff", "acme"),
+         then="text=You have not reviewed this handoff yet"),
+    Step("handoff-ready", _url("closeout:handoff", "granite"),
+         then="role=button[name='Acknowledge the account']"),
+    Step("handoff-handed-off", _url("closeout:handoff", "dunmore")),  # the checklist, signed
+    Step("account", _url("accounts:detail", "acme")),  # read-only before handoff
+    Step("account-handed-off", _url("accounts:detail", "dunmore"),
+         then="role=link[name='Edit account']"),  # theirs to maintain
+    Step("production-edit", _url("deployments:production_edit", "dunmore")),
+    Step("issues-handed-off", _url("logs:issue_list", "dunmore")),
+    Step("issue-new-errors", _url("logs:issue_create", "dunmore"), submit="Add issue"),
+    Step("risks-handed-off", _url("logs:risk_list", "dunmore")),
+    Step("open-issues", lambda ids: reverse("logs:issue_overview")),
+    Step("risk-heatmap", lambda ids: reverse("logs:risk_heatmap")),
+]  # fmt: skip
+
+STEPS = {"manager": MANAGER_STEPS, "ie": IE_STEPS, "ta": TA_STEPS}
+
 
 def _ids() -> dict[str, int]:
     accounts = {a.name: a.pk for a in Account.objects.all()}
@@ -93,6 +153,8 @@ def _ids() -> dict[str, int]:
     return {
         "acme": acme,
         "granite": accounts["Granite Insurance"],
+        "cobalt": accounts["Cobalt Health"],
+        "ion": accounts["Ion Semiconductors"],
         "dunmore": dunmore,
         "entry": JournalEntry.objects.filter(account_id=acme).first().pk,
         "issue": Issue.objects.filter(account_id=acme).first().pk,
@@ -103,29 +165,37 @@ def _ids() -> dict[str, int]:
     }
 
 
-def test_every_main_page_is_accessible_and_looked_at(page, live_server, template, screenshot):
+@pytest.mark.parametrize("role", list(STEPS))
+def test_every_main_page_is_accessible_and_looked_at(role, page, live_server, template, screenshot):
     call_command("seed_demo", stdout=io.StringIO())
     ids = _ids()
 
-    page.goto(f"{live_server.url}/sign-in/")
-    assert_accessible(page)
-    screenshot("page-sign-in")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector(".form-errors, .error")
-    assert_accessible(page)
-    screenshot("page-sign-in-errors")
+    if role == "manager":  # signed out: once is enough
+        page.goto(f"{live_server.url}/sign-in/")
+        assert_accessible(page)
+        screenshot("page-sign-in")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector(".form-errors, .error")
+        assert_accessible(page)
+        screenshot("page-sign-in-errors")
 
-    sign_in(page, live_server, "manager", DEMO_PASSWORD)
-    for step in STEPS:
+    sign_in(page, live_server, role, DEMO_PASSWORD)
+    for step in STEPS[role]:
         response = page.goto(live_server.url + step.url(ids))
-        assert response.status == 200, step.name
+        assert response.status == 200, f"{role} {step.name}"
+        if step.then and not step.press:
+            page.wait_for_selector(step.then)  # the state this step is about is on the page
         if step.submit:
             for label, value in (step.fill or {}).items():
                 page.get_by_label(label, exact=True).fill(value)
             page.get_by_role("button", name=step.submit, exact=True).click()
             page.wait_for_selector(".error, .form-errors")
+        if step.press:
+            with page.expect_navigation():
+                page.get_by_role("button", name=step.press, exact=True).click()
+            page.wait_for_selector(step.then)
         try:
             assert_accessible(page)
         except AssertionError as error:
-            raise AssertionError(f"{step.name}: {error}") from None
-        screenshot(f"page-{step.name}")
+            raise AssertionError(f"{role} {step.name}: {error}") from None
+        screenshot(f"page-{role}-{step.name}")

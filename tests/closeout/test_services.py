@@ -92,6 +92,33 @@ def test_an_account_keeps_the_items_it_started_with(account, ie, manager, templa
     ).exists()
 
 
+def test_two_active_template_items_never_share_a_title(template, admin_user):
+    """A double-clicked "Save" in the admin, a new item, a rename or a reactivation would put the
+    same line twice in every new checklist: each is refused and writes nothing."""
+    first, second = template[0], template[1]
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.checklist_template_item_create(actor=admin_user, title=first.title)
+    assert "already has this title" in str(refused.value.message_dict["title"])
+    with pytest.raises(ValidationError):  # only the title changes: the rule still reads both
+        services.checklist_template_item_update(
+            item=second, actor=admin_user, data={"title": first.title}
+        )
+    services.checklist_template_item_update(item=first, actor=admin_user, data={"is_active": False})
+    retired = services.checklist_template_item_create(actor=admin_user, title="Retired check")
+    services.checklist_template_item_update(
+        item=retired, actor=admin_user, data={"is_active": False}
+    )
+    # An inactive item may share its title; reactivating it is refused while the other is active.
+    services.checklist_template_item_create(actor=admin_user, title="Retired check")
+    with pytest.raises(ValidationError):
+        services.checklist_template_item_update(
+            item=retired, actor=admin_user, data={"is_active": True}
+        )
+    assert ChecklistTemplateItem.objects.filter(title="Retired check", is_active=True).count() == 1
+    assert AuditEvent.objects.count() == events + 4  # the four writes that were allowed
+
+
 def test_start_twice_is_refused(account, ie, started):
     with pytest.raises(ValidationError, match="already started"):
         services.checklist_start(account=account, actor=ie)

@@ -1,5 +1,6 @@
 """Every main page of the portal, and each form in its error state, rendered as the person who
-sees the most of it. The Nu HTML checker and the no-inline-script/style gate read the same list,
+sees the most of it, then the pages whose markup differs by role rendered again as the other
+roles (ROLE_PAGES). The Nu HTML checker and the no-inline-script/style gate read the same list,
 so a page added here is checked by both."""
 
 from collections.abc import Callable
@@ -18,6 +19,7 @@ class Page:
     as_: str  # "" for signed out
     url: Callable[[World], str]
     post: Callable[[World], dict] | None = None  # a POST that fails validation: the error state
+    shows: str = ""  # markup the page must contain: the role's state it is rendered for
 
 
 def _u(name: str, *attrs: str) -> Callable[[World], str]:
@@ -162,11 +164,41 @@ PAGES = [
     Page("reopen-errors", "manager", _u("closeout:reopen", "initech"), lambda w: {"reason": ""}),
 ]
 
+# The same pages as other people see them: their controls differ (edit buttons and columns,
+# the handoff buttons, the TA's review section, the top bar's links).
+ROLE_PAGES = [
+    Page("dashboard-as-ie", "ie", lambda w: reverse("accounts:dashboard")),
+    Page("my-accounts-as-ta", "ta", lambda w: reverse("accounts:mine")),
+    Page("my-accounts-as-manager", "manager", lambda w: reverse("accounts:mine")),
+    Page("account-as-ta", "ta", _u("accounts:detail", "acme")),  # read-only before handoff
+    Page("account-handed-off-as-ie", "ie", _u("accounts:detail", "initech")),  # read-only
+    Page("account-handed-off-as-ta", "ta", _u("accounts:detail", "initech"), shows="Edit account"),
+    Page("handoff-as-ta", "ta", _u("closeout:handoff", "acme"), shows="Acknowledge the account"),
+    Page("handoff-as-manager", "manager", _u("closeout:handoff", "acme")),
+    Page("handoff-ready-as-ta", "ta", _u("closeout:handoff", "umbrella"),
+         shows='<ol class="changes-since">'),  # what others changed since the TA's review
+    Page("handoff-ready-as-ie", "ie", _u("closeout:handoff", "umbrella"),
+         shows="Withdraw handoff request"),
+    Page("handoff-handed-off-as-ie", "ie", _u("closeout:handoff", "initech")),
+    Page("handoff-handed-off-as-manager", "manager", _u("closeout:handoff", "initech"),
+         shows="Reopen…"),
+    Page("issues-as-ta", "ta", _u("logs:issue_list", "acme")),  # no Edit buttons
+    Page("issue-as-ta", "ta", _u("logs:issue_detail", "acme", "issue")),
+    Page("risks-as-ta", "ta", _u("logs:risk_list", "acme")),
+    Page("risk-as-ta", "ta", _u("logs:risk_detail", "acme", "risk")),
+    Page("opportunities-as-ta", "ta", _u("logs:opportunity_list", "acme")),
+    Page("notes-as-ta", "ta", _u("logs:journal_list", "acme")),
+    Page("issues-handed-off-as-ta", "ta", _u("logs:issue_list", "initech")),
+    Page("issues-handed-off-as-ie", "ie", _u("logs:issue_list", "initech")),
+    Page("open-issues-as-ta", "ta", lambda w: reverse("logs:issue_overview")),
+    Page("risk-heatmap-as-ta", "ta", lambda w: reverse("logs:risk_heatmap")),
+]  # fmt: skip
+
 
 def pages_render(world: World) -> dict[str, str]:
     """name -> HTML of every page above (each asserted to be a 200)."""
     html = {}
-    for page in PAGES:
+    for page in [*PAGES, *ROLE_PAGES]:
         client = Client()
         if page.as_:
             client.force_login(world.user(page.as_))
@@ -176,5 +208,6 @@ def pages_render(world: World) -> dict[str, str]:
         body = response.content.decode()
         if page.post:
             assert 'class="error"' in body or "form-errors" in body, f"{page.name}: no error"
+        assert page.shows in body, f"{page.name}: {page.shows!r} is not on the page"
         html[page.name] = body
     return html

@@ -4,7 +4,8 @@
   environment, a code host, a note, an issue, a risk, an opportunity and a started checklist.
 - Globex (implementation): another IE's, with rows of its own, whose ids are forged into Acme's
   URLs (IDOR).
-- Umbrella (ready for handoff): what a manager signs off.
+- Umbrella (ready for handoff): what a manager signs off. Its TA marked it reviewed before the
+  IE recorded the deployment and requested handoff: changes since the TA's last review.
 - Initech (handed off): what the IE may no longer edit and a manager may reopen.
 """
 
@@ -109,6 +110,7 @@ def world_build(*, ie: User, ta: User, manager: User) -> World:
         account=acme, actor=ie, kind=Environment.Kind.STAGING, data={"name": "EU staging"}
     )
     theirs = _records(globex, other_ie, production=False)
+    closeout.handoff_mark_reviewed(account=umbrella, actor=ta)
     ready_account(umbrella, ie=ie, ta=ta)
     ready_account(initech, ie=ie, ta=ta)
     closeout.closeout_sign_off(account=initech, actor=manager)
