@@ -3,6 +3,7 @@ number of queries; sign-offs; reviews; due reminders."""
 
 import datetime
 from collections import defaultdict
+from functools import cache
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
@@ -82,15 +83,22 @@ def loaded_relations_attach(account: Account) -> None:
     by_model: dict[type, dict[int, object]] = defaultdict(dict)
     for row in rows:
         by_model[type(row)][row.pk] = row
-    for row in rows:
-        for field in row._meta.concrete_fields:
-            if not field.is_relation or field.related_model not in by_model:
+    for model, loaded in by_model.items():
+        for field in _relation_fields(model):
+            targets = by_model.get(field.related_model)
+            if not targets:
                 continue
-            target_id = getattr(row, field.attname)
-            if target_id is not None and not field.is_cached(row):
-                target = by_model[field.related_model].get(target_id)
-                if target is not None:
-                    setattr(row, field.name, target)
+            for row in loaded.values():
+                target_id = getattr(row, field.attname)
+                if target_id is not None and not field.is_cached(row):
+                    target = targets.get(target_id)
+                    if target is not None:
+                        setattr(row, field.name, target)
+
+
+@cache
+def _relation_fields(model: type) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if f.is_relation)
 
 
 def closeout_of(account: Account) -> Closeout | None:

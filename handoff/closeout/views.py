@@ -78,7 +78,15 @@ def _permissions(user, account: Account) -> dict[str, bool]:
 
 def closeout_panel_context(*, account: Account, user) -> dict:
     """The closeout section (status, actions, checklist). Uses the handoff prefetch when the
-    account came from account_handoff_get (the handoff page), else loads it once."""
+    account came from account_handoff_get (the handoff page), else loads it once. Kept on the
+    account object: the handoff page's status panel and its closeout section share one."""
+    kept = account.__dict__.setdefault("_closeout_panels", {})
+    if user.pk not in kept:
+        kept[user.pk] = _closeout_panel_context(account=account, user=user)
+    return kept[user.pk]
+
+
+def _closeout_panel_context(*, account: Account, user) -> dict:
     if not _is_handoff_loaded(account):
         account = account_handoff_get(account_id=account.pk)
     permissions = _permissions(user, account)
