@@ -15,10 +15,13 @@ A change therefore shows at once, and nothing ever needs invalidating: the next 
 key no entry has yet. Only the clock is not in the key (an item turning stale, days open), so an
 entry lives at most HANDOFF_PAGE_CACHE_SECONDS.
 
+A cache that is down (a shared Redis, CACHE_URL) only costs the render: the page is served.
+
 Never cached: the CSRF token (pages are stored with a placeholder that every response replaces
 with the requester's own token), pages with one-time messages to show, and htmx requests."""
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from functools import cache as memoise
 from typing import Any
@@ -31,6 +34,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
+logger = logging.getLogger(__name__)
 _version_parts: dict[str, Callable[[Any], object]] = {}
 
 
@@ -71,7 +75,13 @@ def page_cache_key(
 
 
 def cached_page(request: HttpRequest, key: str | None) -> HttpResponse | None:
-    html = cache.get(key) if key is not None else None
+    if key is None:
+        return None
+    try:
+        html = cache.get(key)
+    except Exception:  # a shared cache that is down must not take the page down with it
+        logger.warning("page cache unavailable; rendering %s", request.path, exc_info=True)
+        return None
     return None if html is None else _respond(request, html)
 
 
@@ -82,7 +92,10 @@ def page_render(
     requester's token in place."""
     html = render_to_string(template, {**context, "csrf_token": _placeholder()}, request)
     if key is not None:
-        cache.set(key, html, settings.HANDOFF_PAGE_CACHE_SECONDS)
+        try:
+            cache.set(key, html, settings.HANDOFF_PAGE_CACHE_SECONDS)
+        except Exception:  # as in cached_page: the page is rendered, keeping it is optional
+            logger.warning("page cache unavailable; not keeping %s", request.path, exc_info=True)
     return _respond(request, html)
 
 

@@ -172,3 +172,17 @@ def test_the_page_cache_can_be_turned_off(
         client.get(_handoff(account))
     with django_assert_num_queries(account_page_queries(with_environments=False)):
         client.get(reverse("accounts:detail", args=[account.pk]))
+
+
+def test_a_shared_cache_that_is_down_only_costs_the_render(client_for, account, ta, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    client = client_for(ta)
+    for _ in range(2):
+        response = client.get(_handoff(account))
+        assert response.status_code == 200
+        assert "Handoff: Acme Robotics" in response.content.decode()
