@@ -4,33 +4,23 @@
 from django.contrib import admin
 
 from deployments.models import CodeHostConnection, DesignDocument, Environment, InstanceTypeRow
+from handoff.common.admin import ReadOnlyStaffAdminMixin
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class DesignDocumentInline(ReadOnlyMixin, admin.TabularInline):
+class DesignDocumentInline(ReadOnlyStaffAdminMixin, admin.TabularInline):
     model = DesignDocument
     fields = ("position", "title", "url")
     extra = 0
 
 
-class InstanceTypeRowInline(ReadOnlyMixin, admin.TabularInline):
+class InstanceTypeRowInline(ReadOnlyStaffAdminMixin, admin.TabularInline):
     model = InstanceTypeRow
     fields = ("position", "count", "instance_type")
     extra = 0
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EnvironmentAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
     list_display = (
         "account",
         "kind",
@@ -48,7 +38,7 @@ class EnvironmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(CodeHostConnection)
-class CodeHostConnectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CodeHostConnectionAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
     list_display = (
         "account",
         "kind",

@@ -4,6 +4,11 @@ Views call `require(user, Action.X, account)` before every write and use `can(..
 which buttons to show; services trust that the view asked. Later capabilities add their actions
 here, never in a view. The README shows the resulting matrix (`python manage.py
 permission_matrix` prints it).
+
+The Django admin asks here too (`Action.ADMIN_USE`, through `handoff/common/admin.py`), never
+Django's model permissions. Django's superuser flag is not a portal role: it only decides, in
+the people admin, who may grant superuser status, groups and permissions, and change a
+superuser's account.
 """
 
 from collections.abc import Callable
@@ -40,6 +45,10 @@ class Action(StrEnum):
     # Ask the workers to push the account to Vitally now (the panel's "Push now").
     VITALLY_PUSH = "vitally_push"
 
+    # The Django admin: read every record there; add and change accounts, people and their
+    # roles, the closeout checklist template; "Retry the push now".
+    ADMIN_USE = "admin_use"
+
 
 # How the README and `permission_matrix` name each action.
 ACTION_LABELS: dict[Action, str] = {
@@ -60,10 +69,11 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CLOSEOUT_SIGN_OFF: "sign off the closeout",
     Action.CLOSEOUT_REOPEN: "reopen a handed-off account",
     Action.VITALLY_PUSH: "push the account to Vitally now",
+    Action.ADMIN_USE: "use the admin (people and roles, accounts, checklist template, records)",
 }
 
 # Actions that do not concern one account (the matrix shows them once).
-ACCOUNTLESS_ACTIONS = frozenset({Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW})
+ACCOUNTLESS_ACTIONS = frozenset({Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW, Action.ADMIN_USE})
 
 
 Phase = Account.Phase
@@ -162,6 +172,8 @@ _RULES: dict[Action, Callable[..., bool]] = {
     ),
     # Whoever keeps the record may re-send it; everyone else sees the sync state read-only.
     Action.VITALLY_PUSH: _maintainer,
+    # "Admin (staff only)": the staff flag, whatever the role (a manager is not an admin).
+    Action.ADMIN_USE: lambda user, account: user.is_staff,
 }
 
 

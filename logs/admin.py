@@ -3,6 +3,7 @@ event, change version), and entries are never deleted."""
 
 from django.contrib import admin
 
+from handoff.common.admin import ReadOnlyStaffAdminMixin
 from logs.models import (
     ExpansionOpportunity,
     Issue,
@@ -13,15 +14,8 @@ from logs.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
+    """Staff read every log here; nobody adds, changes or deletes an entry."""
 
 
 @admin.register(JournalEntry)
@@ -32,17 +26,11 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     list_select_related = ("account", "author")
 
 
-class IssueNoteInline(admin.TabularInline):
+class IssueNoteInline(ReadOnlyStaffAdminMixin, admin.TabularInline):
     model = IssueNote
     extra = 0
     fields = ("created_at", "author", "body")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Issue)

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import F
 from django.utils.html import format_html, format_html_join
 
-from handoff.common.admin import CheckedSelectionMixin
+from handoff.common.admin import CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin_use_allowed
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync
 from vitally_sync.selectors import sync_attempt_list, sync_badge
@@ -34,7 +34,7 @@ class FailingFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccountSync)
-class AccountSyncAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.ModelAdmin):
     """Read-only: the state changes only through pushes and "Retry the push now".
 
     Staff may look and run the action; nobody may save the change form, whose save would write
@@ -123,20 +123,5 @@ class AccountSyncAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             request, f"Asked the workers to push {count} account(s) now.", messages.SUCCESS
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
     def has_retry_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return admin_use_allowed(request)

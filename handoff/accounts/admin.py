@@ -3,6 +3,8 @@ from django.contrib import admin
 
 from handoff.accounts.models import Account
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
+from handoff.common.admin import StaffAdminMixin
+from handoff.permissions import Action, can
 
 
 class AccountAdminForm(forms.ModelForm):
@@ -34,7 +36,10 @@ class AccountAdminForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(StaffAdminMixin, admin.ModelAdmin):
+    """Staff add and change accounts here through the portal's services; the permission module
+    decides, as it does in the portal (an admin may create and edit every account)."""
+
     form = AccountAdminForm
     list_display = (
         "name",
@@ -75,6 +80,14 @@ class AccountAdmin(admin.ModelAdmin):
         else:
             saved = account_create(actor=request.user, **data)
             obj.pk = saved.pk
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request) and can(request.user, Action.ACCOUNT_CREATE)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or can(request.user, Action.ACCOUNT_EDIT, obj)
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # accounts are never deleted: their history and Vitally link stay

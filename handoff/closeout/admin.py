@@ -6,20 +6,11 @@ from handoff.closeout.services import (
     checklist_template_item_create,
     checklist_template_item_update,
 )
-
-
-class _StaffMixin:
-    """The portal's admins are its staff (the permission matrix's "Admin (staff)")."""
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+from handoff.common.admin import ReadOnlyStaffAdminMixin, StaffAdminMixin
 
 
 @admin.register(ChecklistTemplateItem)
-class ChecklistTemplateItemAdmin(_StaffMixin, admin.ModelAdmin):
+class ChecklistTemplateItemAdmin(StaffAdminMixin, admin.ModelAdmin):
     """The closeout definition new checklists are copied from. Checklists already started keep
     their own items; deactivate an item instead of deleting it."""
 
@@ -29,14 +20,8 @@ class ChecklistTemplateItemAdmin(_StaffMixin, admin.ModelAdmin):
     search_fields = ("title", "guidance")
     fields = TEMPLATE_ITEM_FIELDS
 
-    def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
     def has_delete_permission(self, request, obj=None):
-        return False
+        return False  # started checklists were copied from it: deactivate instead
 
     def save_model(self, request, obj, form, change):
         # Admin edits take the services' path: validation and an audit event.
@@ -52,19 +37,8 @@ class ChecklistTemplateItemAdmin(_StaffMixin, admin.ModelAdmin):
         obj.pk = saved.pk
 
 
-class _ReadOnlyAdmin(_StaffMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SignOff)
-class SignOffAdmin(_ReadOnlyAdmin):
+class SignOffAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
     """Evidence: nobody edits a sign-off or its snapshot, not even staff."""
 
     list_display = ("account", "signed_by_name", "signed_at", "readiness_percent", "reopened_at")
@@ -74,7 +48,7 @@ class SignOffAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(CompletionReminder)
-class CompletionReminderAdmin(_ReadOnlyAdmin):
+class CompletionReminderAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
     list_display = ("account", "planned_completion_date", "sent_at")
     list_select_related = ("account",)
     search_fields = ("account__name",)

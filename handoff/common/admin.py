@@ -1,8 +1,55 @@
-"""Helpers the portal's admin classes share."""
+"""Helpers the portal's admin classes share.
+
+Who may use the admin is the portal's decision, not Django's model permissions (which no portal
+user is granted): every portal admin mixes in `StaffAdminMixin` (or `ReadOnlyStaffAdminMixin`),
+whose checks ask `handoff/permissions.py` (`Action.ADMIN_USE`, the permission matrix's
+"Admin (staff)" column)."""
 
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+
+from handoff.permissions import Action, can
+
+
+def admin_use_allowed(request) -> bool:
+    """Whether the person behind `request` is one of the portal's admins (active staff)."""
+    return can(request.user, Action.ADMIN_USE)
+
+
+class StaffAdminMixin:
+    """The portal's admins see the module, read its rows, add and change them; nobody deletes
+    (accounts, template items and sync states carry history; deactivate instead).
+
+    The `obj=None` on `has_add_permission` lets inlines (which pass the parent) share it. An
+    admin that allows less overrides a method and calls `super()` first."""
+
+    def has_module_permission(self, request):
+        return admin_use_allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return admin_use_allowed(request)
+
+    def has_add_permission(self, request, obj=None):
+        return admin_use_allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return admin_use_allowed(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyStaffAdminMixin(StaffAdminMixin):
+    """Rows written only through the portal's services (audit event, versions, change version)
+    or by the workers: the portal's admins look, nobody adds, changes or deletes here, not even
+    a superuser."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class CheckedSelectionMixin:

@@ -115,6 +115,8 @@ MATRIX = {
         READY: (Y, N, N, N, Y, Y),
         DONE: (N, N, Y, N, Y, Y),
     },
+    # Staff only, whatever the role: the (non-staff) manager is no admin.
+    Action.ADMIN_USE: {None: (N, N, N, N, N, Y)},
 }
 
 CELLS = [
@@ -368,12 +370,12 @@ def run_action(client, action, account, user):
 
 
 # Push now is forged over HTTP in tests/vitally_sync (403 for people who may not); can()
-# covers its cells here.
+# covers its cells here. The admin answers with its own sign-in, not 403: its row is sent below.
 HTTP_ROWS = [
     (action, phase)
     for action, phases in MATRIX.items()
     for phase in phases
-    if action != Action.VITALLY_PUSH
+    if action not in (Action.VITALLY_PUSH, Action.ADMIN_USE)
 ]
 
 
@@ -399,6 +401,22 @@ def test_every_cell_over_http_including_forged_requests(client, people, template
         if not ok:
             wrong.append((person, allowed, response.status_code, took_effect))
     assert wrong == []
+
+
+@pytest.mark.parametrize("index", range(len(PERSONS)), ids=PERSONS)
+def test_the_admin_row_over_http(client, people, index):
+    """Who may use the admin opens it and a portal admin's list; everyone else gets the admin's
+    sign-in for both (tests/security/test_bad_input_admin.py forges its writes)."""
+    client.force_login(people[PERSONS[index]])
+    responses = [
+        client.get(reverse("admin:index")),
+        client.get(reverse("admin:accounts_account_changelist")),
+    ]
+    if MATRIX[Action.ADMIN_USE][None][index]:
+        assert [r.status_code for r in responses] == [200, 200]
+    else:
+        assert [r.status_code for r in responses] == [302, 302]
+        assert all(r["Location"].startswith(reverse("admin:login")) for r in responses)
 
 
 # --- Objects of another account ------------------------------------------------------------------
