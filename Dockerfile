@@ -1,6 +1,9 @@
 # The image docker-compose.yml runs as web (gunicorn), worker and beat.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# The version cached pages are keyed on (docker compose build --build-arg RELEASE=$(git rev-parse HEAD)).
+ARG RELEASE=""
+ENV RELEASE=$RELEASE
 WORKDIR /app
 COPY requirements/base.lock requirements/base.lock
 RUN pip install --no-cache-dir --require-hashes -r requirements/base.lock

@@ -29,7 +29,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "handoff.admin_site.PortalAdminConfig",  # django.contrib.admin, asking permissions.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -245,6 +245,15 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://handoff")}
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # ~40 KB a page: at most ~40 MB per process.
     CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 1000
+elif CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A Redis that stops answering must cost a page a quarter of a second, not a TCP timeout.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=0.25, socket_timeout=0.25
+    )
+# The deployed version (an image tag or commit): part of every cached page's key, so pages
+# rendered by the previous release are not served after a deploy when CACHE_URL is shared.
+# Unset, a digest of the portal's code and templates stands in for it.
+RELEASE = env.str("RELEASE", default="")
 
 
 # --- Vitally sync --------------------------------------------------------------------------------

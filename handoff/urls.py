@@ -5,9 +5,6 @@ from django.urls import include, path
 
 from handoff.health import healthz
 
-admin.site.site_header = "Handoff administration"
-admin.site.site_title = "Handoff admin"
-
 urlpatterns = [
     path("sign-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),

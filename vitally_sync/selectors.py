@@ -54,16 +54,20 @@ def account_sync_of(account: Account) -> AccountSync | None:
 
 
 def sync_fingerprint(account: Account) -> tuple | None:
-    """Every value of the sync row but the last payload (which changes only with
-    last_pushed_at): what account pages show of the sync, for their cache key."""
+    """Every value of the sync row that account pages show, for their cache key: all but the
+    last payload (it changes only with last_pushed_at) and the lease, which a push takes and
+    gives back without changing anything a page shows."""
     sync = account_sync_of(account)
     if sync is None:
         return None
     return tuple(
         getattr(sync, field.attname)
         for field in sync._meta.concrete_fields
-        if field.name != "last_payload"
+        if field.name not in _NOT_SHOWN
     )
+
+
+_NOT_SHOWN = {"last_payload", "lease_token", "lease_until"}
 
 
 @dataclass(frozen=True)

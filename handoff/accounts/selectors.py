@@ -1,7 +1,9 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 
 from handoff.accounts.columns import dashboard_columns_prepare
 from handoff.accounts.models import Account
+from handoff.audit.models import AuditEvent
+from handoff.people.models import User
 
 _PEOPLE = ("implementation_engineer", "technical_advisor", "manager")
 
@@ -39,6 +41,24 @@ def account_get(*, account_id: int) -> Account:
 
 
 def account_version_get(*, account_id: int) -> Account:
-    """The account row alone with the registered columns' joins: what a page cache key is made
-    of (its change_version and the state apps register). Raises Account.DoesNotExist."""
-    return dashboard_columns_prepare(Account.objects.all()).get(pk=account_id)
+    """The account row with what a page cache key is made of (accounts/page_cache.py): its
+    change_version, the state apps register (the registered columns' joins), the newest audit
+    event of the account (a write that records one without bumping change_version, such as a
+    review, still shows) and the people (a renamed or removed person still shows). One query.
+    Raises Account.DoesNotExist."""
+    people = User.objects.order_by()
+    return (
+        dashboard_columns_prepare(Account.objects.all())
+        .annotate(
+            latest_event_id=Subquery(
+                AuditEvent.objects.filter(account_id=OuterRef("pk"))
+                .order_by("-id")
+                .values("id")[:1]
+            ),
+            people_updated_at=Subquery(people.order_by("-updated_at").values("updated_at")[:1]),
+            people_count=Subquery(
+                people.annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
+            ),
+        )
+        .get(pk=account_id)
+    )

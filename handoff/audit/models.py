@@ -38,6 +38,8 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["account", "-created_at"]),
+            # The newest event of an account, which cached account pages are keyed on.
+            models.Index(fields=["account", "id"], name="audit_account_id_idx"),
             models.Index(fields=["object_type", "object_id"]),
         ]
 

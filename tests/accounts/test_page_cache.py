@@ -186,3 +186,35 @@ def test_a_shared_cache_that_is_down_only_costs_the_render(client_for, account, 
         response = client.get(_handoff(account))
         assert response.status_code == 200
         assert "Handoff: Acme Robotics" in response.content.decode()
+
+
+def test_a_url_with_a_query_string_is_rendered_each_time_and_never_kept(
+    client_for, account, ta, django_assert_num_queries
+):
+    client = client_for(ta)
+    full = handoff_page_queries(with_environments=False, reviewed=False)
+    for n in range(2):
+        with django_assert_num_queries(full):
+            client.get(_handoff(account) + f"?anything={n % 2}")
+    with django_assert_num_queries(full):  # nor did those fill the cache for the plain URL
+        client.get(_handoff(account))
+
+
+def test_a_new_release_renders_afresh(client_for, account, ta, settings, django_assert_num_queries):
+    from handoff.accounts import page_cache
+
+    client = client_for(ta)
+    settings.RELEASE = "2026.11.1"
+    page_cache._deployment.cache_clear()
+    try:
+        client.get(_handoff(account))
+        with django_assert_num_queries(HANDOFF_PAGE_CACHED):
+            client.get(_handoff(account))
+        settings.RELEASE = "2026.11.2"
+        page_cache._deployment.cache_clear()  # the next release's processes
+        with django_assert_num_queries(
+            handoff_page_queries(with_environments=False, reviewed=False)
+        ):
+            client.get(_handoff(account))
+    finally:
+        page_cache._deployment.cache_clear()

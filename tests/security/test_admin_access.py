@@ -196,3 +196,18 @@ def test_staff_delete_nothing_not_even_people(manager_client):
         assert manager_client.get(_url(model, "delete", row.pk)).status_code == 403, model
         changelist = manager_client.get(_url(model, "changelist")).content.decode()
         assert not re.search(r'<option value="delete_selected"', changelist), model
+
+
+def test_the_admin_site_asks_the_permission_module_who_may_sign_in(monkeypatch, admin_user):
+    """One decider: the admin's own sign-in gate is `can(user, ADMIN_USE)`, not Django's
+    `is_staff` test, so changing the rule in handoff/permissions.py changes the gate too."""
+    from handoff import permissions
+
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:index")).status_code == 200
+    monkeypatch.setitem(
+        permissions._RULES, permissions.Action.ADMIN_USE, lambda user, account: False
+    )
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
