@@ -98,7 +98,10 @@ def loaded_relations_attach(account: Account) -> None:
 
 @cache
 def _relation_fields(model: type) -> tuple:
-    return tuple(f for f in model._meta.concrete_fields if f.is_relation)
+    # By primary key only: loaded rows are found by their id.
+    return tuple(
+        f for f in model._meta.concrete_fields if f.is_relation and f.target_field.primary_key
+    )
 
 
 def closeout_of(account: Account) -> Closeout | None:

@@ -40,5 +40,8 @@ def people_attach(objects: Iterable[Model]) -> None:
 @cache
 def _person_fields(model: type[Model]) -> tuple:
     return tuple(
-        f for f in model._meta.concrete_fields if f.is_relation and f.related_model is User
+        f
+        for f in model._meta.concrete_fields
+        # by primary key only: the attach looks people up by id
+        if f.is_relation and f.related_model is User and f.target_field.primary_key
     )
