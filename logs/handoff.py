@@ -393,7 +393,10 @@ def markdown_opportunities(data: list[dict]) -> str:
 
 
 def register_handoff() -> None:
-    prefetch = handoff_prefetch()
+    snapshot_prefetch = handoff_prefetch()
+    # Readiness and attention read the issues, risks and opportunities; only the snapshot reads
+    # every implementation note, so the pages' load (account_page_get) leaves them out.
+    prefetch = tuple(p for p in snapshot_prefetch if p.prefetch_to != "journal_entries")
     for key, title, fn, order in [
         ("no_open_critical_issue", "No open critical issue", rule_no_open_critical_issue, 300),
         (
@@ -431,5 +434,5 @@ def register_handoff() -> None:
             markdown_opportunities,
         ),
     ]:
-        register_snapshot_provider(key, title, fn, order=order, prefetch=prefetch)
+        register_snapshot_provider(key, title, fn, order=order, prefetch=snapshot_prefetch)
         register_markdown_renderer(key, render)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from handoff.accounts.sections import AccountSection, register_section
 from handoff.permissions import Action, can
-from logs.models import ExpansionOpportunity, JournalEntry
+from logs.models import ExpansionOpportunity
 from logs.selectors import (
     OPEN_FILTER,
     SECTION_ROWS,
@@ -16,7 +16,7 @@ from logs.selectors import (
     issue_summary_of,
     issues_ordered,
     journal_entries_ordered,
-    journal_entry_list,
+    journal_latest_get,
     opportunities_ordered,
     opportunity_list,
     opportunity_summary,
@@ -38,12 +38,12 @@ def _links(account, log: str, *, can_add: bool) -> dict:
 
 
 def journal_context(*, account, user) -> dict:
+    # The pages' load leaves the notes out (only the sign-off snapshot needs them all).
     loaded = prefetched(account, "journal_entries")
     if loaded is not None:
         entries, total = journal_entries_ordered(loaded)[:3], len(loaded)
     else:
-        entries = list(journal_entry_list(account_id=account.pk)[:3])
-        total = JournalEntry.objects.filter(account_id=account.pk).count()
+        entries, total = journal_latest_get(account_id=account.pk, limit=3)
     return {
         "entries": entries,
         "total": total,

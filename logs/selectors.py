@@ -6,7 +6,17 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.utils import timezone
 
 from handoff.audit.models import AuditEvent
@@ -91,6 +101,15 @@ def journal_entry_list(
     if author_id:
         qs = qs.filter(author_id=author_id)
     return qs.order_by("-created_at", "-id")
+
+
+def journal_latest_get(*, account_id: int, limit: int) -> tuple[list[JournalEntry], int]:
+    """The newest `limit` notes and how many there are, in one query (the window count is taken
+    before the LIMIT): an account page costs the same with 3 notes or 3,000."""
+    rows = list(
+        journal_entry_list(account_id=account_id).annotate(total=Window(Count("pk")))[:limit]
+    )
+    return rows, rows[0].total if rows else 0
 
 
 def journal_entry_get(*, account_id: int, entry_id: int) -> JournalEntry:

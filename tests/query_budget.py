@@ -11,8 +11,12 @@ HANDOFF_LOAD_CORE = 4
 # rows, code hosts; Django skips the two row prefetches when the account has no environment.
 DEPLOYMENT_PREFETCH = 4
 DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS = 2
-# logs.selectors.handoff_prefetch: notes, issues, risks, opportunities.
+# logs.selectors.handoff_prefetch: notes, issues, risks, opportunities. The pages' load
+# (account_page_get) leaves the notes out: only the sign-off snapshot and the Markdown export
+# read them all; the notes section asks for the newest three and the total in one query.
 LOG_PREFETCH = 4
+LOG_PAGE_PREFETCH = 3
+JOURNAL_SECTION = 1
 
 # --- The account page ----------------------------------------------------------------------------
 # session, user, the account row its cache key is made of (accounts/page_cache.py), history;
@@ -43,17 +47,25 @@ HANDOFF_PAGE_CACHED = 4
 CHANGES_SINCE_REVIEW = 1
 
 
-def handoff_load_queries(*, with_environments: bool = True) -> int:
+def handoff_load_queries(*, with_environments: bool = True, snapshot: bool = True) -> int:
+    """account_handoff_get; with snapshot=False, account_page_get."""
     deployments = (
         DEPLOYMENT_PREFETCH if with_environments else DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS
     )
-    return HANDOFF_LOAD_CORE + deployments + LOG_PREFETCH
+    return HANDOFF_LOAD_CORE + deployments + (LOG_PREFETCH if snapshot else LOG_PAGE_PREFETCH)
+
+
+def page_load_queries(*, with_environments: bool = True) -> int:
+    """The pages' load plus what its sections ask for themselves (the newest notes)."""
+    return handoff_load_queries(with_environments=with_environments, snapshot=False) + (
+        JOURNAL_SECTION
+    )
 
 
 def account_page_queries(*, with_environments: bool = True) -> int:
     return (
         ACCOUNT_PAGE_OWN
-        + handoff_load_queries(with_environments=with_environments)
+        + page_load_queries(with_environments=with_environments)
         + vitally_section_queries(with_environments=with_environments)
     )
 
@@ -64,6 +76,6 @@ def handoff_page_queries(*, with_environments: bool = True, reviewed: bool = Tru
     return (
         HANDOFF_PAGE_OWN
         + changes
-        + handoff_load_queries(with_environments=with_environments)
+        + page_load_queries(with_environments=with_environments)
         + vitally
     )

@@ -12,9 +12,9 @@ class CloseoutConfig(AppConfig):
         # account-page section).
         from handoff.accounts.sections import register_account_page_loader
         from handoff.closeout import contributions
-        from handoff.closeout.selectors import account_handoff_get
+        from handoff.closeout.selectors import account_page_get
 
         contributions.register_all()
         # The account page loads its account as the handoff page does: one prefetch that every
         # section (and readiness) reads.
-        register_account_page_loader(account_handoff_get)
+        register_account_page_loader(account_page_get)

@@ -37,14 +37,15 @@ def _core_prefetch() -> list[Prefetch]:
     ]
 
 
-def handoff_prefetch_lookups() -> list[str | Prefetch]:
+def handoff_prefetch_lookups(*, snapshot: bool = True) -> list[str | Prefetch]:
     """Every prefetch the registries asked for, each once (a lookup named twice would make
-    Django refuse a second, different queryset)."""
+    Django refuse a second, different queryset). Without `snapshot`, only what readiness and
+    attention read: what the pages need."""
     seen: dict[str, str | Prefetch] = {}
     registered = [
         *(p for r in readiness_rules() for p in r.prefetch),
         *(p for a in attention_providers() for p in a.prefetch),
-        *(p for s in snapshot_providers() for p in s.prefetch),
+        *(p for s in snapshot_providers() if snapshot for p in s.prefetch),
     ]
     for lookup in [*_core_prefetch(), *registered]:
         key = lookup.prefetch_to if isinstance(lookup, Prefetch) else lookup
@@ -52,20 +53,27 @@ def handoff_prefetch_lookups() -> list[str | Prefetch]:
     return list(seen.values())
 
 
-def account_handoff_queryset() -> QuerySet[Account]:
+def account_handoff_queryset(*, snapshot: bool = True) -> QuerySet[Account]:
     # The registered columns' joins too (the Vitally badge shows beside the phase). People
     # are not joined: loaded_relations_attach sets them afterwards from one query.
     return dashboard_columns_prepare(Account.objects.select_related("closeout")).prefetch_related(
-        *handoff_prefetch_lookups()
+        *handoff_prefetch_lookups(snapshot=snapshot)
     )
 
 
-def account_handoff_get(*, account_id: int) -> Account:
-    """The account as readiness rules, attention providers, snapshot providers and the
-    handoff page read it. Raises Account.DoesNotExist."""
-    account = account_handoff_queryset().get(pk=account_id)
+def account_handoff_get(*, account_id: int, snapshot: bool = True) -> Account:
+    """The account as readiness rules, attention providers and snapshot providers read it
+    (sign-off, the Markdown export). Raises Account.DoesNotExist."""
+    account = account_handoff_queryset(snapshot=snapshot).get(pk=account_id)
     loaded_relations_attach(account)
     return account
+
+
+def account_page_get(*, account_id: int) -> Account:
+    """The account as the account page and the handoff page show it: what readiness and
+    attention read, without what only the snapshot reads (every implementation note; the
+    notes section asks for the newest few itself). Raises Account.DoesNotExist."""
+    return account_handoff_get(account_id=account_id, snapshot=False)
 
 
 def loaded_relations_attach(account: Account) -> None:

@@ -28,6 +28,7 @@ from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.review import changes_since_review
 from handoff.closeout.selectors import (
     account_handoff_get,
+    account_page_get,
     checklist_item_get,
     checklist_items_of,
     closeout_of,
@@ -127,7 +128,10 @@ def handoff_page(request, account_id: int):
     )
     if cached := cached_page(request, key):
         return cached
-    account = _account(account_id)
+    try:
+        account = account_page_get(account_id=account_id)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
     panel = closeout_panel_context(account=account, user=request.user)
     sections = [
         {"section": s, "context": s.get_context(account=account, user=request.user)}

@@ -104,3 +104,19 @@ def test_open_issues_across_accounts_most_severe_first():
     assert [i.title for i in issue_overview_list()] == ["Critical elsewhere", "Critical", "Low"]
     assert [i.title for i in issue_overview_list(technical_advisor_id=ta.pk)] == ["Critical", "Low"]
     assert [i.title for i in issue_overview_list(severity="low")] == ["Low"]
+
+
+def test_journal_latest_get_gives_the_newest_notes_and_the_total_in_one_query(
+    account, django_assert_num_queries
+):
+    from logs.selectors import journal_latest_get
+    from tests.logs.factories import JournalEntryFactory
+
+    notes = [JournalEntryFactory(account=account, title=f"Note {n}") for n in range(5)]
+    JournalEntryFactory()  # another account's
+    with django_assert_num_queries(1):
+        latest, total = journal_latest_get(account_id=account.pk, limit=3)
+        assert [n.title for n in latest] == ["Note 4", "Note 3", "Note 2"]
+        assert latest[0].author == notes[4].author  # joined, no more query
+    assert total == 5
+    assert journal_latest_get(account_id=AccountFactory().pk, limit=3) == ([], 0)
