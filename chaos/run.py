@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -383,8 +384,33 @@ def compare(accounts) -> list[str]:
         return [w for w in pool.map(fetch, accounts) if w]
 
 
+def sent_inside_a_429_wait() -> list[str]:
+    """Requests the portal sent after it had a 429's answer and before that wait ended, from
+    the portal's own record of its attempts (sent at, answered at, the announced wait).
+
+    The portal has a 429 once the worker that received it has shared the pause (the answer
+    time is taken after that); from then on no worker, after a SIGKILL or a Redis restart
+    either, may send until the wait ends."""
+    from vitally_sync.models import SyncAttempt
+
+    attempts = list(SyncAttempt.objects.order_by("at").values("id", "at", "answered_at"))
+    waits = [
+        (a["answered_at"], a["answered_at"] + timedelta(seconds=a["wait_seconds"]))
+        for a in SyncAttempt.objects.filter(
+            outcome=SyncAttempt.Outcome.RATE_LIMITED, answered_at__isnull=False
+        ).values("answered_at", "wait_seconds")
+    ]
+    return [
+        f"attempt {a['id']} sent at {a['at']:%H:%M:%S.%f}"
+        for a in attempts
+        if any(start < a["at"] < end for start, end in waits)
+    ]
+
+
 def fake_figures(log_entries: list[dict]) -> dict:
-    """PUTs, retries, 429s and requests that arrived inside an announced 429 wait."""
+    """PUTs, retries, 429s, and requests that reached the fake inside an announced 429 wait:
+    those were already on their way when the 429 was answered (informational: a request in
+    flight cannot know of an answer not yet received)."""
     api = sorted(
         (e for e in log_entries if e["path"].startswith("/resources/")), key=lambda e: e["at"]
     )
@@ -482,6 +508,7 @@ def main() -> int:
             "requests"
         ]
         figures = fake_figures(entries)
+        early = sent_inside_a_429_wait()
         out_of_sync = compare(accounts)
         during_outage = [
             f for f in driver.failures if outage["from"] - 1 <= f[0] <= outage["to"] + 1
@@ -497,7 +524,9 @@ def main() -> int:
             injected_5xx=figures["5xx"],
             unanswered=figures["unanswered"],
             received_429=figures["429s"],
-            sent_before_429_wait_ended=len(figures["early"]),
+            sent_before_429_wait_ended=len(early),
+            sent_before_429_wait_ended_examples=early[:10],
+            in_flight_when_429_answered=len(figures["early"]),
             out_of_sync=len(out_of_sync),
             out_of_sync_examples=out_of_sync[:10],
             web_failures_during_redis_outage=len(during_outage),
@@ -542,6 +571,7 @@ def report(r: dict, failed: bool) -> None:
         ("5xx injected / never answered", f"{r.get('injected_5xx')} / {r.get('unanswered')}"),
         ("429s received", r.get("received_429")),
         ("requests sent before a 429's wait ended", must(r.get("sent_before_429_wait_ended"))),
+        ("  (in flight when the 429 was answered)", r.get("in_flight_when_429_answered")),
         ("accounts out of sync", must(r.get("out_of_sync"))),
         ("edits saved while Redis was down", r.get("edits_saved_during_redis_outage")),
         ("web requests failed during the Redis outage",
@@ -551,6 +581,8 @@ def report(r: dict, failed: bool) -> None:
         print(f"  {name:<45}{value}")
     if r.get("edit_failure_examples"):
         print(f"  edit failures: {r['edit_failure_examples']}")
+    if r.get("sent_before_429_wait_ended_examples"):
+        print(f"  sent inside a 429's wait: {r['sent_before_429_wait_ended_examples']}")
     if r.get("out_of_sync_examples"):
         print(f"  out of sync: {r['out_of_sync_examples']}")
     if r.get("drain_seconds") is None:

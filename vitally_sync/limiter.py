@@ -95,6 +95,9 @@ class RedisRateLimiter:
     def __init__(self, url: str, *, prefix: str = PREFIX):
         self._redis = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
         self.prefix = prefix
+        # This process's own memory of the pauses it set: a Redis restarted empty (it keeps
+        # nothing on disk) must not forget a 429 this process received.
+        self._pause_until = 0.0
         self._gcra = self._redis.register_script(_GCRA)
         self._pause = self._redis.register_script(_PAUSE)
         self._pause_left = self._redis.register_script(_PAUSE_LEFT)
@@ -102,16 +105,23 @@ class RedisRateLimiter:
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
+    def _own_pause_left(self) -> float:
+        return max(0.0, self._pause_until - time.time())
+
     def try_acquire(self, *, per_minute: int) -> float:
+        if (own := self._own_pause_left()) > 0:
+            return own
         interval_ms = max(1, int(60_000 / per_minute))
         wait_ms = self._gcra(keys=[self._key("tat"), self._key("pause")], args=[interval_ms])
         return int(wait_ms) / 1000
 
     def pause(self, seconds: float) -> None:
+        self._pause_until = max(self._pause_until, time.time() + seconds)
         self._pause(keys=[self._key("pause")], args=[max(1, math.ceil(seconds * 1000))])
 
     def paused_for(self) -> float:
-        return int(self._pause_left(keys=[self._key("pause")])) / 1000
+        shared = int(self._pause_left(keys=[self._key("pause")])) / 1000
+        return max(shared, self._own_pause_left())
 
     def auth_block(self, *, key_fingerprint: str, message: str) -> None:
         self._redis.set(self._key(f"auth:{key_fingerprint}"), message, ex=AUTH_GATE_SECONDS)
@@ -127,6 +137,7 @@ class RedisRateLimiter:
 
     def reset(self) -> None:
         """Forget all state (tests and the benchmark)."""
+        self._pause_until = 0.0
         keys = list(self._redis.scan_iter(match=f"{self.prefix}:*"))
         if keys:
             self._redis.delete(*keys)

@@ -63,12 +63,18 @@ class SyncAttempt(models.Model):
         FAILED = "failed", "Failed"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="vitally_attempts")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=timezone.now, help_text="When the request was sent.")
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the portal had the answer (a 429's wait shared)."
+    )
     change_version = models.PositiveBigIntegerField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     message = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
+    wait_seconds = models.FloatField(
+        null=True, blank=True, help_text="The wait a 429 announced (no request before it ends)."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]

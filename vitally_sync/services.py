@@ -38,6 +38,9 @@ from vitally_sync.selectors import portal_values_get
 logger = logging.getLogger(__name__)
 
 ATTEMPTS_KEPT = 20  # per account, for the panel and the admin
+# Added to a 429's wait: rounding (Redis counts whole ms) and the moments between Vitally's
+# answer and ours never let a request land at the very edge of the wait.
+RATE_LIMIT_MARGIN_SECONDS = 0.25
 # Publishing the kick gives up fast when the broker is down: the edit must not wait on it.
 KICK_RETRY_POLICY = {
     "max_retries": 1,
@@ -205,7 +208,7 @@ def _release(claim: Claim) -> None:
     _mine(claim).update(lease_token=None, lease_until=None)
 
 
-def _record_attempt(*, account_id: int, version: int, result) -> None:
+def _record_attempt(*, account_id: int, version: int, result, sent_at, answered_at) -> None:
     outcome = {
         Kind.OK: SyncAttempt.Outcome.PUSHED,
         Kind.RATE_LIMITED: SyncAttempt.Outcome.RATE_LIMITED,
@@ -219,6 +222,9 @@ def _record_attempt(*, account_id: int, version: int, result) -> None:
         http_status=result.http_status,
         message=result.message,
         duration_ms=result.duration_ms,
+        wait_seconds=result.wait_seconds,
+        at=sent_at,
+        answered_at=answered_at,
     )
     oldest_kept = (
         SyncAttempt.objects.filter(account_id=account_id)
@@ -361,9 +367,24 @@ def _send(
         return PushReport(Outcome.DEFERRED, retry_at=retry_at, limited=True)
     if not lease.keep():  # the lease must cover the request
         return PushReport(Outcome.SKIPPED, message="The claim lapsed.")
-    result = client.account_update(account_key=target, traits=traits)
+    # Checked again just before sending: another worker may have had a 429 since the slot.
+    if (paused := limiter.paused_for()) > 0:
+        retry_at = timezone.now() + timedelta(seconds=paused)
+        _mine(claim).update(next_attempt_at=retry_at)
+        return PushReport(Outcome.DEFERRED, retry_at=retry_at, limited=True)
     sent_at = timezone.now()
-    _record_attempt(account_id=claim.account_id, version=version, result=result)
+    result = client.account_update(account_key=target, traits=traits)
+    if result.kind is Kind.RATE_LIMITED:
+        # First of all, so every other worker sees it; the answer time is taken after it.
+        limiter.pause(result.wait_seconds + RATE_LIMIT_MARGIN_SECONDS)
+    answered_at = timezone.now()
+    _record_attempt(
+        account_id=claim.account_id,
+        version=version,
+        result=result,
+        sent_at=sent_at,
+        answered_at=answered_at,
+    )
     if result.kind is Kind.OK:
         _mine(claim).update(
             acked_version=version,
@@ -372,8 +393,8 @@ def _send(
             next_attempt_at=None,
             push_requested=False,
             failed_key="",
-            last_attempt_at=sent_at,
-            last_pushed_at=sent_at,
+            last_attempt_at=answered_at,
+            last_pushed_at=answered_at,
             pushed_vitally_id=target,
             last_payload=traits,
             last_payload_hash=digest,
@@ -382,16 +403,15 @@ def _send(
             limiter.auth_clear()  # the key works (again): lift the gate for everyone
         return PushReport(Outcome.PUSHED, requests=1, message=result.message)
     if result.kind is Kind.RATE_LIMITED:
-        limiter.pause(result.wait_seconds)  # nobody calls Vitally before this ends
-        retry_at = sent_at + timedelta(seconds=result.wait_seconds)
-        _failed_attempt(claim, sent_at, result.message, retry_at=retry_at)
+        retry_at = answered_at + timedelta(seconds=result.wait_seconds)
+        _failed_attempt(claim, answered_at, result.message, retry_at=retry_at)
         return PushReport(Outcome.RATE_LIMITED, 1, result.message, retry_at=retry_at, limited=True)
     if result.kind is Kind.TRANSIENT:
         delay = backoff_seconds(
             attempts=sync.attempts + 1, base=config.backoff_base, cap=config.backoff_cap
         )
-        retry_at = sent_at + timedelta(seconds=delay)
-        _failed_attempt(claim, sent_at, result.message, retry_at=retry_at)
+        retry_at = answered_at + timedelta(seconds=delay)
+        _failed_attempt(claim, answered_at, result.message, retry_at=retry_at)
         return PushReport(Outcome.RETRYING, 1, result.message, retry_at=retry_at)
     # 400/401/403/404...: retrying would not help; people see why.
     if result.auth_failed:
@@ -403,21 +423,21 @@ def _send(
         push_requested=False,
         attempts=F("attempts") + 1,
         next_attempt_at=None,
-        last_attempt_at=sent_at,
+        last_attempt_at=answered_at,
         last_error=result.message,
-        last_error_at=sent_at,
+        last_error_at=answered_at,
     )
     return PushReport(Outcome.FAILED, 1, result.message)
 
 
-def _failed_attempt(claim: Claim, sent_at, message: str, *, retry_at) -> None:
+def _failed_attempt(claim: Claim, answered_at, message: str, *, retry_at) -> None:
     _mine(claim).update(
         status=AccountSync.Status.RETRYING,
         attempts=F("attempts") + 1,
         next_attempt_at=retry_at,
-        last_attempt_at=sent_at,
+        last_attempt_at=answered_at,
         last_error=message,
-        last_error_at=sent_at,
+        last_error_at=answered_at,
     )
 
 

@@ -1,7 +1,14 @@
 """The chaos run's figures come from the fake's request log; a wrong count would hide a
 failure, so the counting is tested on logs whose answer is known."""
 
-from chaos.run import fake_figures
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chaos.run import fake_figures, sent_inside_a_429_wait
+from tests.factories import AccountFactory
+from vitally_sync.models import SyncAttempt
 
 
 def entry(at, path="/resources/accounts/a", status=200, method="PUT", wait=None):
@@ -35,3 +42,25 @@ def test_retries_are_puts_after_a_failed_put_of_the_same_account():
     assert (figures["puts"], figures["puts_ok"], figures["retries"]) == (5, 3, 2)
     assert (figures["5xx"], figures["unanswered"]) == (1, 1)
     assert figures["early"] == []
+
+
+@pytest.mark.django_db
+def test_the_must_be_zero_count_is_requests_the_portal_sent_after_it_had_a_429():
+    account = AccountFactory()
+    t0 = timezone.now()
+
+    def attempt(sent, answered, outcome=SyncAttempt.Outcome.PUSHED, wait=None):
+        return SyncAttempt.objects.create(
+            account=account,
+            change_version=1,
+            outcome=outcome,
+            at=t0 + timedelta(seconds=sent),
+            answered_at=t0 + timedelta(seconds=answered),
+            wait_seconds=wait,
+        )
+
+    attempt(0.0, 0.3, SyncAttempt.Outcome.RATE_LIMITED, wait=2)  # its wait: 0.3 to 2.3
+    attempt(0.2, 0.5)  # sent before the portal had the 429 (in flight): not counted
+    early = attempt(1.0, 1.2)  # sent during the wait: counted
+    attempt(2.4, 2.6)  # after the wait: fine
+    assert sent_inside_a_429_wait() == [f"attempt {early.pk} sent at {early.at:%H:%M:%S.%f}"]

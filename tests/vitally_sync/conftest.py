@@ -4,7 +4,7 @@ import pytest
 import redis
 
 from vitally_sync.fake import FakeVitally
-from vitally_sync.limiter import RedisRateLimiter, limiter_get
+from vitally_sync.limiter import limiter_get
 
 TEST_KEY = "sk_test_portal"
 
@@ -12,10 +12,10 @@ TEST_KEY = "sk_test_portal"
 @pytest.fixture(autouse=True)
 def fresh_limiter(settings):
     """The limiter's state (pacing, 429 pause, auth gate) lives in Redis: start each test clean."""
-    RedisRateLimiter(settings.REDIS_URL).reset()
+    limiter_get(settings.REDIS_URL).reset()  # the shared state, and this process's memory
     limiter_get("").reset()
     yield
-    RedisRateLimiter(settings.REDIS_URL).reset()
+    limiter_get(settings.REDIS_URL).reset()
 
 
 @pytest.fixture

@@ -81,6 +81,19 @@ def test_a_429_pause_stops_every_instance_until_it_ends(two_redis_limiters):
     assert second.paused_for() > 1.0
 
 
+def test_a_redis_restarted_empty_does_not_make_the_process_that_got_the_429_forget_it(
+    two_redis_limiters, redis_client
+):
+    first, second = two_redis_limiters
+    first.pause(2)
+    redis_client.delete(f"{first.prefix}:pause")  # Redis came back empty (it keeps no disk)
+    assert second.paused_for() == 0  # the other process never saw the 429...
+    assert 1.5 < first.paused_for() <= 2.0  # ...but the one that received it still waits
+    assert 1.5 < first.try_acquire(per_minute=60_000) <= 2.0
+    first.reset()
+    assert first.try_acquire(per_minute=60_000) == 0
+
+
 def test_the_auth_gate_is_shared_and_tied_to_one_key(two_redis_limiters):
     first, second = two_redis_limiters
     first.auth_block(key_fingerprint="abc", message="check the Vitally API key")
