@@ -237,6 +237,7 @@ class Driver:
         response = http.post(url, data, timeout=30, allow_redirects=False)
         if response.status_code == 200 and "Someone else saved this record" in response.text:
             return False, "conflict"  # two users edited the same record: refused as designed
+        if response.status_code != 302:  # a save redirects; anything else did not save
             return False, f"POST {path}: {response.status_code}"
         return True, ""
 
