@@ -34,6 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -181,9 +182,10 @@ class Driver:
         self.sessions = sessions_create(threads)
         self.done = 0  # edits attempted
         self.saved = 0
-        self.saved_at: list[float] = []
+        self.saved_spans: list[tuple[float, float]] = []  # (started, ended) of each saved edit
+        self.saved_by_kind: dict[str, int] = {"production": 0, "issue": 0, "risk": 0}
         self.conflicts = 0  # stale saves refused by optimistic concurrency: correct, not failures
-        self.failures: list[tuple[float, str]] = []  # (time, what)
+        self.failures: list[tuple[float, float, str]] = []  # (started, ended, what)
         self.lock = threading.Lock()
         self.hold = threading.Event()  # set: keep editing after `total` until released
         self.threads = [threading.Thread(target=self._run, args=(s,)) for s in self.sessions]
@@ -215,16 +217,18 @@ class Driver:
             started = time.time()
             try:
                 ok, what = getattr(self, f"_{kind}")(http, account_id, rng)
-            except requests.RequestException as error:
-                ok, what = False, f"{kind}: {type(error).__name__}"
+            except Exception as error:  # noqa: BLE001 - any error is a failed edit, never a lost thread
+                ok, what = False, f"{kind}: {type(error).__name__}: {error}"[:200]
+            ended = time.time()
             with self.lock:
                 if ok:
                     self.saved += 1
-                    self.saved_at.append(started)
+                    self.saved_spans.append((started, ended))
+                    self.saved_by_kind[kind] += 1
                 elif what == "conflict":
                     self.conflicts += 1
                 else:
-                    self.failures.append((started, what))
+                    self.failures.append((started, ended, what))
 
     def _submit(self, http, path: str, values: dict) -> tuple[bool, str]:
         from bench.html_forms import form_fields, with_values
@@ -237,8 +241,11 @@ class Driver:
         response = http.post(url, data, timeout=30, allow_redirects=False)
         if response.status_code == 200 and "Someone else saved this record" in response.text:
             return False, "conflict"  # two users edited the same record: refused as designed
-        if response.status_code != 302:  # a save redirects; anything else did not save
-            return False, f"POST {path}: {response.status_code}"
+        # A save redirects to a page of the account (never back to the form, nor to sign-in).
+        target = urlsplit(response.headers.get("Location", "")).path
+        account_prefix = "/".join(path.split("/")[:3]) + "/"  # /accounts/<id>/
+        if response.status_code != 302 or not target.startswith(account_prefix) or target == path:
+            return False, f"POST {path}: {response.status_code} {target}"
         return True, ""
 
     def _production(self, http, account_id, rng):
@@ -278,8 +285,17 @@ def worker_start(procs):
     )  # fmt: skip
 
 
-def wait_for(driver: Driver, share: float) -> None:
+def wait_for(driver: Driver, share: float, *, stalled_after: float = 60) -> None:
+    """Until `share` of the edits were attempted; raises if the edits stop making progress
+    (every driver thread gone, or the web stack hung), so the run fails instead of hanging."""
+    last, since = driver.done, time.monotonic()
     while driver.done < driver.total * share:
+        if driver.done != last:
+            last, since = driver.done, time.monotonic()
+        elif time.monotonic() - since > stalled_after or not any(
+            t.is_alive() for t in driver.threads
+        ):
+            raise RuntimeError(f"the edits stopped at {driver.done} of {driver.total}")
         time.sleep(0.05)
 
 
@@ -408,6 +424,37 @@ def sent_inside_a_429_wait() -> list[str]:
     ]
 
 
+def saved_but_missing(driver: Driver) -> list[str]:
+    """Edits the driver counted as saved that are not in the database (new issues, risks)."""
+    from logs.models import Issue, Risk
+
+    stored = {
+        "issue": Issue.objects.filter(title__startswith="Chaos issue").count(),
+        "risk": Risk.objects.filter(title__startswith="Chaos risk").count(),
+    }
+    return [
+        f"{kind}: {driver.saved_by_kind[kind]} saved, {count} stored"
+        for kind, count in stored.items()
+        if count != driver.saved_by_kind[kind]
+    ]
+
+
+def attempt_rows_pruned() -> int:
+    """Accounts whose attempt rows reached the number kept: older ones may have been deleted,
+    so the 429 check would not see every request."""
+    from django.db.models import Count
+
+    from vitally_sync.models import SyncAttempt
+    from vitally_sync.services import ATTEMPTS_KEPT
+
+    return (
+        SyncAttempt.objects.values("account_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=ATTEMPTS_KEPT)
+        .count()
+    )
+
+
 def fake_figures(log_entries: list[dict]) -> dict:
     """PUTs, retries, 429s, and requests that reached the fake inside an announced 429 wait:
     those were already on their way when the 429 was answered (informational: a request in
@@ -492,6 +539,8 @@ def main() -> int:
                 break
             except requests.RequestException:
                 time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn did not answer /healthz (see {OUT / 'gunicorn.log'})")
         from handoff.people.models import User
 
         owner = User.objects.get(username="bench")
@@ -511,14 +560,17 @@ def main() -> int:
         figures = fake_figures(entries)
         early = sent_inside_a_429_wait()
         out_of_sync = compare(accounts)
+        # A failed request that overlapped the outage at all (a hung one too), give or take 1 s.
         during_outage = [
-            f for f in driver.failures if outage["from"] - 1 <= f[0] <= outage["to"] + 1
+            f for f in driver.failures if f[0] <= outage["to"] + 1 and f[1] >= outage["from"] - 1
         ]
+        missing = saved_but_missing(driver)
         results.update(
             edits=driver.saved,
             edit_conflicts=driver.conflicts,
             edit_failures=len(driver.failures),
-            edit_failure_examples=sorted({what for _, what in driver.failures})[:10],
+            edit_failure_examples=sorted({what for _, _, what in driver.failures})[:10],
+            saved_but_missing=missing,
             puts=figures["puts"],
             puts_acknowledged=figures["puts_ok"],
             retries=figures["retries"],
@@ -528,19 +580,27 @@ def main() -> int:
             sent_before_429_wait_ended=len(early),
             sent_before_429_wait_ended_examples=early[:10],
             in_flight_when_429_answered=len(figures["early"]),
+            attempt_rows_pruned=attempt_rows_pruned(),
             out_of_sync=len(out_of_sync),
             out_of_sync_examples=out_of_sync[:10],
             web_failures_during_redis_outage=len(during_outage),
             edits_saved_during_redis_outage=sum(
-                1 for t in driver.saved_at if outage["from"] <= t <= outage["to"]
+                1 for start, _ in driver.saved_spans if outage["from"] <= start <= outage["to"]
             ),
             events=[(time.strftime("%H:%M:%S", time.localtime(t)), what) for t, what in events],
         )
+        attempted = driver.saved + driver.conflicts + len(driver.failures)
         failed = (
             drained is None
+            or results["edit_failures"]
+            or missing
+            or driver.saved == 0
+            or driver.conflicts > 0.05 * attempted  # stale saves are rare, not the norm
             or results["sent_before_429_wait_ended"]
+            or results["attempt_rows_pruned"]  # the 429 check could not see every request
             or results["out_of_sync"]
             or results["web_failures_during_redis_outage"]
+            or not results["edits_saved_during_redis_outage"]  # the outage was not exercised
         )
     finally:
         procs.stop_all()
@@ -560,21 +620,30 @@ def report(r: dict, failed: bool) -> None:
     def must(value) -> str:
         return f"{value}  {'ok' if value == 0 else '← MUST BE 0'}"
 
+    def at_least_1(value) -> str:
+        return f"{value}  {'ok' if value else '← MUST BE > 0'}"
+
+    def few(value) -> str:
+        attempted = sum(r.get(k) or 0 for k in ("edits", "edit_conflicts", "edit_failures"))
+        return f"{value}  {'ok' if (value or 0) <= 0.05 * attempted else '← MUST BE ≤ 5 %'}"
+
     print(f"\nChaos run: {r['accounts']} linked accounts, {r.get('edit_seconds')} s of edits, "
           f"drained in {r.get('drain_seconds')} s")  # fmt: skip
     print(f"  events: {', '.join(f'{t} {w}' for t, w in r.get('events', []))}")
     rows = [
-        ("edits saved", r.get("edits")),
-        ("stale saves refused (two users, one record)", r.get("edit_conflicts")),
-        ("edits failed (any time)", r.get("edit_failures")),
+        ("edits saved", at_least_1(r.get("edits"))),
+        ("stale saves refused (two users, one record)", few(r.get("edit_conflicts"))),
+        ("edits failed (any time)", must(r.get("edit_failures"))),
+        ("saved edits missing from the database", must(len(r.get("saved_but_missing", [])))),
         ("PUTs sent (acknowledged)", f"{r.get('puts')} ({r.get('puts_acknowledged')})"),
         ("retries", r.get("retries")),
         ("5xx injected / never answered", f"{r.get('injected_5xx')} / {r.get('unanswered')}"),
         ("429s received", r.get("received_429")),
         ("requests sent before a 429's wait ended", must(r.get("sent_before_429_wait_ended"))),
         ("  (in flight when the 429 was answered)", r.get("in_flight_when_429_answered")),
+        ("accounts whose attempt rows were pruned", must(r.get("attempt_rows_pruned"))),
         ("accounts out of sync", must(r.get("out_of_sync"))),
-        ("edits saved while Redis was down", r.get("edits_saved_during_redis_outage")),
+        ("edits saved while Redis was down", at_least_1(r.get("edits_saved_during_redis_outage"))),
         ("web requests failed during the Redis outage",
          must(r.get("web_failures_during_redis_outage"))),
     ]  # fmt: skip
@@ -582,6 +651,8 @@ def report(r: dict, failed: bool) -> None:
         print(f"  {name:<45}{value}")
     if r.get("edit_failure_examples"):
         print(f"  edit failures: {r['edit_failure_examples']}")
+    if r.get("saved_but_missing"):
+        print(f"  saved but missing: {r['saved_but_missing']}")
     if r.get("sent_before_429_wait_ended_examples"):
         print(f"  sent inside a 429's wait: {r['sent_before_429_wait_ended_examples']}")
     if r.get("out_of_sync_examples"):

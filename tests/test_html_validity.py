@@ -46,7 +46,8 @@ def _vnu_errors(pages: dict[str, str], tmp_path: Path) -> list[str]:
     return [
         f"{Path(m['url']).stem}:{m.get('lastLine')}: {m['message']}"
         for m in messages
-        if m["type"] == "error"
+        # non-document-error: the checker could not read a page (that is a failure too)
+        if m["type"] in ("error", "non-document-error")
     ]
 
 
