@@ -24,6 +24,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from redis import RedisError
 
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
@@ -376,7 +377,10 @@ def _send(
     result = client.account_update(account_key=target, traits=traits)
     if result.kind is Kind.RATE_LIMITED:
         # First of all, so every other worker sees it; the answer time is taken after it.
-        limiter.pause(result.wait_seconds + RATE_LIMIT_MARGIN_SECONDS)
+        try:
+            limiter.pause(result.wait_seconds + RATE_LIMIT_MARGIN_SECONDS)
+        except RedisError:  # this process still waits (it remembers); the attempt is recorded
+            logger.warning("Could not share Vitally's 429 pause: Redis is unreachable")
     answered_at = timezone.now()
     _record_attempt(
         account_id=claim.account_id,
