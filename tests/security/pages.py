@@ -20,6 +20,7 @@ class Page:
     url: Callable[[World], str]
     post: Callable[[World], dict] | None = None  # a POST that fails validation: the error state
     shows: str = ""  # markup the page must contain: the role's state it is rendered for
+    hides: str = ""  # markup it must not contain: what this role may not do here
 
 
 def _u(name: str, *attrs: str) -> Callable[[World], str]:
@@ -44,7 +45,7 @@ PAGES = [
         lambda w: reverse("accounts:dashboard") + "?q=acme&phase=implementation",
     ),
     Page("my-accounts", "ie", lambda w: reverse("accounts:mine")),
-    Page("account", "ie", _u("accounts:detail", "acme")),
+    Page("account", "ie", _u("accounts:detail", "acme"), shows="Edit account"),
     Page("account-handed-off", "manager", _u("accounts:detail", "initech")),
     Page("account-new", "ie", lambda w: reverse("accounts:create")),
     Page(
@@ -103,7 +104,7 @@ PAGES = [
         lambda w: {"title": "", "reference_url": "javascript:x"},
     ),
     Page("note-edit", "ie", _u("logs:journal_edit", "acme", "entry")),
-    Page("issues", "ie", _u("logs:issue_list", "acme")),
+    Page("issues", "ie", _u("logs:issue_list", "acme"), shows='class="button small"'),
     Page("issue-new", "ie", _u("logs:issue_create", "acme")),
     Page(
         "issue-new-errors",
@@ -170,8 +171,10 @@ ROLE_PAGES = [
     Page("dashboard-as-ie", "ie", lambda w: reverse("accounts:dashboard")),
     Page("my-accounts-as-ta", "ta", lambda w: reverse("accounts:mine")),
     Page("my-accounts-as-manager", "manager", lambda w: reverse("accounts:mine")),
-    Page("account-as-ta", "ta", _u("accounts:detail", "acme")),  # read-only before handoff
-    Page("account-handed-off-as-ie", "ie", _u("accounts:detail", "initech")),  # read-only
+    Page("account-as-ta", "ta", _u("accounts:detail", "acme"),  # read-only before handoff
+         hides="Edit account"),
+    Page("account-handed-off-as-ie", "ie", _u("accounts:detail", "initech"),  # read-only
+         hides="Edit account"),
     Page("account-handed-off-as-ta", "ta", _u("accounts:detail", "initech"), shows="Edit account"),
     Page("handoff-as-ta", "ta", _u("closeout:handoff", "acme"), shows="Acknowledge the account"),
     Page("handoff-as-manager", "manager", _u("closeout:handoff", "acme")),
@@ -182,14 +185,16 @@ ROLE_PAGES = [
     Page("handoff-handed-off-as-ie", "ie", _u("closeout:handoff", "initech")),
     Page("handoff-handed-off-as-manager", "manager", _u("closeout:handoff", "initech"),
          shows="Reopen…"),
-    Page("issues-as-ta", "ta", _u("logs:issue_list", "acme")),  # no Edit buttons
+    Page("issues-as-ta", "ta", _u("logs:issue_list", "acme"), hides='class="button small"'),
     Page("issue-as-ta", "ta", _u("logs:issue_detail", "acme", "issue")),
     Page("risks-as-ta", "ta", _u("logs:risk_list", "acme")),
     Page("risk-as-ta", "ta", _u("logs:risk_detail", "acme", "risk")),
     Page("opportunities-as-ta", "ta", _u("logs:opportunity_list", "acme")),
     Page("notes-as-ta", "ta", _u("logs:journal_list", "acme")),
-    Page("issues-handed-off-as-ta", "ta", _u("logs:issue_list", "initech")),
-    Page("issues-handed-off-as-ie", "ie", _u("logs:issue_list", "initech")),
+    Page("issues-handed-off-as-ta", "ta", _u("logs:issue_list", "initech"),
+         shows="New issue"),
+    Page("issues-handed-off-as-ie", "ie", _u("logs:issue_list", "initech"),
+         hides="New issue"),  # the TA maintains the record now
     Page("open-issues-as-ta", "ta", lambda w: reverse("logs:issue_overview")),
     Page("risk-heatmap-as-ta", "ta", lambda w: reverse("logs:risk_heatmap")),
 ]  # fmt: skip
@@ -209,5 +214,6 @@ def pages_render(world: World) -> dict[str, str]:
         if page.post:
             assert 'class="error"' in body or "form-errors" in body, f"{page.name}: no error"
         assert page.shows in body, f"{page.name}: {page.shows!r} is not on the page"
+        assert not page.hides or page.hides not in body, f"{page.name}: shows {page.hides!r}"
         html[page.name] = body
     return html
