@@ -20,3 +20,8 @@ document.addEventListener("click", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// A printed page shows everything: open the folded lists (blockers, attention items) first.
+window.addEventListener("beforeprint", () => {
+  document.querySelectorAll("details.more-items").forEach((details) => { details.open = true; });
+});

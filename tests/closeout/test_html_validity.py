@@ -30,7 +30,8 @@ def test_handoff_pages_with_a_full_record_are_valid_html(
         expected_version=None,
     )
     journal_entry_create(account=account, author=ie, title="Limits <b>", body="**3,000** users")
-    issue_create(account=account, actor=ie, title="Sync fails", owner=ie, severity="critical")
+    for n in range(11):  # more than ten blockers and attention items: the rest fold away
+        issue_create(account=account, actor=ie, title=f"Sync {n}", owner=ie, severity="critical")
     stale = issue_create(account=account, actor=ie, title="Typo", owner=ie, severity="low")
     Issue.objects.filter(pk=stale.pk).update(
         updated_at=timezone.now() - datetime.timedelta(days=40)
@@ -61,5 +62,6 @@ def test_handoff_pages_with_a_full_record_are_valid_html(
     assert 'class="badge bad">Critical</span>' in handoff
     assert 'class="badge warn">Warning</span>' in handoff
     assert 'class="badge muted">Note</span>' in handoff
+    assert "more blockers</summary>" in handoff and "more items</summary>" in handoff
     errors = _vnu_errors({n: r.content.decode() for n, r in pages.items()}, tmp_path)
     assert not errors, "\n".join(errors)
