@@ -188,4 +188,4 @@ def can(user, action: Action, account: Account | None = None, obj=None) -> bool:
 
 def require(user, action: Action, account: Account | None = None, obj=None) -> None:
     if not can(user, action, account, obj):
-        raise PermissionDenied(f"You may not {action.value.replace('_', ' ')} here.")
+        raise PermissionDenied(f"You may not {ACTION_LABELS[action]} here.")

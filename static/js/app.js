@@ -25,3 +25,15 @@ document.addEventListener("click", (event) => {
 window.addEventListener("beforeprint", () => {
   document.querySelectorAll("details.more-items").forEach((details) => { details.open = true; });
 });
+
+// Messages stay pinned at the top of the page (a save lands on a section further down): each
+// gets a button to put it away.
+document.querySelectorAll(".messages .message").forEach((message) => {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "dismiss";
+  button.setAttribute("aria-label", "Dismiss this message");
+  button.textContent = "×";
+  button.addEventListener("click", () => message.remove());
+  message.append(button);
+});

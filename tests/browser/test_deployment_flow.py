@@ -72,7 +72,11 @@ def test_ie_records_production_deployment_and_code_hosts(page, live_server, scre
     screenshot("deployment-production-form")
     page.get_by_role("button", name="Save production deployment").click()
 
-    expect(page.get_by_text("Production environment saved.")).to_be_visible()
+    saved = page.get_by_text("Production environment saved.")
+    # The save lands on the section further down; the message stays pinned in view.
+    expect(saved).to_be_in_viewport()
+    page.get_by_role("button", name="Dismiss this message").click()
+    expect(saved).to_have_count(0)
     production = page.locator("#production-deployment")
     expect(production).to_contain_text("Kubernetes with Helm")
     expect(production).to_contain_text("1 × m6a.4xlarge")
