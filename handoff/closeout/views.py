@@ -353,6 +353,7 @@ def sign_off(request, account_id: int):
             "account": account,
             "form": form,
             "readiness": readiness,
+            "attention": attention_items(account),
             "items_total": len(items),
             "items_settled": sum(1 for item in items if item.is_settled),
         },

@@ -1,12 +1,13 @@
-"""A large record stays readable: the handoff page shows the first ten blockers and attention
-items and folds the rest into a <details>; the sign-off form shows every blocker."""
+"""A large record stays readable and a manager signs with everything in view: the handoff page
+shows the first ten blockers and attention items and folds the rest into a <details>; the
+sign-off form shows every blocker and what needs attention."""
 
 import re
 
 import pytest
 from django.urls import reverse
 
-from logs.services import issue_create
+from logs.services import issue_create, risk_create
 from tests.closeout.conftest import ready_account
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +70,22 @@ def test_request_handoff_says_how_many_blockers_remain(client_for, account, ie, 
     ready_account(account, ie=ie, ta=ta)  # requested: the button (and its note) is gone
     html = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
     assert "blockers remain" not in html
+
+
+def test_the_sign_off_form_shows_what_needs_attention(
+    client_for, account, ie, ta, manager, template
+):
+    ready_account(account, ie=ie, ta=ta)
+    risk_create(
+        account=account,
+        actor=ie,
+        title="PHI gets indexed",
+        description="Because a repository holds PHI, search may expose it.",
+        likelihood=4,
+        impact=4,
+        owner=ie,
+        response_plan="Exclude the repository.",
+    )
+    html = client_for(manager).get(reverse("closeout:sign_off", args=[account.pk])).content
+    section = html.decode().split('id="sign-off-attention-title"')[1].split("</section>")[0]
+    assert "Critical risk R-1: PHI gets indexed" in section  # score 16: band critical
