@@ -243,6 +243,15 @@ class FakeVitally:
         if path.startswith("/_fake/"):
             return self._fake_endpoint(handler, method, path, entry)
 
+        # The checks an API request goes through, in this order; each step may end it:
+        #  0. arrival: recorded in `arrivals` (answered or not)
+        #  1. faults that drop it BEFORE applying: close_rate, then timeout_rate
+        #  2. latency (latency_ms + jitter)
+        #  3. auth: the API key
+        #  4. scripted answers (tests)
+        #  5. 429 bursts, then the sliding-window rate limit
+        #  6. injected errors: error_rate (5xx)
+        #  7. route: the request is applied to the fake's state and answered
         with self.lock:
             self.arrivals.append(entry)  # the same dict: its status fills in when answered
             roll = self.random.random()
@@ -255,9 +264,7 @@ class FakeVitally:
         if latency > 0:
             time.sleep(latency / 1000)
 
-        if not self._authorized(handler.headers.get("Authorization")):
-            return self._answer(handler, entry, 401, {"error": "Authorization header not present."})
-        status, headers, body = self._admit(method)
+        status, headers, body = self._admit(method, handler.headers.get("Authorization"), entry)
         if status is None:
             with self.lock:
                 status, body = self._route(method, path, query, entry["body"])
@@ -273,13 +280,20 @@ class FakeVitally:
         user, _, _password = decoded.partition(":")
         return user == self.api_key
 
-    def _admit(self, method: str) -> tuple[int | None, dict, Any]:
-        """Scripted answers, 429 bursts, the sliding-window rate limit, injected errors."""
+    def _admit(
+        self, method: str, authorization: str | None, entry: dict
+    ) -> tuple[int | None, dict, Any]:
+        """Steps 3 to 6 of `handle`: an answer that ends the request, or (None, {}, None)."""
         with self.lock:
+            # 3. auth
+            if not self._authorized(authorization):
+                return 401, {}, {"error": "Authorization header not present."}
+            # 4. scripted answers
             for index, scripted in enumerate(self._script):
                 if method in scripted.methods:
                     del self._script[index]
                     return scripted.status, dict(scripted.headers), scripted.body
+            # 5. 429 bursts, then the sliding-window rate limit
             self._api_requests += 1
             in_burst = (
                 self.burst_429_every
@@ -298,6 +312,7 @@ class FakeVitally:
             if len(self._window) >= self.rate_limit_per_minute:
                 return 429, {}, {"error": "Too Many Requests"}
             self._window.append(now)
+            # 6. injected errors
             if self.error_rate and self.random.random() < self.error_rate:
                 status = self.random.choice([500, 502, 503])
                 return status, {}, {"error": "Internal error (injected by the fake)"}
