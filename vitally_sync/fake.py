@@ -46,6 +46,60 @@ CUSTOM_FIELD_MODELS = {
 }  # fmt: skip
 
 
+# The switches changeable at run time: as attributes from Python, or over HTTP with
+# POST /_fake/control {"name": value, ...}. Each maps to what it accepts (a kind or choices).
+_RATE, _NUMBER, _COUNT, _KEY, _BOOL = "rate", "number", "count", "key", "bool"
+SWITCHES: dict[str, Any] = {
+    "api_key": _KEY,
+    "rate_limit_per_minute": _COUNT,
+    "error_rate": _RATE,
+    "latency_ms": _NUMBER,
+    "latency_jitter_ms": _NUMBER,
+    "timeout_rate": _RATE,
+    "timeout_seconds": _NUMBER,
+    "close_rate": _RATE,
+    "burst_429": _COUNT,
+    "burst_429_every": _COUNT,
+    "burst_retry_after": _NUMBER,
+    "auto_create": _BOOL,
+    "duplicate": ("reject", "upsert"),
+}
+_EXPECTED = {
+    _RATE: "a number from 0 to 1",
+    _NUMBER: "a number >= 0",
+    _COUNT: "a whole number >= 0",
+    _KEY: "a non-empty string",
+    _BOOL: "true or false",
+}
+
+
+def switch_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be given to the switch `name`, or None when it can."""
+    kind = SWITCHES.get(name)
+    if kind is None:
+        return f"unknown switch {name!r} (known: {', '.join(sorted(SWITCHES))})"
+    if isinstance(kind, tuple):
+        ok = value in kind
+        expected = " or ".join(repr(choice) for choice in kind)
+    else:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = {
+            _RATE: is_number and math.isfinite(value) and 0 <= value <= 1,
+            _NUMBER: is_number and math.isfinite(value) and value >= 0,
+            _COUNT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+            _KEY: isinstance(value, str) and value.strip() != "",
+            _BOOL: isinstance(value, bool),
+        }[kind]
+        expected = _EXPECTED[kind]
+    return None if ok else f"{name} must be {expected}, not {json.dumps(value, default=str)}"
+
+
+def _masked(key: str) -> str:
+    """The API key as the page and /_fake/control show it: enough to tell keys apart, not to
+    use one (the fake may be given the real VITALLY_API_KEY and listen beyond loopback)."""
+    return f"{key[:5]}… ({len(key)} chars)" if len(key) >= 12 else f"… ({len(key)} chars)"
+
+
 def _now_iso(ts: float | None = None) -> str:
     moment = datetime.fromtimestamp(time.time() if ts is None else ts, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -111,6 +165,9 @@ class FakeVitally:
         self.close_rate = close_rate
         self.auto_create = auto_create
         self.duplicate = duplicate
+        problems = [p for name in SWITCHES if (p := switch_problem(name, getattr(self, name)))]
+        if problems:
+            raise ValueError("; ".join(problems))
         self.lock = threading.RLock()
         self.random = random.Random(random_seed)  # noqa: S311  # nosec B311  # fault injection, not crypto
         self.accounts: dict[str, dict] = {}
@@ -173,6 +230,25 @@ class FakeVitally:
     def script(self, *answers: Scripted) -> None:
         with self.lock:
             self._script.extend(answers)
+
+    def switches(self) -> dict[str, Any]:
+        """Every switch and its value (the API key masked): what GET /_fake/control answers."""
+        with self.lock:
+            values = {name: getattr(self, name) for name in SWITCHES}
+        values["api_key"] = _masked(values["api_key"])
+        return values
+
+    def set_switches(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Set several switches at once, or none: ValueError names every problem."""
+        if not isinstance(values, dict):
+            raise ValueError("the body must be a JSON object of switch names and values")
+        problems = [p for name, value in values.items() if (p := switch_problem(name, value))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        with self.lock:
+            for name, value in values.items():
+                setattr(self, name, value)
+        return self.switches()
 
     def requests_log(self, *, method: str | None = None, path_prefix: str = "") -> list[dict]:
         with self.lock:
@@ -384,6 +460,15 @@ class FakeVitally:
             entry["status"] = 200
             self._log(entry)
             return self._plain_json(handler, 200, {"ok": True})
+        if path == "/_fake/control":  # GET: the switches; POST {"name": value}: set them
+            if method == "GET":
+                return self._plain_json(handler, 200, self.switches())
+            if method != "POST":
+                return self._plain_json(handler, 405, {"error": "GET or POST"})
+            try:
+                return self._plain_json(handler, 200, self.set_switches(entry["body"]))
+            except ValueError as error:
+                return self._plain_json(handler, 400, {"error": str(error)})
         if path == "/_fake/health":
             return self._plain_json(handler, 200, {"ok": True})
         return self._plain_json(handler, 404, {"error": "Not found"})
@@ -591,11 +676,10 @@ class FakeVitally:
             )
             for e in latest
         )
-        faults = (
-            f"rate limit {self.rate_limit_per_minute}/min · error rate {self.error_rate:g} · "
-            f"latency {self.latency_ms:g} ms · timeouts {self.timeout_rate:g} · "
-            f"closed connections {self.close_rate:g} · 429 bursts {self.burst_429}/"
-            f"{self.burst_429_every} · auto-create {'on' if self.auto_create else 'off'}"
+        switches = "".join(
+            f'<tr><th scope="row"><code>{esc(name)}</code></th>'
+            f"<td>{esc(json.dumps(value, ensure_ascii=False))}</td></tr>"
+            for name, value in self.switches().items()
         )
         return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
@@ -606,13 +690,17 @@ td,th{{border:1px solid #d9dde6;padding:.35rem .5rem;text-align:left;vertical-al
 th{{background:#eef0f6}} ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}</style></head>
 <body><h1>Fake Vitally</h1>
 <p class="meta">Not Vitally: the local fake (vitally_sync/fake.py). Refreshes every 2 s.
-{esc(faults)} · answers so far: {esc(json.dumps(counts, default=str))}</p>
+Answers so far: {esc(json.dumps(counts, default=str))}</p>
 <h2>Latest requests</h2>
 <table><thead><tr><th>Received</th><th>Method</th><th>Path</th><th>Status</th>
 <th>Traits sent</th></tr></thead><tbody>{requests_rows}</tbody></table>
 <h2>Accounts ({len(accounts)}, most recently updated first)</h2>
 <table><thead><tr><th>Account</th><th>Updated</th><th>Traits</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+<h2>Switches</h2>
+<p class="meta">Change them at run time: <code>POST /_fake/control</code> with a JSON object,
+e.g. <code>{{"error_rate": 0.1}}</code>; <code>GET /_fake/control</code> lists them.</p>
+<table><thead><tr><th>Switch</th><th>Value</th></tr></thead><tbody>{switches}</tbody></table>
 </body></html>"""
 
 

@@ -242,3 +242,74 @@ def test_the_page_shows_what_each_request_sent_so_a_change_can_be_seen_arriving(
     page = requests.get(fake.url + "/", timeout=5).text
     assert "<li><code>totalCpu</code>: 40</li>" in page
     assert "&lt;b&gt;hi&lt;/b&gt;" in page and "<b>hi</b>" not in page
+
+
+def control(fake, changes=None):
+    if changes is None:
+        return requests.get(fake.url + "/_fake/control", timeout=5)
+    return requests.post(fake.url + "/_fake/control", json=changes, timeout=5)
+
+
+def test_the_control_endpoint_lists_the_switches_and_sets_them_at_run_time(fake):
+    switches = control(fake).json()
+    assert switches["error_rate"] == 0.0 and switches["rate_limit_per_minute"] == 1000
+    assert KEY not in switches["api_key"]  # masked: the fake may hold a real key
+    answer = control(fake, {"error_rate": 1, "rate_limit_per_minute": 5, "latency_ms": 1.5})
+    assert answer.status_code == 200
+    assert answer.json()["error_rate"] == 1 and answer.json()["rate_limit_per_minute"] == 5
+    assert (fake.error_rate, fake.rate_limit_per_minute, fake.latency_ms) == (1, 5, 1.5)
+    assert call(fake, "GET", "/resources/accounts/acme").status_code in (500, 502, 503)
+    assert control(fake).json()["rate_limit_per_minute"] == 5
+    # Set from Python, seen over HTTP.
+    fake.close_rate = 0.25
+    assert control(fake).json()["close_rate"] == 0.25
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"error_rate": 0.5, "no_such_switch": 1},  # one unknown name: nothing is set
+        {"error_rate": 0.5, "burst_429": 1.5},  # a count must be a whole number
+        {"error_rate": 0.5, "burst_429": True},  # a bool is not a count
+        {"error_rate": 1.5},  # a rate is from 0 to 1
+        {"error_rate": "0.5"},  # a string is not a number
+        {"error_rate": 0.5, "latency_ms": -1},
+        {"error_rate": 0.5, "api_key": ""},
+        {"error_rate": 0.5, "duplicate": "merge"},
+        [["error_rate", 0.5]],  # not an object
+    ],
+)
+def test_the_control_endpoint_rejects_unknown_names_and_wrong_types_and_changes_nothing(
+    fake, changes
+):
+    before = control(fake).json()
+    answer = control(fake, changes)
+    assert answer.status_code == 400
+    assert answer.json()["error"]
+    assert control(fake).json() == before
+    assert fake.error_rate == 0.0
+
+
+def test_the_control_endpoint_rejects_a_body_that_is_not_json(fake):
+    answer = requests.post(fake.url + "/_fake/control", data="error_rate=1", timeout=5)
+    assert answer.status_code == 400 and "JSON object" in answer.json()["error"]
+    assert fake.error_rate == 0.0
+
+
+def test_the_api_key_can_be_changed_at_run_time_like_a_revoked_key(fake):
+    assert call(fake, "GET", "/resources/accounts/acme").status_code == 200
+    assert control(fake, {"api_key": "sk_rolled_key"}).status_code == 200
+    assert call(fake, "GET", "/resources/accounts/acme").status_code == 401  # the old key
+    assert call(fake, "GET", "/resources/accounts/acme", key="sk_rolled_key").status_code == 200
+
+
+def test_a_fake_with_a_wrong_switch_value_does_not_start():
+    with pytest.raises(ValueError, match="error_rate must be a number from 0 to 1"):
+        FakeVitally(error_rate=2)
+
+
+def test_the_page_lists_the_switches(fake):
+    fake.error_rate = 0.125
+    page = requests.get(fake.url + "/", timeout=5).text
+    assert "<code>error_rate</code></th><td>0.125</td>" in page
+    assert KEY not in page
