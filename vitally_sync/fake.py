@@ -61,6 +61,7 @@ SWITCHES: dict[str, Any] = {
     "burst_429": _COUNT,
     "burst_429_every": _COUNT,
     "burst_retry_after": _NUMBER,
+    "auth_fail_next": _COUNT,
     "auto_create": _BOOL,
     "duplicate": ("reject", "upsert"),
 }
@@ -145,6 +146,7 @@ class FakeVitally:
         timeout_rate: float = 0.0,
         timeout_seconds: float = 30.0,
         close_rate: float = 0.0,
+        auth_fail_next: int = 0,
         auto_create: bool = False,
         duplicate: str = "reject",
         seed_accounts: list[dict] | None = None,
@@ -163,6 +165,7 @@ class FakeVitally:
         self.timeout_rate = timeout_rate
         self.timeout_seconds = timeout_seconds
         self.close_rate = close_rate
+        self.auth_fail_next = auth_fail_next  # the next N API requests: 401 even with the key
         self.auto_create = auto_create
         self.duplicate = duplicate
         problems = [p for name in SWITCHES if (p := switch_problem(name, getattr(self, name)))]
@@ -323,7 +326,7 @@ class FakeVitally:
         #  0. arrival: recorded in `arrivals` (answered or not)
         #  1. faults that drop it BEFORE applying: close_rate, then timeout_rate
         #  2. latency (latency_ms + jitter)
-        #  3. auth: the API key
+        #  3. auth: an auth_fail_next burst (401 whatever the key), then the key itself
         #  4. scripted answers (tests)
         #  5. 429 bursts, then the sliding-window rate limit
         #  6. injected errors: error_rate (5xx)
@@ -361,7 +364,11 @@ class FakeVitally:
     ) -> tuple[int | None, dict, Any]:
         """Steps 3 to 6 of `handle`: an answer that ends the request, or (None, {}, None)."""
         with self.lock:
-            # 3. auth
+            # 3. auth: a burst of 401s that ends (an auth outage at Vitally), then the key
+            if self.auth_fail_next > 0:
+                self.auth_fail_next -= 1
+                entry["injected"] = "auth_fail"
+                return 401, {}, {"error": "Unauthorized"}
             if not self._authorized(authorization):
                 return 401, {}, {"error": "Authorization header not present."}
             # 4. scripted answers

@@ -244,6 +244,10 @@ def test_the_page_shows_what_each_request_sent_so_a_change_can_be_seen_arriving(
     assert "&lt;b&gt;hi&lt;/b&gt;" in page and "<b>hi</b>" not in page
 
 
+def put_traits(fake, key, traits, **kwargs):
+    return call(fake, "PUT", f"/resources/accounts/{key}", json={"traits": traits}, **kwargs)
+
+
 def control(fake, changes=None):
     if changes is None:
         return requests.get(fake.url + "/_fake/control", timeout=5)
@@ -313,3 +317,18 @@ def test_the_page_lists_the_switches(fake):
     page = requests.get(fake.url + "/", timeout=5).text
     assert "<code>error_rate</code></th><td>0.125</td>" in page
     assert KEY not in page
+
+
+def test_a_burst_of_401s_with_the_right_key_ends_after_n_requests(fake):
+    assert control(fake, {"auth_fail_next": 2}).json()["auth_fail_next"] == 2
+    answers = [put_traits(fake, "acme", {"n": n}) for n in (1, 2, 3)]
+    assert [a.status_code for a in answers] == [401, 401, 200]
+    assert answers[0].json() == {"error": "Unauthorized"}
+    assert fake.account_get("acme")["traits"]["n"] == 3  # the 401s changed nothing
+    assert fake.auth_fail_next == 0
+    log = fake.puts("acme")
+    assert [e.get("injected") for e in log] == ["auth_fail", "auth_fail", None]
+    # Set from Python as well; a request with no key uses up the burst too.
+    fake.auth_fail_next = 1
+    assert call(fake, "GET", "/resources/accounts/acme", key=None).status_code == 401
+    assert call(fake, "GET", "/resources/accounts/acme").status_code == 200
