@@ -62,6 +62,8 @@ SWITCHES: dict[str, Any] = {
     "burst_429_every": _COUNT,
     "burst_retry_after": _NUMBER,
     "auth_fail_next": _COUNT,
+    "rate_limit_next": _COUNT,
+    "rate_limit_retry_after": _NUMBER,
     "auto_create": _BOOL,
     "duplicate": ("reject", "upsert"),
 }
@@ -99,6 +101,17 @@ def _masked(key: str) -> str:
     """The API key as the page and /_fake/control show it: enough to tell keys apart, not to
     use one (the fake may be given the real VITALLY_API_KEY and listen beyond loopback)."""
     return f"{key[:5]}… ({len(key)} chars)" if len(key) >= 12 else f"… ({len(key)} chars)"
+
+
+def _seconds_text(seconds: float) -> str:
+    """Seconds for a header: "2" for whole seconds, else up to milliseconds ("0.25")."""
+    seconds = math.ceil(round(seconds * 1000, 6)) / 1000
+    return str(int(seconds)) if seconds == int(seconds) else f"{seconds:.3f}".rstrip("0")
+
+
+def _wait_headers(seconds: float) -> dict[str, str]:
+    text = _seconds_text(seconds)
+    return {"Retry-After": text, "RateLimit-Reset": text, "RateLimit-Remaining": "0"}
 
 
 def _now_iso(ts: float | None = None) -> str:
@@ -147,6 +160,8 @@ class FakeVitally:
         timeout_seconds: float = 30.0,
         close_rate: float = 0.0,
         auth_fail_next: int = 0,
+        rate_limit_next: int = 0,
+        rate_limit_retry_after: float = 60.0,
         auto_create: bool = False,
         duplicate: str = "reject",
         seed_accounts: list[dict] | None = None,
@@ -166,6 +181,10 @@ class FakeVitally:
         self.timeout_seconds = timeout_seconds
         self.close_rate = close_rate
         self.auth_fail_next = auth_fail_next  # the next N API requests: 401 even with the key
+        # The next N API requests: 429 announcing a wait of rate_limit_retry_after seconds, and
+        # every API request before that wait ends is answered 429 too (and logged "early").
+        self.rate_limit_next = rate_limit_next
+        self.rate_limit_retry_after = rate_limit_retry_after
         self.auto_create = auto_create
         self.duplicate = duplicate
         problems = [p for name in SWITCHES if (p := switch_problem(name, getattr(self, name)))]
@@ -181,6 +200,7 @@ class FakeVitally:
         self.status_counts: Counter = Counter()
         self._window: deque[float] = deque()
         self._api_requests = 0
+        self._rate_limit_until = 0.0  # when the wait announced by rate_limit_next ends
         self._script: deque[Scripted] = deque()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -253,6 +273,17 @@ class FakeVitally:
                 setattr(self, name, value)
         return self.switches()
 
+    def early_requests(self) -> list[dict]:
+        """API requests that arrived while a wait announced by rate_limit_next was running
+        (entry["early"]; entry["early_by"] says how many seconds too soon), oldest first."""
+        with self.lock:
+            return [dict(entry) for entry in self.arrivals if entry.get("early")]
+
+    def rate_limit_wait_remaining(self) -> float:
+        """Seconds until the wait announced by rate_limit_next ends (0 when none runs)."""
+        with self.lock:
+            return max(0.0, self._rate_limit_until - time.time())
+
     def requests_log(self, *, method: str | None = None, path_prefix: str = "") -> list[dict]:
         with self.lock:
             return [
@@ -323,16 +354,21 @@ class FakeVitally:
             return self._fake_endpoint(handler, method, path, entry)
 
         # The checks an API request goes through, in this order; each step may end it:
-        #  0. arrival: recorded in `arrivals` (answered or not)
+        #  0. arrival: recorded in `arrivals` (answered or not); marked early when it arrives
+        #     while a wait announced by rate_limit_next runs, whatever it is answered
         #  1. faults that drop it BEFORE applying: close_rate, then timeout_rate
         #  2. latency (latency_ms + jitter)
         #  3. auth: an auth_fail_next burst (401 whatever the key), then the key itself
         #  4. scripted answers (tests)
-        #  5. 429 bursts, then the sliding-window rate limit
-        #  6. injected errors: error_rate (5xx)
-        #  7. route: the request is applied to the fake's state and answered
+        #  5. the rate_limit_next wait: 429 while one runs, else start one if rate_limit_next
+        #  6. 429 bursts, then the sliding-window rate limit
+        #  7. injected errors: error_rate (5xx)
+        #  8. route: the request is applied to the fake's state and answered
         with self.lock:
             self.arrivals.append(entry)  # the same dict: its status fills in when answered
+            if entry["at"] < self._rate_limit_until:
+                entry["early"] = True  # sent before the announced wait ended
+                entry["early_by"] = round(self._rate_limit_until - entry["at"], 3)  # seconds
             roll = self.random.random()
         if roll < self.close_rate:
             return self._drop(handler, entry, "closed")
@@ -362,7 +398,7 @@ class FakeVitally:
     def _admit(
         self, method: str, authorization: str | None, entry: dict
     ) -> tuple[int | None, dict, Any]:
-        """Steps 3 to 6 of `handle`: an answer that ends the request, or (None, {}, None)."""
+        """Steps 3 to 7 of `handle`: an answer that ends the request, or (None, {}, None)."""
         with self.lock:
             # 3. auth: a burst of 401s that ends (an auth outage at Vitally), then the key
             if self.auth_fail_next > 0:
@@ -376,7 +412,22 @@ class FakeVitally:
                 if method in scripted.methods:
                     del self._script[index]
                     return scripted.status, dict(scripted.headers), scripted.body
-            # 5. 429 bursts, then the sliding-window rate limit
+            # 5. a hard limit's wait: 429 until it ends, to every request (early ones included)
+            now = time.time()
+            if entry.get("early") or now < self._rate_limit_until:
+                entry["injected"] = "rate_limit"
+                remaining = max(0.0, self._rate_limit_until - now)
+                return 429, _wait_headers(remaining), {"error": "Too Many Requests"}
+            if self.rate_limit_next > 0:
+                self.rate_limit_next -= 1
+                entry["injected"] = "rate_limit"
+                self._rate_limit_until = now + self.rate_limit_retry_after
+                return (
+                    429,
+                    _wait_headers(self.rate_limit_retry_after),
+                    {"error": "Too Many Requests"},
+                )
+            # 6. 429 bursts, then the sliding-window rate limit
             self._api_requests += 1
             in_burst = (
                 self.burst_429_every
@@ -395,7 +446,7 @@ class FakeVitally:
             if len(self._window) >= self.rate_limit_per_minute:
                 return 429, {}, {"error": "Too Many Requests"}
             self._window.append(now)
-            # 6. injected errors
+            # 7. injected errors
             if self.error_rate and self.random.random() < self.error_rate:
                 status = self.random.choice([500, 502, 503])
                 return status, {}, {"error": "Internal error (injected by the fake)"}
@@ -662,6 +713,8 @@ class FakeVitally:
             accounts = sorted(self.accounts.values(), key=lambda a: a["updatedAt"], reverse=True)
             latest = list(self.log)[-15:][::-1]
             counts = dict(self.status_counts)
+            early = sum(1 for entry in self.arrivals if entry.get("early"))
+        wait = self.rate_limit_wait_remaining()
         rows = []
         for account in accounts:
             traits = "".join(
@@ -678,7 +731,7 @@ class FakeVitally:
                 esc(datetime.fromtimestamp(e["at"]).strftime("%H:%M:%S.%f")[:-3]),
                 esc(e["method"]),
                 esc(e["path"]),
-                esc(str(e["status"])),
+                esc(_status_text(e)),
                 _traits_summary(e["body"]),
             )
             for e in latest
@@ -697,7 +750,9 @@ td,th{{border:1px solid #d9dde6;padding:.35rem .5rem;text-align:left;vertical-al
 th{{background:#eef0f6}} ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}</style></head>
 <body><h1>Fake Vitally</h1>
 <p class="meta">Not Vitally: the local fake (vitally_sync/fake.py). Refreshes every 2 s.
-Answers so far: {esc(json.dumps(counts, default=str))}</p>
+Answers so far: {esc(json.dumps(counts, default=str))} ·
+rate_limit_next wait: {esc(f"{wait:.1f} s left" if wait else "none running")} ·
+early requests (sent inside that wait): {early}</p>
 <h2>Latest requests</h2>
 <table><thead><tr><th>Received</th><th>Method</th><th>Path</th><th>Status</th>
 <th>Traits sent</th></tr></thead><tbody>{requests_rows}</tbody></table>
@@ -730,6 +785,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002  (the stdlib's signature)
         pass  # the request log and the page say what happened
+
+
+def _status_text(entry: dict) -> str:
+    """A log entry's status as the page shows it, with what the fake did to it."""
+    text = str(entry["status"])
+    if entry.get("early"):
+        text += " (early: inside an announced wait)"
+    return text
 
 
 def _traits_summary(body) -> str:

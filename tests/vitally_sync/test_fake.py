@@ -332,3 +332,34 @@ def test_a_burst_of_401s_with_the_right_key_ends_after_n_requests(fake):
     fake.auth_fail_next = 1
     assert call(fake, "GET", "/resources/accounts/acme", key=None).status_code == 401
     assert call(fake, "GET", "/resources/accounts/acme").status_code == 200
+
+
+def test_a_long_retry_after_is_enforced_and_requests_sent_before_it_ends_are_early(fake):
+    control(fake, {"rate_limit_next": 2, "rate_limit_retry_after": 1.0})
+    first = put_traits(fake, "acme", {"n": 1})
+    assert first.status_code == 429
+    assert (first.headers["Retry-After"], first.headers["RateLimit-Reset"]) == ("1", "1")
+    # Inside the wait: 429 again, with what is left of it; it does not use up rate_limit_next.
+    early = put_traits(fake, "acme", {"n": 2})
+    assert early.status_code == 429
+    assert 0 < float(early.headers["Retry-After"]) <= 1
+    assert call(fake, "GET", "/resources/accounts/acme", key=None).status_code == 401  # early too
+    assert fake.rate_limit_next == 1
+    assert fake.rate_limit_wait_remaining() > 0
+    assert [(e["method"], e["status"]) for e in fake.early_requests()] == [
+        ("PUT", 429),
+        ("GET", 401),
+    ]
+    assert all(0 < e["early_by"] <= 1 for e in fake.early_requests())
+    time.sleep(fake.rate_limit_wait_remaining() + 0.05)
+    # After the wait: the second of the two announced waits, not early.
+    second = put_traits(fake, "acme", {"n": 3})
+    assert second.status_code == 429 and second.headers["Retry-After"] == "1"
+    time.sleep(fake.rate_limit_wait_remaining() + 0.05)
+    assert put_traits(fake, "acme", {"n": 4}).status_code == 200
+    assert fake.account_get("acme")["traits"]["n"] == 4  # only the last one was applied
+    assert len(fake.early_requests()) == 2
+    log = fake.puts("acme")
+    assert [e.get("early", False) for e in log] == [False, True, False, False]
+    assert [e.get("wait") for e in log][0::2] == [1.0, 1.0]
+    assert [e.get("injected") for e in log] == ["rate_limit"] * 3 + [None]
