@@ -64,6 +64,7 @@ SWITCHES: dict[str, Any] = {
     "auth_fail_next": _COUNT,
     "rate_limit_next": _COUNT,
     "rate_limit_retry_after": _NUMBER,
+    "error_body_next": _COUNT,
     "auto_create": _BOOL,
     "duplicate": ("reject", "upsert"),
 }
@@ -162,6 +163,7 @@ class FakeVitally:
         auth_fail_next: int = 0,
         rate_limit_next: int = 0,
         rate_limit_retry_after: float = 60.0,
+        error_body_next: int = 0,
         auto_create: bool = False,
         duplicate: str = "reject",
         seed_accounts: list[dict] | None = None,
@@ -185,6 +187,7 @@ class FakeVitally:
         # every API request before that wait ends is answered 429 too (and logged "early").
         self.rate_limit_next = rate_limit_next
         self.rate_limit_retry_after = rate_limit_retry_after
+        self.error_body_next = error_body_next  # the next N: 200 {"error": ...}, not applied
         self.auto_create = auto_create
         self.duplicate = duplicate
         problems = [p for name in SWITCHES if (p := switch_problem(name, getattr(self, name)))]
@@ -362,7 +365,7 @@ class FakeVitally:
         #  4. scripted answers (tests)
         #  5. the rate_limit_next wait: 429 while one runs, else start one if rate_limit_next
         #  6. 429 bursts, then the sliding-window rate limit
-        #  7. injected errors: error_rate (5xx)
+        #  7. injected errors: error_body_next (200 with an error body), then error_rate (5xx)
         #  8. route: the request is applied to the fake's state and answered
         with self.lock:
             self.arrivals.append(entry)  # the same dict: its status fills in when answered
@@ -446,7 +449,12 @@ class FakeVitally:
             if len(self._window) >= self.rate_limit_per_minute:
                 return 429, {}, {"error": "Too Many Requests"}
             self._window.append(now)
-            # 7. injected errors
+            # 7. injected errors: a 2xx whose body is an error (nothing applied), then 5xx
+            if self.error_body_next > 0:
+                self.error_body_next -= 1
+                entry["injected"] = "error_body"
+                entry["applied"] = False
+                return 200, {}, {"error": "Internal error"}
             if self.error_rate and self.random.random() < self.error_rate:
                 status = self.random.choice([500, 502, 503])
                 return status, {}, {"error": "Internal error (injected by the fake)"}

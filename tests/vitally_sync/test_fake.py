@@ -363,3 +363,18 @@ def test_a_long_retry_after_is_enforced_and_requests_sent_before_it_ends_are_ear
     assert [e.get("early", False) for e in log] == [False, True, False, False]
     assert [e.get("wait") for e in log][0::2] == [1.0, 1.0]
     assert [e.get("injected") for e in log] == ["rate_limit"] * 3 + [None]
+
+
+def test_a_200_whose_body_is_an_error_applies_nothing(fake):
+    control(fake, {"error_body_next": 2})
+    answers = [put_traits(fake, "acme", {"n": n}) for n in (1, 2, 3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.json() for a in answers[:2]] == [{"error": "Internal error"}] * 2
+    assert answers[2].json()["traits"]["n"] == 3
+    fake.error_body_next = 1
+    created = call(fake, "POST", "/resources/accounts", json={"externalId": "new", "name": "N"})
+    assert created.status_code == 200 and created.json() == {"error": "Internal error"}
+    assert fake.account_get("new") is None  # the POST created nothing
+    log = fake.requests_log()
+    assert [e.get("injected") for e in log] == ["error_body", "error_body", None, "error_body"]
+    assert [e.get("applied") for e in log] == [False, False, None, False]
