@@ -61,6 +61,9 @@ SWITCHES: dict[str, Any] = {
     "burst_429": _COUNT,
     "burst_429_every": _COUNT,
     "burst_retry_after": _NUMBER,
+    "lose_answer_rate": _RATE,
+    "lose_answer_next": _COUNT,
+    "lose_answer_mode": ("closed", "timeout"),
     "auth_fail_next": _COUNT,
     "rate_limit_next": _COUNT,
     "rate_limit_retry_after": _NUMBER,
@@ -160,6 +163,9 @@ class FakeVitally:
         timeout_rate: float = 0.0,
         timeout_seconds: float = 30.0,
         close_rate: float = 0.0,
+        lose_answer_rate: float = 0.0,
+        lose_answer_next: int = 0,
+        lose_answer_mode: str = "closed",
         auth_fail_next: int = 0,
         rate_limit_next: int = 0,
         rate_limit_retry_after: float = 60.0,
@@ -182,6 +188,12 @@ class FakeVitally:
         self.timeout_rate = timeout_rate
         self.timeout_seconds = timeout_seconds
         self.close_rate = close_rate
+        # Apply, then lose the answer: the next N (or this share of) requests that would be
+        # answered 2xx are applied, then the connection is closed unanswered ("closed") or
+        # held timeout_seconds first ("timeout"). timeout_rate and close_rate drop BEFORE.
+        self.lose_answer_rate = lose_answer_rate
+        self.lose_answer_next = lose_answer_next
+        self.lose_answer_mode = lose_answer_mode
         self.auth_fail_next = auth_fail_next  # the next N API requests: 401 even with the key
         # The next N API requests: 429 announcing a wait of rate_limit_retry_after seconds, and
         # every API request before that wait ends is answered 429 too (and logged "early").
@@ -366,7 +378,9 @@ class FakeVitally:
         #  5. the rate_limit_next wait: 429 while one runs, else start one if rate_limit_next
         #  6. 429 bursts, then the sliding-window rate limit
         #  7. injected errors: error_body_next (200 with an error body), then error_rate (5xx)
-        #  8. route: the request is applied to the fake's state and answered
+        #  8. route: the request is applied to the fake's state
+        #  9. lose the answer of an applied 2xx (lose_answer_next, then lose_answer_rate), or
+        #     answer it
         with self.lock:
             self.arrivals.append(entry)  # the same dict: its status fills in when answered
             if entry["at"] < self._rate_limit_until:
@@ -384,8 +398,11 @@ class FakeVitally:
 
         status, headers, body = self._admit(method, handler.headers.get("Authorization"), entry)
         if status is None:
-            with self.lock:
+            with self.lock:  # applying and deciding to lose the answer: one step for others
                 status, body = self._route(method, path, query, entry["body"])
+                lose = self._lose_answer(status)
+            if lose:
+                return self._lose(handler, entry, status, lose)
         self._answer(handler, entry, status, body, headers)
 
     def _authorized(self, header: str | None) -> bool:
@@ -459,6 +476,33 @@ class FakeVitally:
                 status = self.random.choice([500, 502, 503])
                 return status, {}, {"error": "Internal error (injected by the fake)"}
         return None, {}, None
+
+    def _lose_answer(self, status: int) -> str | None:
+        """Step 9: how to lose the answer to an applied request ("closed", "timeout"), or None.
+        Called with the lock held."""
+        if not 200 <= status < 300:
+            return None
+        if self.lose_answer_next > 0:
+            self.lose_answer_next -= 1
+            return self.lose_answer_mode
+        if self.lose_answer_rate and self.random.random() < self.lose_answer_rate:
+            return self.lose_answer_mode
+        return None
+
+    def _lose(self, handler, entry, status: int, mode: str) -> None:
+        """The request was applied; the client never hears so. Logged at once, as applied."""
+        entry.update(
+            status="lost",
+            applied=True,
+            applied_status=status,
+            applied_at=time.time(),
+            lost_mode=mode,
+            injected="lose_answer",
+        )
+        self._log(entry)
+        if mode == "timeout":
+            time.sleep(self.timeout_seconds)  # the client's read timeout fires first
+        handler.close_connection = True
 
     def _rate_headers(self) -> dict[str, str]:
         with self.lock:
@@ -798,6 +842,8 @@ class _Handler(BaseHTTPRequestHandler):
 def _status_text(entry: dict) -> str:
     """A log entry's status as the page shows it, with what the fake did to it."""
     text = str(entry["status"])
+    if entry.get("applied"):
+        text += f" (applied {entry['applied_status']}, answer lost: {entry['lost_mode']})"
     if entry.get("early"):
         text += " (early: inside an announced wait)"
     return text

@@ -1,6 +1,7 @@
 """The fake Vitally follows the contract the client relies on (vitally-api.md §8)."""
 
 import base64
+import contextlib
 import time
 
 import pytest
@@ -378,3 +379,63 @@ def test_a_200_whose_body_is_an_error_applies_nothing(fake):
     log = fake.requests_log()
     assert [e.get("injected") for e in log] == ["error_body", "error_body", None, "error_body"]
     assert [e.get("applied") for e in log] == [False, False, None, False]
+
+
+def test_a_lost_answer_closes_the_connection_after_the_put_was_applied(fake):
+    control(fake, {"lose_answer_next": 1, "lose_answer_mode": "closed"})
+    with pytest.raises(requests.ConnectionError):
+        put_traits(fake, "acme", {"vitally.custom.totalCpu": 64})
+    assert fake.account_get("acme")["traits"]["vitally.custom.totalCpu"] == 64  # applied
+    (lost,) = fake.puts("acme")
+    assert lost["status"] == "lost" and lost["applied"] is True
+    assert (lost["applied_status"], lost["lost_mode"]) == (200, "closed")
+    assert fake.status_counts["lost"] == 1
+    assert fake.lose_answer_next == 0
+    # The count is used up: the retry is answered.
+    assert put_traits(fake, "acme", {"vitally.custom.totalCpu": 64}).status_code == 200
+
+
+def test_a_lost_answer_after_a_post_created_the_account_times_out_the_client(fake):
+    fake.lose_answer_mode, fake.timeout_seconds, fake.lose_answer_next = "timeout", 1.0, 1
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            fake.url + "/resources/accounts",
+            json={"externalId": "cobalt", "name": "Cobalt", "traits": {"a": 1}},
+            auth=(KEY, ""),
+            timeout=(2, 0.3),
+        )
+    assert fake.account_get("cobalt")["traits"] == {"a": 1}  # created all the same
+    # The retry a client would make is now a duplicate.
+    again = call(fake, "POST", "/resources/accounts", json={"externalId": "cobalt", "name": "C"})
+    assert again.status_code == 409
+    (lost,) = [e for e in fake.requests_log(method="POST") if e["status"] == "lost"]
+    assert (lost["applied"], lost["applied_status"], lost["lost_mode"]) == (True, 200, "timeout")
+
+
+def test_only_answers_that_would_be_2xx_are_lost(fake):
+    fake.lose_answer_next = 1
+    assert put_traits(fake, "ghost", {"a": 1}).status_code == 404  # not lost, not counted
+    assert fake.lose_answer_next == 1
+
+
+def test_a_lose_answer_rate_is_seeded_like_the_other_faults():
+    def statuses(seed):
+        fake = FakeVitally(
+            api_key=KEY,
+            seed_accounts=[{"externalId": "acme", "name": "Acme"}],
+            lose_answer_rate=0.5,
+            random_seed=seed,
+        )
+        fake.start()
+        try:
+            for n in range(12):
+                with contextlib.suppress(requests.ConnectionError):
+                    put_traits(fake, "acme", {"n": n})
+            assert fake.account_get("acme")["traits"] == {"n": 11}  # every PUT applied
+            return [e["status"] for e in fake.puts("acme")]
+        finally:
+            fake.stop()
+
+    first = statuses(7)
+    assert first == statuses(7)
+    assert set(first) == {200, "lost"}
