@@ -107,6 +107,15 @@ def _masked(key: str) -> str:
     return f"{key[:5]}… ({len(key)} chars)" if len(key) >= 12 else f"… ({len(key)} chars)"
 
 
+def _merge_traits(target: dict, traits: dict) -> None:
+    """Vitally's trait update: a shallow merge where null deletes the trait."""
+    for key, value in traits.items():
+        if value is None:
+            target.pop(key, None)  # null deletes the trait
+        else:
+            target[key] = value  # shallow merge: other traits stay
+
+
 def _seconds_text(seconds: float) -> str:
     """Seconds for a header: "2" for whole seconds, else up to milliseconds ("0.25")."""
     seconds = math.ceil(round(seconds * 1000, 6)) / 1000
@@ -213,6 +222,7 @@ class FakeVitally:
         self.log: deque[dict] = deque(maxlen=log_size)  # answered requests
         self.arrivals: deque[dict] = deque(maxlen=log_size)  # as they arrive, answered or not
         self.status_counts: Counter = Counter()
+        self.hand_edits: list[dict] = []  # edits "in Vitally's UI" (hand_edit), oldest first
         self._window: deque[float] = deque()
         self._api_requests = 0
         self._rate_limit_until = 0.0  # when the wait announced by rate_limit_next ends
@@ -337,6 +347,30 @@ class FakeVitally:
             }
             self.accounts[account["id"]] = account
             return account
+
+    def hand_edit(self, key: str, traits: dict) -> dict:
+        """Change an account's traits as a person editing in Vitally's UI would: merged, null
+        deletes, updatedAt bumped; recorded in `hand_edits`, not an API request (no log entry,
+        no rate limit, no faults). KeyError for an unknown account. Returns the account."""
+        if not isinstance(traits, dict):
+            raise TypeError("traits must be a dict")
+        traits = json.loads(json.dumps(traits))  # the fake's own copy, JSON like the API's
+        with self.lock:
+            account = self._resolve(key)
+            if account is None:
+                raise KeyError(f"no account {key!r}")
+            _merge_traits(account["traits"], traits)
+            account["updatedAt"] = _now_iso()
+            self.hand_edits.append(
+                {
+                    "at": time.time(),
+                    "key": key,
+                    "id": account["id"],
+                    "externalId": account["externalId"],
+                    "traits": traits,
+                }
+            )
+            return json.loads(json.dumps(account))
 
     def _resolve(self, key: str) -> dict | None:
         if key in self.accounts:
@@ -579,9 +613,24 @@ class FakeVitally:
                 return self._plain_json(handler, 200, self.set_switches(entry["body"]))
             except ValueError as error:
                 return self._plain_json(handler, 400, {"error": str(error)})
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if len(parts) == 4 and parts[1] == "accounts" and parts[3] == "traits":
+            return self._fake_hand_edit(handler, method, parts[2], entry["body"])
         if path == "/_fake/health":
             return self._plain_json(handler, 200, {"ok": True})
         return self._plain_json(handler, 404, {"error": "Not found"})
+
+    def _fake_hand_edit(self, handler, method: str, key: str, body: Any) -> None:
+        """POST /_fake/accounts/<idOrExternalId>/traits {"traits": {...}}: a hand edit."""
+        if method != "POST":
+            return self._plain_json(handler, 405, {"error": "POST"})
+        if not isinstance(body, dict) or not isinstance(body.get("traits"), dict):
+            return self._plain_json(handler, 400, {"error": 'the body must be {"traits": {...}}'})
+        try:
+            account = self.hand_edit(key, body["traits"])
+        except KeyError:
+            return self._plain_json(handler, 404, {"error": "Account not found"})
+        return self._plain_json(handler, 200, account)
 
     def _plain_json(self, handler, status: int, body: Any) -> None:
         data = json.dumps(body, default=str).encode()
@@ -688,11 +737,7 @@ class FakeVitally:
         traits = body.get("traits", {})
         if not isinstance(traits, dict):
             return 400, {"error": "traits must be an object"}
-        for key, value in traits.items():
-            if value is None:
-                account["traits"].pop(key, None)  # null deletes the trait
-            else:
-                account["traits"][key] = value  # shallow merge: other traits stay
+        _merge_traits(account["traits"], traits)
         for name in ("name", "organizationId", "accountOwnerId"):
             if name in body:
                 account[name] = body[name]
@@ -766,6 +811,7 @@ class FakeVitally:
             latest = list(self.log)[-15:][::-1]
             counts = dict(self.status_counts)
             early = sum(1 for entry in self.arrivals if entry.get("early"))
+            edits = list(self.hand_edits)[-15:][::-1]
         wait = self.rate_limit_wait_remaining()
         rows = []
         for account in accounts:
@@ -787,6 +833,14 @@ class FakeVitally:
                 _traits_summary(e["body"]),
             )
             for e in latest
+        )
+        edit_rows = "".join(
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>".format(
+                esc(datetime.fromtimestamp(e["at"]).strftime("%H:%M:%S.%f")[:-3]),
+                esc(e["key"]),
+                _traits_summary({"traits": e["traits"]}),
+            )
+            for e in edits
         )
         switches = "".join(
             f'<tr><th scope="row"><code>{esc(name)}</code></th>'
@@ -811,6 +865,12 @@ early requests (sent inside that wait): {early}</p>
 <h2>Accounts ({len(accounts)}, most recently updated first)</h2>
 <table><thead><tr><th>Account</th><th>Updated</th><th>Traits</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+<h2>Hand edits ({len(self.hand_edits)}, latest first)</h2>
+<p class="meta">Traits changed as a person in Vitally's UI would (not API requests):
+<code>POST /_fake/accounts/&lt;idOrExternalId&gt;/traits</code> with
+<code>{{"traits": {{...}}}}</code>.</p>
+<table><thead><tr><th>Edited</th><th>Account</th><th>Traits changed</th></tr></thead>
+<tbody>{edit_rows}</tbody></table>
 <h2>Switches</h2>
 <p class="meta">Change them at run time: <code>POST /_fake/control</code> with a JSON object,
 e.g. <code>{{"error_rate": 0.1}}</code>; <code>GET /_fake/control</code> lists them.</p>

@@ -439,3 +439,38 @@ def test_a_lose_answer_rate_is_seeded_like_the_other_faults():
     first = statuses(7)
     assert first == statuses(7)
     assert set(first) == {200, "lost"}
+
+
+def test_a_hand_edit_changes_traits_like_vitallys_ui_and_is_not_an_api_request(fake):
+    before = fake.account_get("acme")
+    time.sleep(0.002)
+    edited = fake.hand_edit("acme", {"vitally.custom.totalCpu": 8, "old": None})
+    assert edited["traits"] == {"keep": 1, "vitally.custom.totalCpu": 8}
+    assert fake.account_get("acme")["traits"] == edited["traits"]
+    assert edited["updatedAt"] > before["updatedAt"]
+    assert fake.requests_log() == [] and list(fake.arrivals) == []  # not an API request
+    assert [(e["key"], e["traits"]) for e in fake.hand_edits] == [
+        ("acme", {"vitally.custom.totalCpu": 8, "old": None})
+    ]
+    assert fake.hand_edits[0]["id"] == before["id"]
+    with pytest.raises(KeyError):
+        fake.hand_edit("nobody", {"a": 1})
+    # A client reading the account back sees the hand edit.
+    got = call(fake, "GET", "/resources/accounts/acme").json()
+    assert got["traits"]["vitally.custom.totalCpu"] == 8
+
+
+def test_a_hand_edit_over_http_needs_no_key_and_404s_for_an_unknown_account(fake):
+    borealis_id = fake.account_get("borealis")["id"]
+    url = fake.url + "/_fake/accounts/{}/traits"
+    edited = requests.post(url.format(borealis_id), json={"traits": {"x": "<i>"}}, timeout=5)
+    assert edited.status_code == 200 and edited.json()["traits"] == {"x": "<i>"}
+    assert fake.account_get("borealis")["traits"] == {"x": "<i>"}
+    missing = requests.post(url.format("nobody"), json={"traits": {"x": 1}}, timeout=5)
+    assert missing.status_code == 404
+    bad = requests.post(url.format("borealis"), json={"x": 1}, timeout=5)
+    assert bad.status_code == 400
+    assert fake.requests_log() == [] and len(fake.hand_edits) == 1
+    page = requests.get(fake.url + "/", timeout=5).text
+    assert "Hand edits (1" in page and f"<code>{borealis_id}</code>" in page
+    assert "<code>x</code>: &quot;&lt;i&gt;&quot;" in page
