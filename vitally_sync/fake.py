@@ -13,9 +13,17 @@ limiter and retries are exercised. It implements:
 - RateLimit-Limit / -Remaining / -Reset on every answer; 429 over N requests in any 60 s.
 - Faults: error rate (500/502/503), latency, 429 bursts, timeouts (no answer), closed
   connections, scripted answers for the next requests (tests), and `stop()` to refuse
-  connections altogether.
-- A page at / listing the accounts and the latest requests, to watch changes arrive;
-  /_fake/requests gives the request log as JSON.
+  connections altogether. Faults at least as hostile as the real service:
+  - apply, then lose the answer (`lose_answer_next`, `lose_answer_rate`, `lose_answer_mode`
+    "closed" or "timeout"): the client sees no answer although Vitally changed the account;
+  - a burst of 401s with the right key that ends (`auth_fail_next`); the key can be changed;
+  - a long Retry-After enforced until it ends (`rate_limit_next`, `rate_limit_retry_after`):
+    every request inside the wait gets 429 and is logged as early (`early_requests()`);
+  - a 200 whose body is an error, nothing applied (`error_body_next`);
+  - hand edits, as a person in Vitally's UI would make them (`hand_edit()`).
+  Every switch can be changed at run time: as an attribute, or with POST /_fake/control.
+- A page at / listing the accounts, the latest requests, the hand edits and the switches, to
+  watch changes arrive; /_fake/requests gives the request log as JSON.
 
 Fake-only conveniences, never Vitally behaviour: `auto_create` makes a PUT to an unknown key
 create the account; /_fake/* paths need no auth.

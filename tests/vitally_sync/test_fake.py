@@ -2,6 +2,7 @@
 
 import base64
 import contextlib
+import io
 import time
 
 import pytest
@@ -474,3 +475,37 @@ def test_a_hand_edit_over_http_needs_no_key_and_404s_for_an_unknown_account(fake
     page = requests.get(fake.url + "/", timeout=5).text
     assert "Hand edits (1" in page and f"<code>{borealis_id}</code>" in page
     assert "<code>x</code>: &quot;&lt;i&gt;&quot;" in page
+
+
+def test_run_fake_vitally_has_flags_for_the_new_faults(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from vitally_sync.management.commands.run_fake_vitally import Command
+
+    usage = Command().create_parser("manage.py", "run_fake_vitally").format_help()
+    for flag in (
+        "--lose-answer-rate", "--lose-answer-next", "--lose-answer-mode", "--auth-fail-next",
+        "--rate-limit-next", "--rate-limit-retry-after", "--error-body-next", "--random-seed",
+    ):  # fmt: skip
+        assert flag in usage
+    assert "/_fake/control" in usage
+
+    started = []
+    monkeypatch.setattr(FakeVitally, "serve_forever", lambda self, **kw: started.append(self))
+    call_command(
+        "run_fake_vitally",
+        "--lose-answer-rate=0.25", "--lose-answer-next=2", "--lose-answer-mode=timeout",
+        "--auth-fail-next=3", "--rate-limit-next=1", "--rate-limit-retry-after=90",
+        "--error-body-next=4", "--random-seed=7",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    (fake,) = started
+    assert (fake.lose_answer_rate, fake.lose_answer_next, fake.lose_answer_mode) == (
+        0.25,
+        2,
+        "timeout",
+    )
+    assert (fake.auth_fail_next, fake.rate_limit_next, fake.rate_limit_retry_after) == (3, 1, 90)
+    assert fake.error_body_next == 4
+    with pytest.raises(CommandError, match="lose_answer_rate must be a number from 0 to 1"):
+        call_command("run_fake_vitally", "--lose-answer-rate=2", stdout=io.StringIO())
