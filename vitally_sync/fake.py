@@ -474,7 +474,8 @@ class FakeVitally:
                 if method in scripted.methods:
                     del self._script[index]
                     return scripted.status, dict(scripted.headers), scripted.body
-            # 5. a hard limit's wait: 429 until it ends, to every request (early ones included)
+            # 5. a hard limit's wait: 429 until it ends, to every request. An early one (sent
+            # inside the wait) gets 429 even if its latency took it past the end.
             now = time.time()
             if entry.get("early") or now < self._rate_limit_until:
                 entry["injected"] = "rate_limit"
@@ -533,15 +534,16 @@ class FakeVitally:
 
     def _lose(self, handler, entry, status: int, mode: str) -> None:
         """The request was applied; the client never hears so. Logged at once, as applied."""
-        entry.update(
-            status="lost",
-            applied=True,
-            applied_status=status,
-            applied_at=time.time(),
-            lost_mode=mode,
-            injected="lose_answer",
-        )
-        self._log(entry)
+        with self.lock:  # readers copy entries under the lock: never see half an update
+            entry.update(
+                status="lost",
+                applied=True,
+                applied_status=status,
+                applied_at=time.time(),
+                lost_mode=mode,
+                injected="lose_answer",
+            )
+            self._log(entry)
         if mode == "timeout":
             time.sleep(self.timeout_seconds)  # the client's read timeout fires first
         handler.close_connection = True
