@@ -279,6 +279,8 @@ VITALLY_LEASE_SECONDS = env.float("VITALLY_LEASE_SECONDS", default=60.0)
 # At most one PUT per account per this many seconds: a burst of edits becomes one or two PUTs.
 VITALLY_COALESCE_SECONDS = env.float("VITALLY_COALESCE_SECONDS", default=2.0)
 VITALLY_SWEEP_SECONDS = env.float("VITALLY_SWEEP_SECONDS", default=30.0)
+# After this many failures in a row an account shows "Needs attention" and is retried hourly.
+VITALLY_QUARANTINE_AFTER = env.int("VITALLY_QUARANTINE_AFTER", default=10)
 if "vitally_sync" in INSTALLED_APPS:
     CELERY_BEAT_SCHEDULE["vitally-sweep"] = {
         "task": "vitally_sync.sweep",

@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from handoff.common.admin import CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin_use_allowed
 from vitally_sync.conf import sync_config
-from vitally_sync.models import AccountSync
+from vitally_sync.models import AccountSync, VitallyKey
 from vitally_sync.selectors import sync_attempt_list, sync_badge
 from vitally_sync.services import sync_push_request
 
@@ -19,14 +19,18 @@ class FailingFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("failing", "Failed or retrying"),
+            ("failing", "Failed, needs attention, or retrying"),
             ("dirty", "Not yet in Vitally (any reason)"),
         ]
 
     def queryset(self, request, queryset):
         if self.value() == "failing":
             return queryset.filter(
-                status__in=[AccountSync.Status.FAILED, AccountSync.Status.RETRYING]
+                status__in=[
+                    AccountSync.Status.FAILED,
+                    AccountSync.Status.ATTENTION,
+                    AccountSync.Status.RETRYING,
+                ]
             )
         if self.value() == "dirty":
             return queryset.filter(account__change_version__gt=F("acked_version"))
@@ -62,12 +66,15 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
         "attempts",
         "next_attempt_at",
         "push_requested",
+        "failed_key",
         "last_pushed_at",
         "pushed_vitally_id",
         "last_error",
         "last_error_at",
         "lease_until",
-        "sent_payload",
+        "acknowledged",
+        "in_flight",
+        "config_fingerprint",
         "recent_requests",
     )
     readonly_fields = fields
@@ -84,11 +91,17 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
     def short_error(self, obj: AccountSync) -> str:
         return obj.last_error[:80] + ("…" if len(obj.last_error) > 80 else "")
 
-    @admin.display(description="what was sent last")
-    def sent_payload(self, obj: AccountSync):
-        if not obj.last_payload:
+    @admin.display(description="what Vitally acknowledged")
+    def acknowledged(self, obj: AccountSync):
+        if not obj.acked_traits:
             return "—"
-        return format_html("<pre>{}</pre>", json.dumps(obj.last_payload, indent=2))
+        return format_html("<pre>{}</pre>", json.dumps(obj.acked_traits, indent=2))
+
+    @admin.display(description="sent, answer not recorded (unknown in Vitally)")
+    def in_flight(self, obj: AccountSync):
+        if not obj.inflight_traits:
+            return "—"
+        return format_html("<pre>{}</pre>", json.dumps(obj.inflight_traits, indent=2))
 
     @admin.display(description="recent requests")
     def recent_requests(self, obj: AccountSync):
@@ -125,3 +138,13 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
 
     def has_retry_permission(self, request):
         return admin_use_allowed(request)
+
+
+@admin.register(VitallyKey)
+class VitallyKeyAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
+    """What Vitally said about the API key: a 429's wait, or that it refuses the key. Only
+    pushes and the probe change it."""
+
+    list_display = ("fingerprint", "paused_until", "auth_error", "auth_failed_at", "probe_after")
+    fields = list_display + ("updated_at",)
+    readonly_fields = fields

@@ -46,7 +46,9 @@ class Result:
 
     @property
     def auth_failed(self) -> bool:
-        return self.http_status == 401
+        """The key is refused (401) or lacks the permission (403): a state of the key, not of
+        the account."""
+        return self.kind is Kind.FAILED and self.http_status in (401, 403)
 
 
 def rate_limit_wait(headers: Any, *, now: float | None = None) -> float:
@@ -125,6 +127,12 @@ def classify(
     status: int, headers: Any, body: Any, *, account_key: str | None = None, now=None
 ) -> Result:
     if 200 <= status < 300:
+        said = _error_text(body) if isinstance(body, dict) and "error" in body else ""
+        if said:
+            # Not an acknowledgement: whether anything was applied is unknown, so it is retried.
+            return Result(
+                Kind.TRANSIENT, status, f"Vitally answered {status} with an error: “{said}”", body
+            )
         return Result(Kind.OK, status, "Accepted by Vitally.", body)
     if status == 429:
         wait = rate_limit_wait(headers, now=now)
@@ -170,6 +178,11 @@ class VitallyClient:
         Vitally, null deletes a trait."""
         path = f"/resources/accounts/{quote(account_key, safe='')}"
         return self.request("PUT", path, json={"traits": traits}, account_key=account_key)
+
+    def account_get(self, *, account_key: str) -> Result:
+        """GET /resources/accounts/:idOrExternalId: the account with its traits."""
+        path = f"/resources/accounts/{quote(account_key, safe='')}"
+        return self.request("GET", path, account_key=account_key)
 
     def custom_fields(self, *, model: str = "accounts") -> Result:
         """GET /resources/customFields?model=accounts: a bare array of {label, path, type}."""

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from vitally_sync.payloads import trait_map_resolve
+from vitally_sync.payloads import config_fingerprint, trait_map_resolve
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class SyncConfig:
     coalesce_seconds: float
     sweep_seconds: float
     redis_url: str
+    quarantine_after: int = 10
     error: str = ""  # a setting that cannot be used (the system check reports it too)
 
     @property
@@ -36,6 +37,16 @@ class SyncConfig:
         """Tells API keys apart without storing one: an auth failure is tied to the key that
         caused it, so replacing the key retries the accounts it failed."""
         return hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
+
+    @property
+    def fingerprint(self) -> str:
+        """The trait map and value formats: accounts acknowledged under another are due."""
+        return config_fingerprint(self.trait_map)
+
+    @property
+    def request_seconds(self) -> float:
+        """The longest one request can take: a lease renewed before sending covers it."""
+        return self.connect_timeout + self.read_timeout
 
     @property
     def host(self) -> str:
@@ -60,5 +71,6 @@ def sync_config() -> SyncConfig:
         coalesce_seconds=float(settings.VITALLY_COALESCE_SECONDS),
         sweep_seconds=float(settings.VITALLY_SWEEP_SECONDS),
         redis_url=settings.REDIS_URL,
+        quarantine_after=max(1, int(settings.VITALLY_QUARANTINE_AFTER)),
         error=error,
     )

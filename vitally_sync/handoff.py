@@ -9,11 +9,16 @@ from handoff.closeout.attention import AttentionItem
 from vitally_sync.conf import sync_config
 from vitally_sync.selectors import account_sync_of, sync_badge
 
-_LEVELS = {"failed": AttentionItem.Level.CRITICAL, "retrying": AttentionItem.Level.WARNING}
+_LEVELS = {
+    "failed": AttentionItem.Level.CRITICAL,
+    "attention": AttentionItem.Level.CRITICAL,
+    "retrying": AttentionItem.Level.WARNING,
+}
 
 
 def vitally_attention_items(account) -> list[AttentionItem]:
-    """Only what needs someone: a failed push (fix the cause) or one being retried."""
+    """Only what needs someone: a refused key, an account that needs attention, or a push
+    being retried."""
     badge = sync_badge(account=account, sync=account_sync_of(account), config=sync_config())
     level = _LEVELS.get(badge.state)
     if level is None:

@@ -4,8 +4,10 @@
   VITALLY_RATE_LIMIT_PER_MINUTE, so no 60-second window ever holds more than N requests and a
   backfill runs at a steady N per minute instead of bursting into Vitally's own limit.
 - Pause: after a 429, nobody calls Vitally before the moment the response named.
-- Auth gate: after a 401, other accounts stop calling with the same key (no 401 storm) until the
-  gate lapses, the key changes, or someone pushes by hand.
+
+The durable copy of a 429's wait, and the state of a refused API key, live in PostgreSQL
+(models.VitallyKey, services.key_state_get): Redis keeps nothing on disk, so it is the fast
+path only.
 
 `RedisRateLimiter` keeps this state in Redis (one Lua script, Redis's clock), so it is shared by
 every worker process and host: used whenever REDIS_URL is set. `LocalRateLimiter` keeps it in
@@ -23,7 +25,6 @@ from typing import Protocol
 import redis
 
 PREFIX = "handoff:vitally"
-AUTH_GATE_SECONDS = 15 * 60
 
 
 class RateLimiter(Protocol):
@@ -35,13 +36,6 @@ class RateLimiter(Protocol):
 
     def paused_for(self) -> float:
         """Seconds left in the current pause (0.0 when none)."""
-
-    def auth_block(self, *, key_fingerprint: str, message: str) -> None: ...
-
-    def auth_blocked(self, *, key_fingerprint: str) -> str | None:
-        """The 401 message while the gate for this key is up, else None."""
-
-    def auth_clear(self) -> None: ...
 
 
 def acquire(limiter: RateLimiter, *, per_minute: int, max_wait: float, sleep=time.sleep) -> float:
@@ -123,18 +117,6 @@ class RedisRateLimiter:
         shared = int(self._pause_left(keys=[self._key("pause")])) / 1000
         return max(shared, self._own_pause_left())
 
-    def auth_block(self, *, key_fingerprint: str, message: str) -> None:
-        self._redis.set(self._key(f"auth:{key_fingerprint}"), message, ex=AUTH_GATE_SECONDS)
-
-    def auth_blocked(self, *, key_fingerprint: str) -> str | None:
-        value = self._redis.get(self._key(f"auth:{key_fingerprint}"))
-        return value.decode() if value is not None else None
-
-    def auth_clear(self) -> None:
-        keys = list(self._redis.scan_iter(match=self._key("auth:*")))
-        if keys:
-            self._redis.delete(*keys)
-
     def reset(self) -> None:
         """Forget all state (tests and the benchmark)."""
         self._pause_until = 0.0
@@ -151,7 +133,6 @@ class LocalRateLimiter:
         self._clock = clock
         self._tat = 0.0
         self._pause_until = 0.0
-        self._auth: dict[str, tuple[str, float]] = {}
 
     def try_acquire(self, *, per_minute: int) -> float:
         with self._lock:
@@ -172,23 +153,9 @@ class LocalRateLimiter:
         with self._lock:
             return max(0.0, self._pause_until - self._clock())
 
-    def auth_block(self, *, key_fingerprint: str, message: str) -> None:
-        with self._lock:
-            self._auth[key_fingerprint] = (message, self._clock() + AUTH_GATE_SECONDS)
-
-    def auth_blocked(self, *, key_fingerprint: str) -> str | None:
-        with self._lock:
-            message, until = self._auth.get(key_fingerprint, ("", 0.0))
-            return message if until > self._clock() else None
-
-    def auth_clear(self) -> None:
-        with self._lock:
-            self._auth.clear()
-
     def reset(self) -> None:
         with self._lock:
             self._tat = self._pause_until = 0.0
-            self._auth.clear()
 
 
 @lru_cache(maxsize=4)

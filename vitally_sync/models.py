@@ -9,14 +9,22 @@ class AccountSync(models.Model):
 
     The durable intent to push is Account.change_version, bumped by the domain in the same
     transaction as every change; the account needs a push while it is ahead of
-    `acked_version`, the version of the last state Vitally acknowledged. Everything else here
-    says when to try next and what happened last."""
+    `acked_version`, the version of the last state Vitally acknowledged.
+
+    What Vitally holds is known only from a 2xx: `acked_traits` is, per trait key, the value
+    Vitally acknowledged. Before each request the payload is written to `inflight_traits` in a
+    committed write; a request that ends without a 2xx (timeout, dropped connection, 5xx, a
+    killed worker) may or may not have been applied, so its keys become unknown and the next
+    push sends them again. A push sends only the keys whose value differs from what Vitally is
+    known to hold: an edit never overwrites a trait someone changed by hand in Vitally unless
+    the portal's value of that trait changed too."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SYNCED = "synced", "Synced"
         RETRYING = "retrying", "Retrying"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # Vitally refuses the API key (401/403): a state of the key
+        ATTENTION = "attention", "Needs attention"  # a 4xx on the account, or too many failures
 
     account = models.OneToOneField(
         Account, primary_key=True, on_delete=models.CASCADE, related_name="vitally_sync"
@@ -25,23 +33,34 @@ class AccountSync(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     acked_version = models.PositiveBigIntegerField(default=0)
-    # A permanent failure (4xx) holds until the account changes past this version, the API key
-    # changes (auth failures, see failed_key), or someone pushes by hand.
+    # A 4xx on the account (Needs attention) is retried when the account changes past this
+    # version, hourly, or by hand; 0 when only time or a person lifts it (quarantine).
     failed_version = models.PositiveBigIntegerField(default=0)
     failed_key = models.CharField(max_length=16, blank=True)  # fingerprint of the refused key
-    push_requested = models.BooleanField(default=False)  # "Push now": send even if unchanged
-    attempts = models.PositiveIntegerField(default=0)  # failed attempts since the last success
-    next_attempt_at = models.DateTimeField(null=True, blank=True)  # backoff / 429 wait
-    # The claim: whoever holds an unexpired lease is the only one pushing this account.
+    # "Push now", a backfill, or an acknowledgement that arrived after the lease was lost ask
+    # for a full push (every trait); a push that started after the ask answers it. Counters,
+    # not a flag, so an ask that lands during a push is never cleared by that push.
+    full_push_asked = models.PositiveIntegerField(default=0)
+    full_push_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)  # consecutive failures since a success
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # backoff / 429 / hourly
+    # The claim: whoever holds an unexpired lease (on the database's clock) is the only one
+    # pushing this account.
     lease_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)  # last request sent
+    last_attempt_at = models.DateTimeField(null=True, blank=True)  # last request answered
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_pushed_at = models.DateTimeField(null=True, blank=True)  # last acknowledged push
-    pushed_vitally_id = models.CharField(max_length=100, blank=True)
-    last_payload = models.JSONField(null=True, blank=True)  # the traits Vitally acknowledged
-    last_payload_hash = models.CharField(max_length=64, blank=True)
+    pushed_vitally_id = models.CharField(max_length=100, blank=True)  # acked_traits' account
+    acked_traits = models.JSONField(null=True, blank=True)  # what Vitally is known to hold
+    inflight_traits = models.JSONField(null=True, blank=True)  # sent, answer not yet recorded
+    inflight_at = models.DateTimeField(null=True, blank=True)
+    # The trait map and value formats the acknowledged state was built with: when they change,
+    # every linked account is due (conf.SyncConfig.fingerprint).
+    config_fingerprint = models.CharField(max_length=16, blank=True)
+    # When the acknowledged version was read: a change after it is not in Vitally yet.
+    synced_through = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -51,6 +70,35 @@ class AccountSync(models.Model):
 
     def __str__(self) -> str:
         return f"Vitally sync of {self.account}"
+
+    @property
+    def push_requested(self) -> bool:
+        """A full push was asked for and no push started since has answered it."""
+        return self.full_push_asked > self.full_push_done
+
+
+class VitallyKey(models.Model):
+    """What Vitally said about an API key, durable (PostgreSQL), so every worker, command and
+    host honours it across Redis restarts and killed processes:
+
+    - `paused_until`: a 429's announced wait; nobody sends before it ends.
+    - `auth_error`: Vitally refused the key (401/403). While set, no push is sent with it; at
+      most one probe a minute asks whether it works again, and when it does every account
+      that failed with it is queued again."""
+
+    fingerprint = models.CharField(max_length=16, primary_key=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    auth_error = models.TextField(blank=True)
+    auth_failed_at = models.DateTimeField(null=True, blank=True)
+    probe_after = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Vitally API key state"
+        verbose_name_plural = "Vitally API key states"
+
+    def __str__(self) -> str:
+        return f"Vitally API key {self.fingerprint[:6]}…"
 
 
 class SyncAttempt(models.Model):

@@ -256,12 +256,63 @@ def traits_build(values: PortalValues, *, trait_map: Mapping[str, str]) -> dict[
     return traits
 
 
-def payload_hash(*, vitally_account_id: str, traits: Mapping[str, Any]) -> str:
-    """Identifies what a push would send, target included: a changed Vitally id re-sends."""
+# One value of each kind every format function meets, so a change of how a value is written
+# (a date's format, a list's separator) changes the fingerprint below and every linked account
+# is pushed again, without anybody remembering to bump a number.
+_FORMAT_SAMPLES: tuple[Any, ...] = (
+    None,
+    "",
+    " Sample text ",
+    0,
+    12,
+    2.5,
+    Decimal("3.0"),
+    datetime.date(2026, 1, 31),
+    ("https://docs.example.com/a", "https://docs.example.com/b"),
+)
+
+
+def _format_sample(fmt: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return fmt(value)
+    except Exception as refused:  # what a format does with a value it refuses is part of it
+        return f"refused {type(refused).__name__}"
+
+
+def config_fingerprint(trait_map: Mapping[str, str]) -> str:
+    """Identifies the trait map and the value formats: what a push is built with."""
+    formats = {
+        f.name: [_format_sample(f.fmt, sample) for sample in _FORMAT_SAMPLES] for f in TRAIT_FIELDS
+    }
     blob = json.dumps(
-        {"target": vitally_account_id, "traits": traits}, sort_keys=True, separators=(",", ":")
+        {"map": dict(sorted(trait_map.items())), "formats": formats},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def traits_to_send(
+    current: Mapping[str, Any], known: Mapping[str, Any], *, full: bool
+) -> dict[str, Any]:
+    """What a push sends. Vitally merges traits, so only the keys whose value differs from what
+    Vitally is known to hold (all of them for a full push); a key it is known to hold that the
+    portal no longer maps is sent once as null, which deletes the stale trait."""
+    sending = {
+        key: value
+        for key, value in current.items()
+        if full or key not in known or known[key] != value
+    }
+    sending.update({key: None for key in known if key not in current})
+    return sending
+
+
+def traits_acked(known: Mapping[str, Any], sent: Mapping[str, Any], current_keys) -> dict[str, Any]:
+    """What Vitally is known to hold after it acknowledged `sent`: only the keys the portal
+    maps (a key sent as null because it left the map is no longer the portal's)."""
+    merged = {**known, **sent}
+    return {key: value for key, value in merged.items() if key in current_keys}
 
 
 @dataclass(frozen=True)
@@ -270,19 +321,20 @@ class TraitChange:
     label: str
     before: Any
     after: Any
-    sent_before: bool  # the key was in the last acknowledged payload
-    sent_now: bool = True  # False: no longer mapped, so no longer sent (Vitally keeps it)
+    sent_before: bool  # Vitally is known to hold the key (acknowledged)
+    sent_now: bool = True  # False: no longer mapped; sent once as null, then no longer sent
 
     @property
     def changed(self) -> bool:
-        return self.sent_now and (not self.sent_before or self.before != self.after)
+        """A push would send it (services.traits_to_send decides the same)."""
+        return not self.sent_now or not self.sent_before or self.before != self.after
 
 
 def traits_diff(
     last: Mapping[str, Any] | None, current: Mapping[str, Any], *, trait_map: Mapping[str, str]
 ) -> list[TraitChange]:
-    """Every trait of the current payload beside what was last acknowledged, in table order;
-    then keys that were sent before but are no longer mapped (Vitally keeps them)."""
+    """Every trait of the current payload beside what Vitally is known to hold, in table order;
+    then keys Vitally holds from the portal that are no longer mapped (deleted once)."""
     last = last or {}
     labels = {key: FIELDS_BY_NAME[name].label for name, key in trait_map.items()}
     rows = [

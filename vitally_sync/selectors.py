@@ -45,6 +45,16 @@ def portal_values_get(*, account: Account) -> PortalValues:
     return PortalValues(**values)
 
 
+def sync_known_traits(sync: AccountSync, target: str) -> dict:
+    """What Vitally is known to hold for the account: the acknowledged traits, less those of a
+    request whose answer was never recorded (it may or may not have been applied), and nothing
+    when the account now points at another Vitally account. A push sends what differs."""
+    if sync.pushed_vitally_id != target or not sync.acked_traits:
+        return {}
+    unknown = set(sync.inflight_traits or ())
+    return {key: value for key, value in sync.acked_traits.items() if key not in unknown}
+
+
 def account_sync_of(account: Account) -> AccountSync | None:
     """The account's sync row if it has one (loaded by select_related("vitally_sync"))."""
     try:
@@ -55,8 +65,8 @@ def account_sync_of(account: Account) -> AccountSync | None:
 
 def sync_fingerprint(account: Account) -> tuple | None:
     """Every value of the sync row that account pages show, for their cache key: all but the
-    last payload (it changes only with last_pushed_at) and the lease, which a push takes and
-    gives back without changing anything a page shows."""
+    acknowledged traits (they change only with last_pushed_at), the in-flight payload and the
+    lease, which a push takes and gives back without changing anything a page shows."""
     sync = account_sync_of(account)
     if sync is None:
         return None
@@ -67,7 +77,7 @@ def sync_fingerprint(account: Account) -> tuple | None:
     )
 
 
-_NOT_SHOWN = {"last_payload", "lease_token", "lease_until"}
+_NOT_SHOWN = {"acked_traits", "lease_token", "lease_until", "inflight_traits", "inflight_at"}
 
 
 @dataclass(frozen=True)
@@ -80,24 +90,30 @@ class Badge:
 
 
 _NEXT = {
-    "synced": "Vitally has the account's current values.",
+    "synced": "Vitally holds the account's current values.",
     "pending": "A change is waiting to be pushed; a worker sends it within seconds.",
     "retrying": "The last attempt did not go through; it is retried automatically.",
     "failed": (
-        "Not retried automatically: fix the cause (see Last error), then edit the account "
-        "or use Push now. A 401 is retried by itself once the API key is replaced."
+        "Vitally refuses the API key, so nothing is sent with it. The portal asks once a "
+        "minute whether it works again and then pushes every account that waited; replacing "
+        "the key (VITALLY_API_KEY) retries them at once."
+    ),
+    "attention": (
+        "A person needs to look: fix the cause (see Last error), then edit the account or use "
+        "Push now. It is retried by itself once an hour."
     ),
 }
 
 
 def failure_holds(*, account: Account, sync: AccountSync, config: SyncConfig) -> bool:
-    """A 4xx failure stands until the account changes, the refused key is replaced, or
-    someone pushes by hand (the same rule the sweeper's claim applies)."""
-    if sync.status != AccountSync.Status.FAILED or sync.push_requested:
+    """The sync is stuck on something people must know about (the same rules as the
+    sweeper's services.sync_due_q): a key Vitally refuses, or an account that needs attention
+    until it is edited (for a 4xx), pushed by hand, or its hourly retry succeeds."""
+    if sync.status == AccountSync.Status.FAILED:
+        return sync.failed_key == config.key_fingerprint
+    if sync.status != AccountSync.Status.ATTENTION or sync.push_requested:
         return False
-    if account.change_version > sync.failed_version:
-        return False
-    return not (sync.failed_key and sync.failed_key != config.key_fingerprint)
+    return not (sync.failed_version and account.change_version > sync.failed_version)
 
 
 def sync_badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) -> Badge:
@@ -119,13 +135,18 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
             "not_linked", "Not linked", "muted", "No Vitally account id: nothing is pushed."
         )
     if sync is not None and failure_holds(account=account, sync=sync, config=config):
-        return Badge("failed", "Failed", "bad", sync.last_error or "The last push failed.")
+        if sync.status == AccountSync.Status.FAILED:
+            return Badge("failed", "Failed", "bad", sync.last_error or "Vitally refuses the key.")
+        return Badge(
+            "attention", "Needs attention", "bad", sync.last_error or "The last push failed."
+        )
     if (
         sync is not None
         and account.change_version <= sync.acked_version
         and not sync.push_requested
+        and sync.config_fingerprint == config.fingerprint
     ):
-        return Badge("synced", "Synced", "ok", "Vitally has the account's current values.")
+        return Badge("synced", "Synced", "ok", "Vitally holds the account's current values.")
     if sync is not None and sync.status == AccountSync.Status.RETRYING:
         return Badge(
             "retrying", "Retrying", "warn", sync.last_error or "The last push did not go through."

@@ -15,18 +15,20 @@ from vitally_sync.selectors import (
     portal_values_get,
     sync_attempt_list,
     sync_badge,
+    sync_known_traits,
 )
 from vitally_sync.services import sync_push_request
 
 
 def panel_context(*, account: Account, user, notice: str = "") -> dict:
-    """The Vitally section of the account page: state, last push, what was sent, what would be
-    sent now (as a diff), the last error, recent attempts. Constant query count."""
+    """The Vitally section of the account page: state, last push, what Vitally is known to
+    hold beside the portal's values (what a push would send is what differs), the last error,
+    recent attempts. Constant query count."""
     config = sync_config()
     sync = account_sync_of(account)
     badge = sync_badge(account=account, sync=sync, config=config)
     current = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
-    last = sync.last_payload if sync is not None else None
+    last = sync_known_traits(sync, account.vitally_account_id) if sync is not None else None
     rows = traits_diff(last, current, trait_map=config.trait_map)
     return {
         "config": config,
@@ -34,7 +36,7 @@ def panel_context(*, account: Account, user, notice: str = "") -> dict:
         "badge": badge,
         "rows": rows,
         "changed_count": sum(1 for row in rows if row.changed),
-        "last_payload_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
+        "known_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
         "attempts": sync_attempt_list(account_id=account.pk),
         "can_push": (
             config.enabled

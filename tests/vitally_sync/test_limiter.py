@@ -94,15 +94,6 @@ def test_a_redis_restarted_empty_does_not_make_the_process_that_got_the_429_forg
     assert first.try_acquire(per_minute=60_000) == 0
 
 
-def test_the_auth_gate_is_shared_and_tied_to_one_key(two_redis_limiters):
-    first, second = two_redis_limiters
-    first.auth_block(key_fingerprint="abc", message="check the Vitally API key")
-    assert second.auth_blocked(key_fingerprint="abc") == "check the Vitally API key"
-    assert second.auth_blocked(key_fingerprint="another-key") is None
-    second.auth_clear()
-    assert first.auth_blocked(key_fingerprint="abc") is None
-
-
 def test_acquire_waits_within_max_wait_else_returns_the_wait(two_redis_limiters):
     first, second = two_redis_limiters
     slept = []
@@ -138,7 +129,3 @@ def test_memory_fallback_follows_the_same_rules():
     clock.now += 2
     assert limiter.paused_for() == pytest.approx(3)
     assert limiter.try_acquire(per_minute=60) == pytest.approx(3)
-    limiter.auth_block(key_fingerprint="k", message="m")
-    assert limiter.auth_blocked(key_fingerprint="k") == "m"
-    clock.now += 16 * 60  # the gate lapses after 15 minutes
-    assert limiter.auth_blocked(key_fingerprint="k") is None

@@ -1,5 +1,6 @@
 """The payload mapping is pure: portal values in, Vitally traits out (issue 6, "What is pushed")."""
 
+import dataclasses
 import datetime
 import json
 from decimal import Decimal
@@ -11,10 +12,12 @@ from vitally_sync.payloads import (
     DEFAULT_TRAIT_MAP,
     TRAIT_FIELDS,
     PortalValues,
-    payload_hash,
+    config_fingerprint,
     trait_map_resolve,
+    traits_acked,
     traits_build,
     traits_diff,
+    traits_to_send,
 )
 
 FULL = PortalValues(
@@ -190,19 +193,39 @@ def test_a_bad_trait_map_is_refused_with_a_clear_message(overrides, message):
     assert message in str(error.value)
 
 
-def test_payload_hash_changes_with_values_and_target_but_not_key_order():
-    traits = traits_build(FULL, trait_map=DEFAULT_TRAIT_MAP)
-    same = dict(reversed(list(traits.items())))
-    assert payload_hash(vitally_account_id="a", traits=traits) == payload_hash(
-        vitally_account_id="a", traits=same
-    )
-    assert payload_hash(vitally_account_id="a", traits=traits) != payload_hash(
-        vitally_account_id="b", traits=traits
-    )
-    changed = {**traits, "vitally.custom.totalCpu": 57}
-    assert payload_hash(vitally_account_id="a", traits=traits) != payload_hash(
-        vitally_account_id="a", traits=changed
-    )
+def test_a_push_sends_only_what_differs_from_what_vitally_is_known_to_hold():
+    current = traits_build(FULL, trait_map=DEFAULT_TRAIT_MAP)
+    known = {**current, "vitally.custom.totalCpu": 8, "vitally.custom.retired": "old"}
+    del known["vitally.custom.deploymentType"]  # unknown: an answer was lost
+    assert traits_to_send(current, known, full=False) == {
+        "vitally.custom.totalCpu": 56,
+        "vitally.custom.deploymentType": "Kubernetes with Helm",
+        "vitally.custom.retired": None,  # no longer mapped: deleted once
+    }
+    assert traits_to_send(current, current, full=False) == {}
+    assert traits_to_send(current, current, full=True) == current
+    assert traits_to_send(current, {}, full=False) == current
+
+
+def test_what_vitally_holds_after_an_acknowledgement_drops_keys_that_left_the_map():
+    known = {"a": 1, "b": 2, "gone": "x"}
+    sent = {"b": 3, "c": None, "gone": None}
+    assert traits_acked(known, sent, {"a", "b", "c"}) == {"a": 1, "b": 3, "c": None}
+
+
+def test_the_config_fingerprint_follows_the_trait_map_and_the_value_formats(monkeypatch):
+    from vitally_sync import payloads
+
+    base = config_fingerprint(DEFAULT_TRAIT_MAP)
+    assert config_fingerprint(dict(reversed(list(DEFAULT_TRAIT_MAP.items())))) == base
+    renamed = {**DEFAULT_TRAIT_MAP, "total_cpu": "vitally.custom.cpuCores"}
+    assert config_fingerprint(renamed) != base
+    # A date written another way is a change too, with no number to remember to bump.
+    field = payloads.FIELDS_BY_NAME["prod_infra_start_date"]
+    other = dataclasses.replace(field, fmt=lambda v: v.isoformat() if v else None)
+    fields = tuple(other if f.name == field.name else f for f in payloads.TRAIT_FIELDS)
+    monkeypatch.setattr(payloads, "TRAIT_FIELDS", fields)
+    assert config_fingerprint(DEFAULT_TRAIT_MAP) != base
 
 
 def test_diff_against_the_last_push_marks_what_changed():
@@ -223,8 +246,8 @@ def test_diff_against_the_last_push_marks_what_changed():
     assert rows["vitally.custom.deploymentType"].changed
     assert not rows["vitally.custom.openIssues"].changed
     assert not rows["vitally.custom.retired"].sent_now
-    assert not rows["vitally.custom.retired"].changed
-    assert sum(row.changed for row in rows.values()) == 2
+    assert rows["vitally.custom.retired"].changed  # sent once as null
+    assert sum(row.changed for row in rows.values()) == 3
 
 
 def test_diff_with_nothing_sent_yet_marks_everything_new():

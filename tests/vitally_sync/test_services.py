@@ -61,8 +61,9 @@ def test_first_push_sends_the_current_state_and_acknowledges_it(fake_vitally, ma
     sync = state(account)
     assert sync.acked_version == sync.account.change_version
     assert sync.status == AccountSync.Status.SYNCED
-    assert sync.last_payload == portal_traits(account)
-    assert sync.last_payload["vitally.custom.handoffStatus"] == "Implementation"
+    assert sync.acked_traits == portal_traits(account)
+    assert sync.acked_traits["vitally.custom.handoffStatus"] == "Implementation"
+    assert sync.inflight_traits is None
     assert sync.last_pushed_at is not None and sync.pushed_vitally_id == "acme-robotics"
     assert list(SyncAttempt.objects.values_list("outcome", "http_status")) == [("pushed", 200)]
     assert badge_of(account) == "synced"
@@ -316,12 +317,15 @@ def test_401_fails_with_the_key_message_and_stops_other_accounts_calling(
     assert badge_of(first) == badge_of(second) == "synced"
 
 
-def test_404_fails_until_the_vitally_id_is_fixed(fake_vitally, manager):
+def test_404_needs_attention_until_the_vitally_id_is_fixed(fake_vitally, manager):
     account = linked(fake_vitally, manager, vitally_id="acme-typo", in_fake=False)
     report = sync_account_push(account_id=account.pk)
-    assert report.outcome is Outcome.FAILED
+    assert report.outcome is Outcome.ATTENTION
     assert "Vitally has no account “acme-typo” (HTTP 404)" in state(account).last_error
-    assert sync_account_push(account_id=account.pk).outcome is Outcome.SKIPPED  # no blind retry
+    assert badge_of(account) == "attention"
+    # Retried hourly, not at once.
+    assert state(account).next_attempt_at > timezone.now() + timedelta(minutes=59)
+    assert sync_account_push(account_id=account.pk).outcome is Outcome.SKIPPED
     fake_vitally.account_create(external_id="acme-robotics", name="Acme")
     account_update(
         account=account,

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +12,7 @@ from handoff.accounts.services import account_update
 from handoff.audit.models import AuditEvent
 from handoff.people.models import User
 from tests.factories import AccountFactory, UserFactory
+from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
 from vitally_sync.models import AccountSync
 from vitally_sync.services import sync_account_push
@@ -48,17 +50,21 @@ def test_dashboard_rows_show_each_sync_state(client_for, ie, fake_vitally, peopl
         if sync:
             AccountSync.objects.create(account=account, **sync)
 
-    make("Synced Co", "synced-co", acked_version=1, status="synced")
+    fp = sync_config().fingerprint
+    make("Synced Co", "synced-co", acked_version=1, status="synced", config_fingerprint=fp)
     make("Pending Co", "pending-co", status="pending")
     make("Never Co", "never-co")  # no sync row yet: the sweeper has not seen it
     make("Retrying Co", "retrying-co", status="retrying", attempts=2)
-    make("Failed Co", "failed-co", status="failed", failed_version=1, last_error="HTTP 404")
+    make("Attention Co", "attention-co", status="attention", failed_version=1, last_error="404")
+    key = sync_config().key_fingerprint
+    make("Refused Co", "refused-co", status="failed", failed_key=key, last_error="HTTP 401")
     AccountFactory(name="Unlinked Co", vitally_account_id="", **people)
     response = client_for(ie).get(reverse("accounts:dashboard"))
     assert row_badges(response) == {
-        "Failed Co": "failed",
+        "Attention Co": "attention",
         "Never Co": "pending",
         "Pending Co": "pending",
+        "Refused Co": "failed",
         "Retrying Co": "retrying",
         "Synced Co": "synced",
         "Unlinked Co": "not_linked",
@@ -71,7 +77,12 @@ def test_the_badge_column_adds_no_query_to_the_dashboard(
     client_for, ie, accounts, django_assert_num_queries, fake_vitally, people
 ):
     for account in AccountFactory.create_batch(accounts, **people):
-        AccountSync.objects.create(account=account, acked_version=1, status="synced")
+        AccountSync.objects.create(
+            account=account,
+            acked_version=1,
+            status="synced",
+            config_fingerprint=sync_config().fingerprint,
+        )
     client = client_for(ie)
     # session, user, count, page rows (people and sync state joined), engineers, advisors
     with django_assert_num_queries(6):
@@ -111,12 +122,12 @@ def test_account_page_shows_badge_last_push_what_was_sent_and_a_preview(
     assert 'class="badge sync-pending' in page
     panel = page[page.index('id="vitally-panel"') :]
     assert "Last push" in panel and "Never" not in panel.split("Last error")[0]
-    assert "What would be sent now" in panel
-    assert "1 trait differs from the last push" in panel
+    assert "The portal and Vitally" in panel
+    assert "1 trait differs from what Vitally holds (highlighted): only those are sent" in panel
     assert '<tr class="changed">' in panel
     assert "Implementation" in panel and "Handed off" in panel  # last sent → now
     assert "vitally.custom.handoffStatus" in panel
-    assert "What was sent last (JSON)" in panel
+    assert "What Vitally acknowledged (JSON)" in panel
     assert "Recent requests" in panel and "Pushed" in panel
     assert 'hx-trigger="every 2s"' in panel  # refreshes itself until it lands
 
@@ -127,7 +138,7 @@ def test_panel_shows_the_last_error_and_the_failed_badge(client_for, ie, account
     page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     panel = page[page.index('id="vitally-panel"') :]
     assert 'class="badge sync-failed bad"' in panel
-    assert "Not retried automatically: fix the cause" in panel
+    assert "Vitally refuses the API key, so nothing is sent with it." in panel
     assert "hx-swap-oob" not in page  # a full page has the header badge already
     assert "Vitally refused the API key (HTTP 401): check the Vitally API key." in panel
     assert "hx-trigger" not in panel  # nothing on its way: no polling
@@ -152,7 +163,7 @@ def test_the_vitally_section_costs_the_same_queries_whatever_its_history(
         client.get(url)
     for _ in range(4):
         fake_vitally.script(Scripted(502))
-        AccountSync.objects.filter(pk=pushed.pk).update(push_requested=True)
+        AccountSync.objects.filter(pk=pushed.pk).update(full_push_asked=F("full_push_asked") + 1)
         sync_account_push(account_id=pushed.pk)
     with CaptureQueriesContext(connection) as five_attempts:
         client.get(url)
@@ -240,7 +251,7 @@ def test_anonymous_people_are_sent_to_sign_in(client, pushed):
 def test_admin_lists_failing_accounts_and_retries_them(client, admin_user, fake_vitally, people):
     failed = AccountFactory(name="Failed Co", vitally_account_id="failed-co", **people)
     AccountSync.objects.create(
-        account=failed, status="failed", failed_version=1, last_error="Vitally has no account"
+        account=failed, status="attention", failed_version=1, last_error="Vitally has no account"
     )
     fine = AccountFactory(name="Fine Co", vitally_account_id="fine-co", **people)
     AccountSync.objects.create(account=fine, status="synced", acked_version=1)
@@ -280,16 +291,20 @@ def test_accounts_without_sync_rows_and_timezone_aware_times_render(client_for, 
         (
             {
                 "status": "failed",
-                "failed_version": 99,
+                "failed_key": "CURRENT",
                 "last_error": "401: check the Vitally API key",
             },
             [("critical", "Vitally sync: failed", "401: check the Vitally API key")],
         ),
         (
+            {"status": "attention", "failed_version": 99, "last_error": "404: no such account"},
+            [("critical", "Vitally sync: needs attention", "404: no such account")],
+        ),
+        (
             {"status": "retrying", "last_error": "503 from Vitally"},
             [("warning", "Vitally sync: retrying", "503 from Vitally")],
         ),
-        ({"status": "synced", "acked_version": 99}, []),
+        ({"status": "synced", "acked_version": 99, "config_fingerprint": "CURRENT"}, []),
     ],
 )
 def test_the_handoff_attention_strip_shows_a_failed_or_retrying_sync(
@@ -299,6 +314,9 @@ def test_the_handoff_attention_strip_shows_a_failed_or_retrying_sync(
     from vitally_sync.handoff import vitally_attention_items
 
     account = AccountFactory(vitally_account_id="strip-co", **people)
+    config = sync_config()
+    current = {"failed_key": config.key_fingerprint, "config_fingerprint": config.fingerprint}
+    sync = {name: current[name] if value == "CURRENT" else value for name, value in sync.items()}
     AccountSync.objects.create(account=account, **sync)
     loaded = account_handoff_get(account_id=account.pk)
     with django_assert_num_queries(0):  # the sync row rides on the handoff load
@@ -325,6 +343,7 @@ def test_a_push_shows_on_cached_pages_though_the_account_did_not_change(
         assert "Vitally refused the API key" not in client.get(url).content.decode()
     AccountSync.objects.filter(pk=pushed.pk).update(
         status=AccountSync.Status.FAILED,
+        failed_key=sync_config().key_fingerprint,
         last_error="Vitally refused the API key (HTTP 401): check the Vitally API key.",
     )
     for url in (

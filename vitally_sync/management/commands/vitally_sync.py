@@ -20,7 +20,8 @@ from vitally_sync.services import (
     sync_rows_ensure,
 )
 
-FINAL = {Outcome.PUSHED, Outcome.UNCHANGED, Outcome.FAILED, Outcome.SKIPPED}
+# Outcomes a repeat from this command would not change (retrying is the sweeper's job).
+FINAL = {Outcome.PUSHED, Outcome.UNCHANGED, Outcome.FAILED, Outcome.ATTENTION, Outcome.SKIPPED}
 
 
 class Command(BaseCommand):
@@ -75,7 +76,7 @@ class Command(BaseCommand):
             )
             counts[outcome] += 1
             rate_limited += hits
-            if outcome == Outcome.FAILED.value:
+            if outcome in (Outcome.FAILED.value, Outcome.ATTENTION.value):
                 failures.append(f"  account {account_id}: {message}")
             progress.step(counts)
         progress.done()
@@ -84,7 +85,8 @@ class Command(BaseCommand):
         rate = f"{sent / elapsed * 60:.0f}/min" if elapsed > 0 and sent else "—"
         self.stdout.write(
             f"Done in {elapsed:.1f} s: {sent} pushed, {counts[Outcome.UNCHANGED.value]} "
-            f"unchanged, {counts[Outcome.FAILED.value]} failed, {counts['later']} left for the "
+            f"unchanged, {counts[Outcome.FAILED.value] + counts[Outcome.ATTENTION.value]} failed, "
+            f"{counts['later']} left for the "
             f"sweeper, {counts['busy'] + counts[Outcome.SKIPPED.value]} skipped; "
             f"{rate}; Vitally answered 429 {rate_limited} time{'s' if rate_limited != 1 else ''}."
         )
@@ -165,7 +167,7 @@ class _Progress:
         bar = "#" * int(share * 30)
         line = (
             f"[{bar:<30}] {self.done_count}/{self.total}  pushed {counts['pushed']}  "
-            f"failed {counts['failed']}"
+            f"failed {counts['failed'] + counts['attention']}"
         )
         if self.tty:
             self.out.write("\r" + line, ending="")
