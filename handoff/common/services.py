@@ -16,6 +16,16 @@ from handoff.common.models import SubmissionToken
 SUBMISSION_TOKEN_DAYS = 2
 
 
+MISSING_VERSION_MESSAGE = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+INVALID_VERSION_MESSAGE = (
+    "This form's version is not valid, so nothing was saved. Reload the page and make your "
+    "change again."
+)
+
+
 class ConcurrentEditError(ValidationError):
     """Someone saved the record after the form was rendered; nothing was written."""
 

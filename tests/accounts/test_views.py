@@ -80,6 +80,40 @@ def test_edit_with_stale_version_shows_current_values_and_overwrites_nothing(
     assert account.name == "Saved by Maya"
 
 
+MISSING_VERSION = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+
+
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_edit_without_its_version_is_refused_and_changes_nothing(client_for, account, ie, version):
+    data = {"name": "Typed blind", "planned_completion_date": "2027-02-01"}
+    if version is not None:
+        data["version"] = version
+    response = client_for(ie).post(reverse("accounts:edit", args=[account.pk]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"__all__": [MISSING_VERSION]}
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert MISSING_VERSION in errors[: errors.index("</div>")]
+    assert 'value="Typed blind"' in page  # what was typed stays in the form
+    row = Account.objects.values("name", "planned_completion_date", "version", "change_version")
+    assert row.get(pk=account.pk) == {
+        "name": "Acme Robotics",
+        "planned_completion_date": None,
+        "version": 1,
+        "change_version": account.change_version,
+    }
+    assert not AuditEvent.objects.filter(account=account).exists()
+
+
+def test_create_form_needs_no_version(client_for, ie):
+    response = client_for(ie).post(reverse("accounts:create"), {"name": "Fresh Co"})
+    assert response.status_code == 302
+    assert Account.objects.filter(name="Fresh Co").exists()
+
+
 def test_account_page_shows_history_readably(client_for, account, ie):
     client = client_for(ie)
     client.post(

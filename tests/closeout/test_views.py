@@ -211,6 +211,36 @@ def test_stale_item_form_is_refused_with_the_current_values(
     assert (item.status, item.evidence_note) == ("open", "Saved by Maya")
 
 
+MISSING_VERSION = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_item_update_without_its_version_is_refused_and_changes_nothing(
+    client_for, account, ie, started, version, htmx
+):
+    item = started[0]
+    data = item_post(item, status="done", evidence_note="Sent blind")
+    if version is None:
+        del data[f"item-{item.position}-version"]
+    else:
+        data[f"item-{item.position}-version"] = version
+    before = ChecklistItem.objects.filter(pk=item.pk).values().get()
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client_for(ie).post(
+        reverse("closeout:checklist_item", args=[account.pk, item.pk]), data, **extra
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"__all__": [MISSING_VERSION]}
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert MISSING_VERSION in errors[: errors.index("</div>")]
+    assert ChecklistItem.objects.filter(pk=item.pk).values().get() == before
+
+
 def test_item_update_without_htmx_redirects_or_shows_a_page(client_for, account, ie, started):
     item = started[1]
     client = client_for(ie)

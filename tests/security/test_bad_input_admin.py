@@ -291,7 +291,7 @@ CASES = [
          NF("Someone else saved this account"), prime=True),
     Case("account-edit-without-version", "staff", admin(ACCOUNTS, "change", ACME),
          lambda w: account_post(w, name="Acme Robotics Inc", expected_version=""),
-         NF("Someone else saved this account")),
+         NF("This form was sent without its version, so nothing was saved")),
     Case("account-edit-mangled-version", "staff", admin(ACCOUNTS, "change", ACME),
          lambda w: account_post(w, name="Acme Robotics Inc", expected_version="one"),
          NF("Someone else saved this account")),
