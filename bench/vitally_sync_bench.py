@@ -67,6 +67,7 @@ from django.db import connection, transaction  # noqa: E402
 from handoff.accounts.models import Account  # noqa: E402
 from handoff.accounts.services import account_create, account_update  # noqa: E402
 from handoff.celery import app  # noqa: E402
+from handoff.common.services import ANY_VERSION  # noqa: E402
 from handoff.people.models import User  # noqa: E402
 from vitally_sync.limiter import RedisRateLimiter  # noqa: E402
 from vitally_sync.models import AccountSync  # noqa: E402
@@ -224,7 +225,7 @@ def floor_and_latency(manager) -> dict:
                 account=account,
                 actor=manager,
                 data={"phase": "ready_for_handoff"},
-                expected_version=None,
+                expected_version=ANY_VERSION,
             )
         key = account.vitally_account_id
         got = arrival(
@@ -258,7 +259,10 @@ def burst(manager) -> dict:
     phases = ["ready_for_handoff", "handed_off", "implementation"]
     for n in range(100):
         account_update(
-            account=account, actor=manager, data={"phase": phases[n % 3]}, expected_version=None
+            account=account,
+            actor=manager,
+            data={"phase": phases[n % 3]},
+            expected_version=ANY_VERSION,
         )
     edits_took = time.time() - started
     wait_synced([account])

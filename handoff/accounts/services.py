@@ -12,7 +12,12 @@ from handoff.accounts.models import Account
 from handoff.accounts.signals import account_changed
 from handoff.audit.models import AuditEvent
 from handoff.audit.services import audit_record
-from handoff.common.services import check_version, model_create_values, model_update
+from handoff.common.services import (
+    ExpectedVersion,
+    check_version,
+    model_create_values,
+    model_update,
+)
 
 ACCOUNT_FIELDS = [
     "name",
@@ -77,7 +82,7 @@ def account_create(
 
 @transaction.atomic
 def account_update(
-    *, account: Account, actor, data: dict[str, Any], expected_version: int | None
+    *, account: Account, actor, data: dict[str, Any], expected_version: ExpectedVersion
 ) -> Account:
     """Apply the edited fields. Refuses (ConcurrentEditError) when the account was saved by
     someone else since `expected_version` was read; then nothing is written."""

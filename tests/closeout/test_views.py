@@ -9,6 +9,7 @@ from django.urls import reverse
 from handoff.accounts.services import account_update
 from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem
+from handoff.common.services import ANY_VERSION
 from tests.closeout.conftest import ready_account, settle
 from tests.query_budget import account_page_queries, handoff_page_queries
 
@@ -33,13 +34,16 @@ def grow(account, *, ie, ta, manager, admin_user, size):
         services.closeout_reopen(account=account, actor=manager, reason=f"Cycle {cycle}")
         for item in ChecklistItem.objects.filter(account=account)[: size * 5]:
             services.checklist_item_update(
-                item=item, actor=ie, data={"evidence_note": f"Note {cycle}"}, expected_version=None
+                item=item,
+                actor=ie,
+                data={"evidence_note": f"Note {cycle}"},
+                expected_version=ANY_VERSION,
             )
         account_update(
             account=account,
             actor=ie,
             data={"crm_url": f"https://crm.example.com/{cycle}"},
-            expected_version=None,
+            expected_version=ANY_VERSION,
         )
 
 
@@ -109,7 +113,7 @@ def test_attention_strip_warns_about_planned_completion(client_for, account, man
         account=account,
         actor=manager,
         data={"planned_completion_date": timezone.localdate() + datetime.timedelta(days=12)},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     page = client_for(manager).get(handoff_url(account)).content.decode()
     assert f"Planned completion in 12 days, not acknowledged by {ta}" in page
@@ -338,13 +342,13 @@ def test_markdown_escapes_what_people_typed(client_for, account, ie, manager, st
         account=account,
         actor=manager,
         data={"name": "Evil | *Corp* <script>alert(1)</script> [x](javascript:alert(1))"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     services.checklist_item_update(
         item=started[0],
         actor=ie,
         data={"evidence_note": "line one\n| injected | row |"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     text = (
         client_for(ie).get(reverse("closeout:handoff_markdown", args=[account.pk])).content.decode()
@@ -365,7 +369,7 @@ def test_sign_off_snapshot_page_sanitises_the_record(
         account=account,
         actor=manager,
         data={"name": "<img src=x onerror=alert(1)> Co"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     ready_account(account, ie=ie, ta=ta)
     sign_off = services.closeout_sign_off(account=account, actor=manager)
