@@ -17,7 +17,7 @@ class AccountAdminForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [name for name in ACCOUNT_FIELDS if name != "phase"]  # phase: read-only
+        fields = ACCOUNT_FIELDS  # not the phase: account_update refuses it (read-only here)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -90,7 +92,11 @@ def test_account_update_records_only_changed_fields_and_bumps_versions(account, 
     account_update(
         account=account,
         actor=manager,
-        data={"name": "Acme Robotics Inc.", "crm_url": account.crm_url, "phase": "handed_off"},
+        data={
+            "name": "Acme Robotics Inc.",
+            "crm_url": account.crm_url,
+            "planned_completion_date": datetime.date(2027, 3, 1),
+        },
         expected_version=account.version,
     )
     account.refresh_from_db()
@@ -102,10 +108,34 @@ def test_account_update_records_only_changed_fields_and_bumps_versions(account, 
             "before": "Acme Robotics",
             "after": "Acme Robotics Inc.",
         },
-        {"field": "phase", "label": "Phase", "before": "Implementation", "after": "Handed off"},
+        {
+            "field": "planned_completion_date",
+            "label": "Planned completion date",
+            "before": None,
+            "after": "2027-03-01",
+        },
     ]
     assert account.version == 2
     assert account.change_version == before_change_version + 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"phase": "handed_off"},
+        {"phase": "implementation"},
+        {"name": "Acme 2", "phase": "handed_off"},
+    ],
+    ids=["another-phase", "the-same-phase", "with-another-field"],
+)
+def test_account_update_refuses_the_phase_and_writes_nothing(account, manager, data):
+    """The phase moves only through the handoff workflow (handoff/closeout/services.py)."""
+    with pytest.raises(ValidationError, match="moves only through the handoff workflow") as error:
+        account_update(account=account, actor=manager, data=data, expected_version=ANY_VERSION)
+    assert error.value.code == "phase_not_editable"
+    account.refresh_from_db()
+    assert (account.phase, account.name, account.version) == ("implementation", "Acme Robotics", 1)
+    assert not AuditEvent.objects.filter(account=account).exists()
 
 
 def test_account_update_without_a_version_is_refused_and_writes_nothing(account, manager):

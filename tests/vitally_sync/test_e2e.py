@@ -22,6 +22,7 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_create, account_update
 from handoff.celery import app
 from handoff.common.services import ANY_VERSION
+from tests.phases import phase_move
 from tests.vitally_sync.conftest import TEST_KEY, assert_vitally_has, free_port
 from vitally_sync import tasks
 from vitally_sync.conf import sync_config
@@ -80,9 +81,7 @@ def badge(account: Account) -> str:
 
 
 def set_phase(account: Account, actor, phase: str) -> None:
-    account_update(
-        account=account, actor=actor, data={"phase": phase}, expected_version=ANY_VERSION
-    )
+    phase_move(account=account, actor=actor, to=phase)
 
 
 # 1 ----------------------------------------------------------------------------------------------

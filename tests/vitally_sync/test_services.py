@@ -17,6 +17,7 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_create, account_update
 from handoff.audit.models import AuditEvent
 from handoff.common.services import ANY_VERSION
+from tests.phases import phase_move
 from tests.vitally_sync.conftest import TEST_KEY, assert_vitally_has, free_port, portal_traits
 from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
@@ -72,9 +73,7 @@ def test_first_push_sends_the_current_state_and_acknowledges_it(fake_vitally, ma
 def test_an_edit_makes_the_account_pending_until_pushed(fake_vitally, manager):
     account = linked(fake_vitally, manager)
     sync_account_push(account_id=account.pk)
-    account_update(
-        account=account, actor=manager, data={"phase": "handed_off"}, expected_version=ANY_VERSION
-    )
+    phase_move(account=account, actor=manager, to="handed_off")
     assert badge_of(account) == "pending"
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
     assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handed off")
@@ -148,12 +147,7 @@ class EditDuringRequest:
         result = self.client.account_update(**kwargs)
         if not self.done:
             self.done = True
-            account_update(
-                account=self.account,
-                actor=self.actor,
-                data={"phase": "ready_for_handoff"},
-                expected_version=ANY_VERSION,
-            )
+            phase_move(account=self.account, actor=self.actor, to="ready_for_handoff")
         return result
 
 
@@ -186,9 +180,7 @@ def test_coalescing_waits_out_the_window_before_the_next_put(fake_vitally, manag
     settings.VITALLY_COALESCE_SECONDS = 0.4
     account = linked(fake_vitally, manager)
     sync_account_push(account_id=account.pk)
-    account_update(
-        account=account, actor=manager, data={"phase": "handed_off"}, expected_version=ANY_VERSION
-    )
+    phase_move(account=account, actor=manager, to="handed_off")
     config = sync_config()
     slept = []
     claim = sync_claim(config=config, account_id=account.pk)
