@@ -65,8 +65,9 @@ import requests  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from handoff.accounts.models import Account  # noqa: E402
-from handoff.accounts.services import account_create, account_update  # noqa: E402
+from handoff.accounts.services import account_create  # noqa: E402
 from handoff.celery import app  # noqa: E402
+from handoff.closeout.services import handoff_request, handoff_withdraw  # noqa: E402
 from handoff.people.models import User  # noqa: E402
 from vitally_sync.limiter import RedisRateLimiter  # noqa: E402
 from vitally_sync.models import AccountSync  # noqa: E402
@@ -220,12 +221,8 @@ def floor_and_latency(manager) -> dict:
         with transaction.atomic():
             # Runs right after COMMIT, before the kick: "the save is durable" from here.
             transaction.on_commit(lambda committed=committed: committed.append(time.time()))
-            account_update(
-                account=account,
-                actor=manager,
-                data={"phase": "ready_for_handoff"},
-                expected_version=None,
-            )
+            # The phase moves only through the handoff workflow: "Request handoff".
+            handoff_request(account=account, actor=manager, notify=False)
         key = account.vitally_account_id
         got = arrival(
             committed[0],
@@ -255,11 +252,12 @@ def burst(manager) -> dict:
     wait_synced([account])
     time.sleep(2.5)  # past the coalescing window of its creation push
     started = time.time()
-    phases = ["ready_for_handoff", "handed_off", "implementation"]
+    # The phase moves only through the handoff workflow: request handoff, then withdraw it.
     for n in range(100):
-        account_update(
-            account=account, actor=manager, data={"phase": phases[n % 3]}, expected_version=None
-        )
+        if n % 2 == 0:
+            handoff_request(account=account, actor=manager, notify=False)
+        else:
+            handoff_withdraw(account=account, actor=manager)
     edits_took = time.time() - started
     wait_synced([account])
     puts = [

@@ -15,6 +15,7 @@ from django.http import QueryDict
 from deployments.models import MAX_INSTANCE_COUNT, CodeHostConnection, Environment
 from deployments.services import ENVIRONMENT_FIELDS, CodeHostChange, DocumentLink, InstanceSpec
 from handoff.common.forms import OnceFormMixin, VersionedFormMixin
+from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
 from handoff.common.validators import HttpURLFormField
 
 MAX_DOCUMENTS = 20
@@ -80,8 +81,8 @@ class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
         }
 
     def __init__(self, *args, production: bool, **kwargs):
-        super().__init__(*args, **kwargs)
         self.production = production
+        super().__init__(*args, **kwargs)
         self.fields["deployment_type"].choices = _deployment_type_choices()
         if production:
             del self.fields["kind"]
@@ -106,6 +107,12 @@ class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
         if self.instance.pk or production:
             # Edits carry a version; the one production environment is guarded by its existence.
             del self.fields["submission"]
+
+    def version_required(self) -> bool:
+        # The production page records and edits the one production environment at one URL: a
+        # form without a version there was opened to record it, and the view shows it as a
+        # conflict with what was recorded meanwhile (never saved over it).
+        return super().version_required() and not self.production
 
     def service_data(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k in ENVIRONMENT_FIELDS}
@@ -200,6 +207,23 @@ class RowFormSet(forms.BaseFormSet):
         return 0 if self.is_bound else super().initial_form_count()
 
 
+class CodeHostRowFormSet(RowFormSet):
+    """A saved row (one with an id) must carry the version it was rendered from: without it the
+    save would overwrite blind, so the whole list is refused above the form."""
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if not form.data.get(form.add_prefix("id")):
+                continue  # a new row: nothing saved to compare against
+            posted = form.data.get(form.add_prefix("version"))
+            if not posted:
+                raise forms.ValidationError(MISSING_VERSION_MESSAGE, code="missing_version")
+            version = _int_or_none(posted)
+            if version is None or version < 1:
+                raise forms.ValidationError(INVALID_VERSION_MESSAGE, code="invalid_version")
+
+
 DesignDocumentFormSet = forms.formset_factory(
     DesignDocumentForm,
     formset=RowFormSet,
@@ -218,7 +242,7 @@ InstanceTypeFormSet = forms.formset_factory(
 )
 CodeHostFormSet = forms.formset_factory(
     CodeHostForm,
-    formset=RowFormSet,
+    formset=CodeHostRowFormSet,
     extra=0,
     max_num=MAX_CODE_HOSTS,
     validate_max=True,

@@ -14,6 +14,9 @@ from handoff.accounts.services import account_mark_changed
 from handoff.audit.models import AuditEvent
 from handoff.audit.services import audit_record
 from handoff.common.services import (
+    ANY_VERSION,
+    ExpectedVersion,
+    MissingVersionError,
     check_version,
     field_changes,
     field_values,
@@ -207,7 +210,7 @@ def environment_update(
     environment: Environment,
     actor,
     data: dict[str, Any],
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
     design_documents: list[DocumentLink] | None = None,
     instance_types: list[InstanceSpec] | None = None,
 ) -> Environment:
@@ -245,7 +248,7 @@ def environment_update(
 
 @transaction.atomic
 def environment_delete(
-    *, environment: Environment, actor, expected_version: int | None = None
+    *, environment: Environment, actor, expected_version: ExpectedVersion
 ) -> None:
     locked = Environment.objects.select_for_update().get(pk=environment.pk)
     check_version(locked, expected_version)
@@ -299,11 +302,12 @@ class CodeHostConflictError(ValidationError):
 
 @dataclass(frozen=True)
 class CodeHostChange:
-    """One row of the code hosts form: new (id None), edited, or removed (delete)."""
+    """One row of the code hosts form: new (id None), edited, or removed (delete). A saved row
+    (an id) carries the version it was made from, or ANY_VERSION; None only for a new row."""
 
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
-    version: int | None = None
+    version: ExpectedVersion | None = None
     delete: bool = False
 
 
@@ -361,7 +365,11 @@ def code_host_create(*, account: Account, actor, data: dict[str, Any]) -> CodeHo
 
 @transaction.atomic
 def code_host_update(
-    *, code_host: CodeHostConnection, actor, data: dict[str, Any], expected_version: int | None
+    *,
+    code_host: CodeHostConnection,
+    actor,
+    data: dict[str, Any],
+    expected_version: ExpectedVersion,
 ) -> CodeHostConnection:
     locked = CodeHostConnection.objects.select_for_update().get(pk=code_host.pk)
     check_version(locked, expected_version)
@@ -371,7 +379,9 @@ def code_host_update(
 
 
 @transaction.atomic
-def code_host_delete(*, code_host: CodeHostConnection, actor, expected_version: int | None) -> None:
+def code_host_delete(
+    *, code_host: CodeHostConnection, actor, expected_version: ExpectedVersion
+) -> None:
     locked = CodeHostConnection.objects.select_for_update().get(pk=code_host.pk)
     check_version(locked, expected_version)
     account_id = locked.account_id
@@ -385,7 +395,10 @@ def code_host_list_save(*, account: Account, actor, rows: list[CodeHostChange]) 
     anything is written, so a stale row refuses the whole save (CodeHostConflictError).
 
     Rows are looked up within `account` only: an id of another account's code host is "gone"
-    here, never touched. Returns the number of rows that changed."""
+    here, never touched. A saved row without its version refuses the save
+    (MissingVersionError). Returns the number of rows that changed."""
+    if any(row.id is not None and row.version is None for row in rows):
+        raise MissingVersionError()
     ids = [row.id for row in rows if row.id is not None]
     locked = {
         c.pk: c
@@ -397,7 +410,9 @@ def code_host_list_save(*, account: Account, actor, rows: list[CodeHostChange]) 
     stale = [
         locked[row.id]
         for row in rows
-        if row.id in locked and row.version is not None and locked[row.id].version != row.version
+        if row.id in locked
+        and row.version is not ANY_VERSION
+        and locked[row.id].version != row.version
     ]
     if gone or stale:
         raise CodeHostConflictError(current=stale, gone_ids=gone)

@@ -31,6 +31,7 @@ from deployments.services import (
     instance_types_text,
 )
 from handoff.accounts.models import Account
+from handoff.common.forms import VersionForm
 from handoff.common.services import (
     ConcurrentEditError,
     DuplicateSubmissionError,
@@ -192,6 +193,9 @@ def _environment_save(request, account, environment, form, documents, instances)
                 account=account, actor=request.user, kind=kind, data=form.service_data(), **rows
             )
     if expected is None:
+        # Only the production form gets here without a version (it records and edits the one
+        # production environment at one URL): it was opened to record production before
+        # someone else did, so show theirs. Other edit forms are invalid without it.
         raise ConcurrentEditError(instance=environment)
     return environment_update(
         environment=environment,
@@ -319,12 +323,13 @@ def environment_delete_view(request, account_id: int, environment_id: int):
     environment = _environment_or_404(account, environment_id)
     if environment.is_production:
         raise Http404("The production environment cannot be removed.")
-    if request.method == "POST":
+    form = VersionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
             environment_delete(
                 environment=environment,
                 actor=request.user,
-                expected_version=_int(request.POST.get("version")),
+                expected_version=form.expected_version(),
             )
         except ConcurrentEditError:
             messages.error(
@@ -340,7 +345,7 @@ def environment_delete_view(request, account_id: int, environment_id: int):
     return render(
         request,
         "deployments/environment_confirm_delete.html",
-        {"account": account, "environment": environment},
+        {"account": account, "environment": environment, "form": form},
     )
 
 

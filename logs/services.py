@@ -16,7 +16,12 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_mark_changed
 from handoff.audit.models import AuditEvent
 from handoff.audit.services import audit_record
-from handoff.common.services import check_version, model_create_values, model_update
+from handoff.common.services import (
+    ExpectedVersion,
+    check_version,
+    model_create_values,
+    model_update,
+)
 from logs.models import (
     ExpansionOpportunity,
     Issue,
@@ -131,7 +136,7 @@ def journal_entry_create(
 
 @transaction.atomic
 def journal_entry_update(
-    *, entry: JournalEntry, actor, data: dict[str, Any], expected_version: int | None
+    *, entry: JournalEntry, actor, data: dict[str, Any], expected_version: ExpectedVersion
 ) -> JournalEntry:
     """Correct an entry. The audit event keeps the earlier text (before → after)."""
     locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
@@ -223,7 +228,7 @@ def _issue_apply(*, locked: Issue, data: dict[str, Any]) -> list[dict[str, Any]]
 
 @transaction.atomic
 def issue_update(
-    *, issue: Issue, actor, data: dict[str, Any], expected_version: int | None
+    *, issue: Issue, actor, data: dict[str, Any], expected_version: ExpectedVersion
 ) -> Issue:
     locked = Issue.objects.select_for_update().get(pk=issue.pk)
     check_version(locked, expected_version)
@@ -324,7 +329,9 @@ def _risk_apply(*, locked: Risk, data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def risk_update(*, risk: Risk, actor, data: dict[str, Any], expected_version: int | None) -> Risk:
+def risk_update(
+    *, risk: Risk, actor, data: dict[str, Any], expected_version: ExpectedVersion
+) -> Risk:
     locked = Risk.objects.select_for_update().get(pk=risk.pk)
     check_version(locked, expected_version)
     changes = _risk_apply(locked=locked, data=data)
@@ -456,7 +463,7 @@ def opportunity_update(
     opportunity: ExpansionOpportunity,
     actor,
     data: dict[str, Any],
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
 ) -> ExpansionOpportunity:
     locked = ExpansionOpportunity.objects.select_for_update().get(pk=opportunity.pk)
     check_version(locked, expected_version)

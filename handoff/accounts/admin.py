@@ -4,6 +4,7 @@ from django.contrib import admin
 from handoff.accounts.models import Account
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.common.admin import StaffAdminMixin
+from handoff.common.services import MISSING_VERSION_MESSAGE
 from handoff.permissions import Action, can
 
 
@@ -16,7 +17,7 @@ class AccountAdminForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [name for name in ACCOUNT_FIELDS if name != "phase"]  # phase: read-only
+        fields = ACCOUNT_FIELDS  # not the phase: account_update refuses it (read-only here)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,6 +26,9 @@ class AccountAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and not self.data.get(self.add_prefix("expected_version")):
+            self.errors.pop("expected_version", None)
+            raise forms.ValidationError(MISSING_VERSION_MESSAGE, code="missing_version")
         if self.instance.pk and cleaned.get("expected_version") != self.instance.version:
             self.errors.pop("expected_version", None)
             raise forms.ValidationError(

@@ -4,6 +4,7 @@ version bumped (what the Vitally sync follows)."""
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,8 +13,16 @@ from handoff.accounts.models import Account
 from handoff.accounts.signals import account_changed
 from handoff.audit.models import AuditEvent
 from handoff.audit.services import audit_record
-from handoff.common.services import check_version, model_create_values, model_update
+from handoff.common.services import (
+    ExpectedVersion,
+    check_version,
+    model_create_values,
+    model_update,
+)
 
+# What account_update changes (and the account forms and the admin offer). The phase is not
+# one of them: it moves only through the handoff workflow (handoff/closeout/services.py:
+# request, withdraw, sign-off, reopen), so every handed-off account has a sign-off behind it.
 ACCOUNT_FIELDS = [
     "name",
     "vitally_account_id",
@@ -21,9 +30,15 @@ ACCOUNT_FIELDS = [
     "implementation_engineer",
     "technical_advisor",
     "manager",
-    "phase",
     "planned_completion_date",
 ]
+# A new account's History also shows the phase it starts in.
+ACCOUNT_CREATE_FIELDS = [*ACCOUNT_FIELDS[:-1], "phase", ACCOUNT_FIELDS[-1]]
+
+PHASE_NOT_EDITABLE_MESSAGE = (
+    "The phase is not changed by editing the account: it moves only through the handoff "
+    "workflow (request handoff, withdraw, sign-off, reopen). Nothing was saved."
+)
 
 
 def account_mark_changed(*, account_id: int) -> None:
@@ -69,7 +84,7 @@ def account_create(
         account=account,
         obj=account,
         action=AuditEvent.Action.CREATE,
-        changes=model_create_values(account, ACCOUNT_FIELDS),
+        changes=model_create_values(account, ACCOUNT_CREATE_FIELDS),
     )
     account_mark_changed(account_id=account.pk)
     return account
@@ -77,10 +92,13 @@ def account_create(
 
 @transaction.atomic
 def account_update(
-    *, account: Account, actor, data: dict[str, Any], expected_version: int | None
+    *, account: Account, actor, data: dict[str, Any], expected_version: ExpectedVersion
 ) -> Account:
     """Apply the edited fields. Refuses (ConcurrentEditError) when the account was saved by
-    someone else since `expected_version` was read; then nothing is written."""
+    someone else since `expected_version` was read, and (ValidationError) data that sets the
+    phase; then nothing is written."""
+    if "phase" in data:
+        raise ValidationError(PHASE_NOT_EDITABLE_MESSAGE, code="phase_not_editable")
     locked = Account.objects.select_for_update().get(pk=account.pk)
     check_version(locked, expected_version)
     if isinstance(data.get("name"), str):

@@ -24,6 +24,7 @@ from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem, Closeout, HandoffReview
 from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.selectors import account_handoff_get, checklist_template_active
+from handoff.common.services import ANY_VERSION
 
 # After every other app's demo: a sign-off snapshots the records they seed.
 SEED_ORDER = 100
@@ -89,7 +90,7 @@ def _settle(account: Account, *, count: int, actor) -> None:
                 "evidence_url": "" if reason else EVIDENCE.format(slug=slug, anchor=item.position),
                 "evidence_note": "" if reason else "Verified with the customer's admin.",
             },
-            expected_version=None,
+            expected_version=ANY_VERSION,
         )
 
 
@@ -129,7 +130,7 @@ def seed(*, users, accounts, stdout) -> None:
                 data={
                     "planned_completion_date": timezone.localdate() + datetime.timedelta(days=32)
                 },
-                expected_version=None,
+                expected_version=ANY_VERSION,
             )
         _drive_phase(account, target=targets.get(name), ie=ie, manager=manager, override=override)
     stdout.write("Closeout: checklists, handoff requests, sign-offs and reviews seeded.")

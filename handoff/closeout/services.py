@@ -28,6 +28,7 @@ from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.selectors import account_handoff_get, checklist_template_active
 from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
 from handoff.common.services import (
+    ExpectedVersion,
     check_version,
     field_changes,
     field_values,
@@ -155,7 +156,7 @@ def checklist_start(*, account: Account, actor) -> list[ChecklistItem]:
 
 @transaction.atomic
 def checklist_item_update(
-    *, item: ChecklistItem, actor, data: dict[str, Any], expected_version: int | None
+    *, item: ChecklistItem, actor, data: dict[str, Any], expected_version: ExpectedVersion
 ) -> ChecklistItem:
     """Set an item's status (done / not applicable with a reason / open) and evidence.
     Who and when are recorded when the status changes."""

@@ -1,25 +1,51 @@
 import secrets
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
 
 
 class VersionedFormMixin(forms.Form):
-    """Carries the version the form was rendered from, for optimistic concurrency."""
+    """Carries the version the form was rendered from, for optimistic concurrency.
+
+    An edit (a form for a saved row) must send it back: without it the form is invalid and
+    nothing is saved. A create form has no version to send."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].required = self.version_required()
+
+    def version_required(self) -> bool:
+        instance = getattr(self, "instance", None)
+        return instance is not None and instance.pk is not None
+
     def _post_clean(self):
         super()._post_clean()
-        # The version is a hidden field: a forged or mangled one must not fail silently.
-        if self._errors and self._errors.pop("version", None):
+        # The version is a hidden field: a missing, forged or mangled one must not fail
+        # silently, nor hide beside a field nobody sees.
+        errors = self._errors.pop("version", None) if self._errors else None
+        if errors:
+            missing = any(error.code == "required" for error in errors.as_data())
             self.add_error(
                 None,
-                "This form's version is not valid, so nothing was saved. Reload the page and "
-                "make your change again.",
+                ValidationError(MISSING_VERSION_MESSAGE, code="missing_version")
+                if missing
+                else ValidationError(INVALID_VERSION_MESSAGE, code="invalid_version"),
             )
 
     def expected_version(self) -> int | None:
+        """The version posted back; None only on a create form."""
         return self.cleaned_data.get("version")
+
+
+class VersionForm(VersionedFormMixin):
+    """Only the version: for an action on a saved row that has no other fields (a remove)."""
+
+    def version_required(self) -> bool:
+        return True
 
 
 class OnceFormMixin(forms.Form):

@@ -1,10 +1,11 @@
 """Helpers every write service uses: field-level diffs, optimistic concurrency, full_clean."""
 
 import datetime
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -14,6 +15,41 @@ from handoff.common.models import SubmissionToken
 
 # Claimed tokens are kept this long: a form resubmitted later creates again (it is a new intent).
 SUBMISSION_TOKEN_DAYS = 2
+
+
+class AnyVersion(enum.Enum):
+    """The type of ANY_VERSION (an enum member, so type checkers know there is only one)."""
+
+    ANY_VERSION = "any version"
+
+    def __repr__(self) -> str:
+        return "ANY_VERSION"
+
+
+# What an edit service takes instead of the version a form was rendered from when the caller
+# overwrites on purpose: seed data, a test that sets up a row. Never what a form sent: an edit
+# that arrives without its version is refused (MissingVersionError), not waved through.
+ANY_VERSION: Final = AnyVersion.ANY_VERSION
+
+ExpectedVersion = int | Literal[AnyVersion.ANY_VERSION]
+
+MISSING_VERSION_MESSAGE = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+INVALID_VERSION_MESSAGE = (
+    "This form's version is not valid, so nothing was saved. Reload the page and make your "
+    "change again."
+)
+
+
+class MissingVersionError(ValidationError):
+    """An edit came without the version it was made from (None). Refused, because None used to
+    mean "do not check" and a form that lost its hidden field would overwrite someone else's
+    change. Callers that mean to overwrite pass ANY_VERSION."""
+
+    def __init__(self):
+        super().__init__(MISSING_VERSION_MESSAGE, code="missing_version")
 
 
 class ConcurrentEditError(ValidationError):
@@ -69,8 +105,15 @@ def field_changes(
     return changes
 
 
-def check_version(instance: "models.Model", expected_version: int | None) -> None:
-    if expected_version is not None and instance.version != expected_version:
+def check_version(instance: "models.Model", expected_version: ExpectedVersion) -> None:
+    """Refuse the edit unless `instance` (locked by the caller) is still at `expected_version`.
+
+    ANY_VERSION skips the comparison; None is refused (MissingVersionError)."""
+    if expected_version is ANY_VERSION:
+        return
+    if expected_version is None:
+        raise MissingVersionError()
+    if instance.version != expected_version:
         raise ConcurrentEditError(instance=instance)
 
 

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -6,7 +8,7 @@ from handoff.accounts.services import account_create, account_update
 from handoff.accounts.signals import account_changed
 from handoff.audit.models import AuditEvent
 from handoff.common.context import request_id_var
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ANY_VERSION, ConcurrentEditError, MissingVersionError
 from handoff.people.models import User
 from tests.factories import UserFactory
 
@@ -62,7 +64,7 @@ def test_each_place_takes_an_active_person_of_its_role(account, ie, ta, manager,
     events = AuditEvent.objects.count()
     with pytest.raises(ValidationError) as refused:
         account_update(
-            account=account, actor=manager, data={field: people[who]}, expected_version=None
+            account=account, actor=manager, data={field: people[who]}, expected_version=ANY_VERSION
         )
     assert field in refused.value.message_dict
     with pytest.raises(ValidationError):
@@ -77,7 +79,9 @@ def test_a_person_who_changed_role_stays_until_their_place_is_edited(account, ie
     """Only the places an edit changes are checked: an IE who later became a manager does not
     block an edit of the account's name."""
     User.objects.filter(pk=ie.pk).update(role=User.Role.MANAGER)
-    account_update(account=account, actor=manager, data={"name": "Renamed"}, expected_version=None)
+    account_update(
+        account=account, actor=manager, data={"name": "Renamed"}, expected_version=ANY_VERSION
+    )
     account.refresh_from_db()
     assert account.name == "Renamed"
     assert account.implementation_engineer_id == ie.pk
@@ -88,7 +92,11 @@ def test_account_update_records_only_changed_fields_and_bumps_versions(account, 
     account_update(
         account=account,
         actor=manager,
-        data={"name": "Acme Robotics Inc.", "crm_url": account.crm_url, "phase": "handed_off"},
+        data={
+            "name": "Acme Robotics Inc.",
+            "crm_url": account.crm_url,
+            "planned_completion_date": datetime.date(2027, 3, 1),
+        },
         expected_version=account.version,
     )
     account.refresh_from_db()
@@ -100,10 +108,54 @@ def test_account_update_records_only_changed_fields_and_bumps_versions(account, 
             "before": "Acme Robotics",
             "after": "Acme Robotics Inc.",
         },
-        {"field": "phase", "label": "Phase", "before": "Implementation", "after": "Handed off"},
+        {
+            "field": "planned_completion_date",
+            "label": "Planned completion date",
+            "before": None,
+            "after": "2027-03-01",
+        },
     ]
     assert account.version == 2
     assert account.change_version == before_change_version + 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"phase": "handed_off"},
+        {"phase": "implementation"},
+        {"name": "Acme 2", "phase": "handed_off"},
+    ],
+    ids=["another-phase", "the-same-phase", "with-another-field"],
+)
+def test_account_update_refuses_the_phase_and_writes_nothing(account, manager, data):
+    """The phase moves only through the handoff workflow (handoff/closeout/services.py)."""
+    with pytest.raises(ValidationError, match="moves only through the handoff workflow") as error:
+        account_update(account=account, actor=manager, data=data, expected_version=ANY_VERSION)
+    assert error.value.code == "phase_not_editable"
+    account.refresh_from_db()
+    assert (account.phase, account.name, account.version) == ("implementation", "Acme Robotics", 1)
+    assert not AuditEvent.objects.filter(account=account).exists()
+
+
+def test_account_update_without_a_version_is_refused_and_writes_nothing(account, manager):
+    before = account.change_version
+    with pytest.raises(MissingVersionError, match="sent without its version"):
+        account_update(
+            account=account, actor=manager, data={"name": "Blind"}, expected_version=None
+        )
+    account.refresh_from_db()
+    assert (account.name, account.version, account.change_version) == ("Acme Robotics", 1, before)
+    assert not AuditEvent.objects.filter(account=account).exists()
+
+
+def test_any_version_overwrites_on_purpose(account, ie, manager):
+    account_update(account=account, actor=ie, data={"name": "First writer"}, expected_version=1)
+    account_update(
+        account=account, actor=manager, data={"name": "Seeded"}, expected_version=ANY_VERSION
+    )
+    account.refresh_from_db()
+    assert (account.name, account.version) == ("Seeded", 3)
 
 
 def test_account_update_without_changes_writes_nothing(account, manager):

@@ -4,6 +4,7 @@ from django.urls import reverse
 from handoff.accounts.models import Account
 from handoff.accounts.services import account_update
 from handoff.audit.models import AuditEvent
+from handoff.common.services import ANY_VERSION
 from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,40 @@ def test_edit_with_stale_version_shows_current_values_and_overwrites_nothing(
     assert 'name="version" value="2"' in page  # a second save is a deliberate overwrite
     account.refresh_from_db()
     assert account.name == "Saved by Maya"
+
+
+MISSING_VERSION = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+
+
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_edit_without_its_version_is_refused_and_changes_nothing(client_for, account, ie, version):
+    data = {"name": "Typed blind", "planned_completion_date": "2027-02-01"}
+    if version is not None:
+        data["version"] = version
+    response = client_for(ie).post(reverse("accounts:edit", args=[account.pk]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"__all__": [MISSING_VERSION]}
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert MISSING_VERSION in errors[: errors.index("</div>")]
+    assert 'value="Typed blind"' in page  # what was typed stays in the form
+    row = Account.objects.values("name", "planned_completion_date", "version", "change_version")
+    assert row.get(pk=account.pk) == {
+        "name": "Acme Robotics",
+        "planned_completion_date": None,
+        "version": 1,
+        "change_version": account.change_version,
+    }
+    assert not AuditEvent.objects.filter(account=account).exists()
+
+
+def test_create_form_needs_no_version(client_for, ie):
+    response = client_for(ie).post(reverse("accounts:create"), {"name": "Fresh Co"})
+    assert response.status_code == 302
+    assert Account.objects.filter(name="Fresh Co").exists()
 
 
 def test_account_page_shows_history_readably(client_for, account, ie):
@@ -173,7 +208,7 @@ def test_account_page_shows_recent_history_and_the_full_history_page_shows_all(
             account=account,
             actor=ie,
             data={"crm_url": f"https://crm.example.com/{n}"},
-            expected_version=None,
+            expected_version=ANY_VERSION,
         )
     recent = client.get(reverse("accounts:detail", args=[account.pk])).context["history"]
     assert len(recent) == RECENT_HISTORY

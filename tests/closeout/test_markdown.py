@@ -22,6 +22,7 @@ from handoff.closeout.models import ChecklistItem
 from handoff.closeout.selectors import account_handoff_get
 from handoff.closeout.snapshot import register_snapshot_provider, unregister_snapshot_provider
 from handoff.closeout.views import handoff_markdown_text
+from handoff.common.services import ANY_VERSION
 from handoff.people.models import User
 from logs.models import Issue, JournalEntry, Risk
 from logs.services import (
@@ -252,7 +253,9 @@ def story(template, settings):
                     if item.position == 1
                     else "",
                 }
-            services.checklist_item_update(item=item, actor=ie, data=data, expected_version=None)
+            services.checklist_item_update(
+                item=item, actor=ie, data=data, expected_version=ANY_VERSION
+            )
         services.handoff_acknowledge(account=account, actor=ta)
         services.handoff_request(account=account, actor=ie)
         sign_off = services.closeout_sign_off(

@@ -15,6 +15,7 @@ from handoff.closeout.readiness import (
     unregister_readiness_rule,
 )
 from handoff.closeout.selectors import account_handoff_get, handoff_prefetch_lookups
+from handoff.common.services import ANY_VERSION
 from handoff.people.models import User
 from tests.closeout.conftest import record_deployment, settle
 from tests.factories import UserFactory
@@ -50,7 +51,10 @@ def test_every_rule_in_order():
 def test_technical_advisor_assigned_on_and_off(account, manager):
     assert blockers_of(account, "technical_advisor_assigned") == []
     account_update(
-        account=account, actor=manager, data={"technical_advisor": None}, expected_version=None
+        account=account,
+        actor=manager,
+        data={"technical_advisor": None},
+        expected_version=ANY_VERSION,
     )
     assert blockers_of(account, "technical_advisor_assigned") == [
         (
@@ -73,13 +77,19 @@ def test_technical_advisor_acknowledged_on_and_off_and_by_the_current_ta(account
         username="priya", first_name="Priya", last_name="Raman", role=User.Role.TECHNICAL_ADVISOR
     )
     account_update(
-        account=account, actor=manager, data={"technical_advisor": other}, expected_version=None
+        account=account,
+        actor=manager,
+        data={"technical_advisor": other},
+        expected_version=ANY_VERSION,
     )
     assert blockers_of(account, "technical_advisor_acknowledged") == [
         ("Priya Raman has not acknowledged the account", handoff_url + "#handoff-status")
     ]
     account_update(
-        account=account, actor=manager, data={"technical_advisor": None}, expected_version=None
+        account=account,
+        actor=manager,
+        data={"technical_advisor": None},
+        expected_version=ANY_VERSION,
     )
     assert [t for t, _ in blockers_of(account, "technical_advisor_acknowledged")] == [
         "No technical advisor to acknowledge the account"
@@ -88,7 +98,9 @@ def test_technical_advisor_acknowledged_on_and_off_and_by_the_current_ta(account
 
 def test_manager_assigned_on_and_off(account, manager):
     assert blockers_of(account, "manager_assigned") == []
-    account_update(account=account, actor=manager, data={"manager": None}, expected_version=None)
+    account_update(
+        account=account, actor=manager, data={"manager": None}, expected_version=ANY_VERSION
+    )
     assert blockers_of(account, "manager_assigned") == [
         ("No manager assigned", reverse("accounts:edit", args=[account.pk]) + "#id_manager")
     ]
@@ -114,7 +126,7 @@ def test_checklist_rule_not_started_then_each_open_item_then_met(account, ie, te
             "status": "not_applicable",
             "not_applicable_reason": "Search-only pilot: no indexing.",
         },
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     assert blockers_of(account, "checklist_complete") == []
 

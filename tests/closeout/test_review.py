@@ -9,6 +9,7 @@ from handoff.accounts.services import account_update
 from handoff.closeout import services
 from handoff.closeout.models import HandoffReview
 from handoff.closeout.review import changes_since_review
+from handoff.common.services import ANY_VERSION
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def reviewed(account, ta):
         account=account,
         actor=ta,
         data={"crm_url": "https://crm.example.com/a"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     return services.handoff_mark_reviewed(account=account, actor=ta)
 
@@ -43,20 +44,20 @@ def test_changes_since_review_exact_content(account, ie, ta, manager, template, 
         account=account,
         actor=ie,
         data={"name": "Acme Robotics Inc.", "planned_completion_date": datetime.date(2027, 3, 1)},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     # Changed and changed back: not a change.
     account_update(
         account=account,
         actor=ie,
         data={"crm_url": "https://crm.example.com/b"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     account_update(
         account=account,
         actor=ie,
         data={"crm_url": "https://crm.example.com/a"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     items = services.checklist_start(account=account, actor=ie)
     indexing = items[4]
@@ -64,13 +65,13 @@ def test_changes_since_review_exact_content(account, ie, ta, manager, template, 
         item=indexing,
         actor=ie,
         data={"status": "done", "evidence_url": "https://docs.example.com/v1"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     services.checklist_item_update(
         item=indexing,
         actor=ie,
         data={"evidence_url": "https://docs.example.com/v2"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     services.handoff_acknowledge(account=account, actor=ta)  # the reviewer's own: not listed
     services.handoff_request(account=account, actor=manager)
@@ -114,7 +115,7 @@ def test_the_handoff_page_shows_the_changes_to_the_reviewer(client_for, account,
         account=account,
         actor=ie,
         data={"planned_completion_date": datetime.date(2027, 3, 1)},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
     section = page.split('id="changes"')[1].split("</section>")[0]
@@ -129,7 +130,7 @@ def test_the_handoff_page_shows_the_changes_to_the_reviewer(client_for, account,
 
 
 def test_marking_reviewed_again_clears_the_list(client_for, account, ie, ta, reviewed):
-    account_update(account=account, actor=ie, data={"name": "Acme 2"}, expected_version=None)
+    account_update(account=account, actor=ie, data={"name": "Acme 2"}, expected_version=ANY_VERSION)
     assert len(changes_since_review(account_id=account.pk, review=reviewed).groups) == 1
     response = client_for(ta).post(reverse("closeout:handoff_mark_reviewed", args=[account.pk]))
     assert response.status_code == 302
@@ -147,7 +148,7 @@ def test_someone_without_a_review_is_invited_to_review(client_for, account, ta):
 
 
 def test_the_list_is_the_reviewers_own(client_for, account, ie, manager, reviewed):
-    account_update(account=account, actor=ie, data={"name": "Acme 2"}, expected_version=None)
+    account_update(account=account, actor=ie, data={"name": "Acme 2"}, expected_version=ANY_VERSION)
     # The manager has not reviewed (and cannot: it is the TA's act): no such section.
     page = client_for(manager).get(reverse("closeout:handoff", args=[account.pk])).content
     assert b'id="changes"' not in page

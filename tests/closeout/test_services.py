@@ -15,7 +15,7 @@ from handoff.audit.models import AuditEvent
 from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem, ChecklistTemplateItem, SignOff
 from handoff.closeout.snapshot import snapshot_digest
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ANY_VERSION, ConcurrentEditError, MissingVersionError
 from logs.services import (
     issue_create,
     issue_status_change,
@@ -160,10 +160,10 @@ def test_done_records_who_and_when_and_open_clears_it(account, ie, manager, star
 
 def test_evidence_change_keeps_who_marked_it_done(account, ie, manager, started):
     item = services.checklist_item_update(
-        item=started[0], actor=ie, data={"status": "done"}, expected_version=None
+        item=started[0], actor=ie, data={"status": "done"}, expected_version=ANY_VERSION
     )
     item = services.checklist_item_update(
-        item=item, actor=manager, data={"evidence_note": "Runbook v2"}, expected_version=None
+        item=item, actor=manager, data={"evidence_note": "Runbook v2"}, expected_version=ANY_VERSION
     )
     assert item.completed_by == ie
 
@@ -215,6 +215,17 @@ def test_stale_checklist_item_version_is_refused(account, ie, manager, started):
         )
     started[0].refresh_from_db()
     assert started[0].evidence_note == "first"
+
+
+def test_checklist_item_update_without_a_version_is_refused(account, ie, started):
+    item = started[0]
+    with pytest.raises(MissingVersionError, match="sent without its version"):
+        services.checklist_item_update(
+            item=item, actor=ie, data={"status": "done"}, expected_version=None
+        )
+    item.refresh_from_db()
+    assert (item.status, item.version) == ("open", 1)
+    assert not AuditEvent.objects.filter(object_type="closeout.checklistitem").exists()
 
 
 # --- Phases ------------------------------------------------------------------------------------
@@ -409,14 +420,14 @@ def test_snapshot_is_frozen_whatever_happens_to_the_record_later(
         account=account,
         actor=ie,
         data={"name": "Acme Robotics International", "technical_advisor": None},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     settle(account, ie)
     environment_update(
         environment=Environment.objects.get(account=account),
         actor=ie,
         data={"total_cpu": 96, "deployment_type": "docker_compose"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
         instance_types=[InstanceSpec(6, "m6a.4xlarge")],
     )
     code_host_create(
@@ -426,7 +437,9 @@ def test_snapshot_is_frozen_whatever_happens_to_the_record_later(
     )
     journal_entry_create(account=account, author=ie, title="Later note", body="After sign-off.")
     issue_status_change(issue=issue, actor=ie, status="resolved", resolution="Raised the limit.")
-    risk_update(risk=risk, actor=ie, data={"response_plan": "Add a shard."}, expected_version=None)
+    risk_update(
+        risk=risk, actor=ie, data={"response_plan": "Add a shard."}, expected_version=ANY_VERSION
+    )
     opportunity_stage_change(opportunity=opportunity, actor=ta, stage="won")
 
     stored = SignOff.objects.get(pk=sign_off.pk)
@@ -449,7 +462,9 @@ def test_sign_off_page_shows_the_frozen_record_not_the_current_one(
     ready_account(account, ie=ie, ta=ta)
     sign_off = services.closeout_sign_off(account=account, actor=manager)
     services.closeout_reopen(account=account, actor=manager, reason="Scope grew")
-    account_update(account=account, actor=ie, data={"name": "Renamed Later"}, expected_version=None)
+    account_update(
+        account=account, actor=ie, data={"name": "Renamed Later"}, expected_version=ANY_VERSION
+    )
     page = client_for(ta).get(sign_off.get_absolute_url()).content.decode()
     assert "<td>Acme Robotics</td>" in page
     assert "Renamed Later" not in page.split('class="snapshot-body"')[1]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from handoff.accounts.services import account_update
 from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem
+from handoff.common.services import ANY_VERSION
 from tests.closeout.conftest import ready_account, settle
 from tests.query_budget import account_page_queries, handoff_page_queries
 
@@ -33,13 +34,16 @@ def grow(account, *, ie, ta, manager, admin_user, size):
         services.closeout_reopen(account=account, actor=manager, reason=f"Cycle {cycle}")
         for item in ChecklistItem.objects.filter(account=account)[: size * 5]:
             services.checklist_item_update(
-                item=item, actor=ie, data={"evidence_note": f"Note {cycle}"}, expected_version=None
+                item=item,
+                actor=ie,
+                data={"evidence_note": f"Note {cycle}"},
+                expected_version=ANY_VERSION,
             )
         account_update(
             account=account,
             actor=ie,
             data={"crm_url": f"https://crm.example.com/{cycle}"},
-            expected_version=None,
+            expected_version=ANY_VERSION,
         )
 
 
@@ -109,7 +113,7 @@ def test_attention_strip_warns_about_planned_completion(client_for, account, man
         account=account,
         actor=manager,
         data={"planned_completion_date": timezone.localdate() + datetime.timedelta(days=12)},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     page = client_for(manager).get(handoff_url(account)).content.decode()
     assert f"Planned completion in 12 days, not acknowledged by {ta}" in page
@@ -211,6 +215,36 @@ def test_stale_item_form_is_refused_with_the_current_values(
     assert (item.status, item.evidence_note) == ("open", "Saved by Maya")
 
 
+MISSING_VERSION = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_item_update_without_its_version_is_refused_and_changes_nothing(
+    client_for, account, ie, started, version, htmx
+):
+    item = started[0]
+    data = item_post(item, status="done", evidence_note="Sent blind")
+    if version is None:
+        del data[f"item-{item.position}-version"]
+    else:
+        data[f"item-{item.position}-version"] = version
+    before = ChecklistItem.objects.filter(pk=item.pk).values().get()
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client_for(ie).post(
+        reverse("closeout:checklist_item", args=[account.pk, item.pk]), data, **extra
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"__all__": [MISSING_VERSION]}
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert MISSING_VERSION in errors[: errors.index("</div>")]
+    assert ChecklistItem.objects.filter(pk=item.pk).values().get() == before
+
+
 def test_item_update_without_htmx_redirects_or_shows_a_page(client_for, account, ie, started):
     item = started[1]
     client = client_for(ie)
@@ -308,13 +342,13 @@ def test_markdown_escapes_what_people_typed(client_for, account, ie, manager, st
         account=account,
         actor=manager,
         data={"name": "Evil | *Corp* <script>alert(1)</script> [x](javascript:alert(1))"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     services.checklist_item_update(
         item=started[0],
         actor=ie,
         data={"evidence_note": "line one\n| injected | row |"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     text = (
         client_for(ie).get(reverse("closeout:handoff_markdown", args=[account.pk])).content.decode()
@@ -335,7 +369,7 @@ def test_sign_off_snapshot_page_sanitises_the_record(
         account=account,
         actor=manager,
         data={"name": "<img src=x onerror=alert(1)> Co"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     ready_account(account, ie=ie, ta=ta)
     sign_off = services.closeout_sign_off(account=account, actor=manager)

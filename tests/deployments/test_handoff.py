@@ -30,6 +30,7 @@ from handoff.closeout.attention import AttentionItem, attention_items
 from handoff.closeout.markdown import section_markdown
 from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.selectors import account_handoff_get
+from handoff.common.services import ANY_VERSION
 from tests.closeout.conftest import COMPLETE_PRODUCTION, record_deployment
 
 pytestmark = pytest.mark.django_db
@@ -301,7 +302,7 @@ def test_sizing_warnings_are_attention_items(account, ie, complete, client_for):
         environment=complete,
         actor=ie,
         data={"max_users": 3000, "total_cpu": 16, "total_memory_gb": 64},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     items = attention_sizing(loaded(account))
     handoff = reverse("closeout:handoff", args=[account.pk])
@@ -334,7 +335,7 @@ def test_snapshot_of_the_production_deployment_is_json_safe_with_labels(account,
         environment=complete,
         actor=ie,
         data={"rockskip_enabled": True, "special_details": "Rockskip for the monorepo."},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     data = snapshot_production(loaded(account))
     assert json.loads(json.dumps(data)) == data
@@ -422,7 +423,7 @@ def test_production_markdown_uses_the_handbooks_labels_and_escapes_text(account,
             "special_details": "Uses [a link](javascript:x) | <b>bold</b>",
             "external_postgres": True,
         },
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     text = section_markdown("production_deployment", snapshot_production(loaded(account)))
     lines = text.splitlines()

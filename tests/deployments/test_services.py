@@ -10,14 +10,16 @@ from deployments.services import (
     CodeHostConflictError,
     DocumentLink,
     InstanceSpec,
+    code_host_delete,
     code_host_list_save,
+    code_host_update,
     environment_create,
     environment_delete,
     environment_update,
 )
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ANY_VERSION, ConcurrentEditError, MissingVersionError
 from tests.deployments.conftest import PRODUCTION_DATA
 
 pytestmark = pytest.mark.django_db
@@ -217,7 +219,7 @@ def test_environment_delete_keeps_history_and_refuses_production(account, ie, pr
     assert event.change_for("instance_types")["before"] == "1 × m6a.2xlarge"
     assert not Environment.objects.filter(pk=staging.pk).exists()
     with pytest.raises(ValidationError):
-        environment_delete(environment=production, actor=ie)
+        environment_delete(environment=production, actor=ie, expected_version=production.version)
 
 
 # --- Code hosts ----------------------------------------------------------------------------------
@@ -300,3 +302,70 @@ def test_more_monorepos_than_repositories_is_refused(account, ie):
         )
     assert "monorepo_count" in error.value.message_dict
     assert not CodeHostConnection.objects.exists()
+
+
+# --- Versions are required -------------------------------------------------------------------
+
+
+def deployment_state(account):
+    return (
+        list(Environment.objects.values()),
+        list(CodeHostConnection.objects.values()),
+        AuditEvent.objects.count(),
+        change_version(account),
+    )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda env, host, ie: environment_update(
+            environment=env, actor=ie, data={"total_cpu": 4}, expected_version=None
+        ),
+        lambda env, host, ie: environment_delete(environment=env, actor=ie, expected_version=None),
+        lambda env, host, ie: code_host_update(
+            code_host=host, actor=ie, data={"repository_count": 4}, expected_version=None
+        ),
+        lambda env, host, ie: code_host_delete(code_host=host, actor=ie, expected_version=None),
+        lambda env, host, ie: code_host_list_save(
+            account=host.account,
+            actor=ie,
+            rows=[CodeHostChange(id=host.pk, version=None, data={"repository_count": 4})],
+        ),
+    ],
+    ids=[
+        "environment_update",
+        "environment_delete",
+        "code_host_update",
+        "code_host_delete",
+        "code_host_list_save",
+    ],
+)
+def test_an_edit_without_its_version_is_refused_and_writes_nothing(
+    account, ie, make_code_host, edit
+):
+    staging = environment_create(account=account, actor=ie, kind="staging", data={"total_cpu": 8})
+    host = make_code_host(repositories=10)
+    before = deployment_state(account)
+    with pytest.raises(MissingVersionError, match="sent without its version"):
+        edit(staging, host, ie)
+    assert deployment_state(account) == before
+
+
+def test_any_version_overwrites_on_purpose(account, ie, manager, make_code_host):
+    staging = environment_create(account=account, actor=ie, kind="staging", data={"total_cpu": 8})
+    host = make_code_host(repositories=10)
+    environment_update(
+        environment=staging, actor=manager, data={"total_cpu": 16}, expected_version=1
+    )
+    code_host_list_save(account=account, actor=manager, rows=[row(host, repository_count=11)])
+    environment_update(
+        environment=staging, actor=ie, data={"total_cpu": 32}, expected_version=ANY_VERSION
+    )
+    code_host_list_save(
+        account=account,
+        actor=ie,
+        rows=[CodeHostChange(id=host.pk, version=ANY_VERSION, data={"repository_count": 12})],
+    )
+    assert Environment.objects.get(pk=staging.pk).total_cpu == 32
+    assert CodeHostConnection.objects.get(pk=host.pk).repository_count == 12

@@ -771,3 +771,88 @@ def test_the_same_code_hosts_post_twice_adds_the_new_rows_once(client_for, accou
     assert again.status_code == 200
     assert "already submitted and saved once" in again.content.decode()
     assert CodeHostConnection.objects.filter(account=account).count() == 2
+
+
+# --- An edit sent without its version ----------------------------------------------------------
+
+MISSING_VERSION = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+
+
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_production_edit_without_its_version_is_refused_and_changes_nothing(
+    client_for, account, ie, production, version
+):
+    """The production page records and edits at one URL: a form without a version was opened
+    to record production, so it is refused as a conflict with what was recorded meanwhile."""
+    before = database_state(account)
+    response = client_for(ie).post(
+        production_url(account), production_post(version=version, total_cpu="12")
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert "Someone else saved this record" in errors[: errors.index("</div>")]
+    assert '<th scope="row">Total CPU</th><td>48</td>' in page  # what is saved, shown
+    assert database_state(account) == before
+    assert Environment.objects.get(pk=production.pk).total_cpu == 48
+
+
+def test_other_environment_edit_without_its_version_is_refused_htmx_too(client_for, account, ie):
+    staging = environment_create(account=account, actor=ie, kind="staging", data={"total_cpu": 8})
+    before = database_state(account)
+    response = client_for(ie).post(
+        reverse("deployments:environment_edit", args=[account.pk, staging.pk]),
+        {"_action": "save", "kind": "staging", "total_cpu": "16", **EMPTY_ROWS},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert MISSING_VERSION in response.content.decode()
+    assert response.context["form"].non_field_errors() == [MISSING_VERSION]
+    assert database_state(account) == before
+
+
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_remove_without_its_version_is_refused_and_changes_nothing(
+    client_for, account, ie, version
+):
+    staging = environment_create(account=account, actor=ie, kind="staging", data={"total_cpu": 8})
+    before = database_state(account)
+    remove = reverse("deployments:environment_delete", args=[account.pk, staging.pk])
+    response = client_for(ie).post(remove, {} if version is None else {"version": version})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert MISSING_VERSION in page[page.index('class="form-errors"') :]
+    assert database_state(account) == before
+
+
+def test_remove_with_a_mangled_version_is_refused(client_for, account, ie):
+    staging = environment_create(account=account, actor=ie, kind="staging", data={})
+    before = database_state(account)
+    remove = reverse("deployments:environment_delete", args=[account.pk, staging.pk])
+    response = client_for(ie).post(remove, {"version": "one"})
+    assert response.status_code == 200
+    assert "This form&#x27;s version is not valid" in response.content.decode()
+    assert database_state(account) == before
+
+
+@pytest.mark.parametrize("removed", ["", "True"], ids=["edited", "removed"])
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+def test_code_hosts_saved_row_without_its_version_is_refused_and_changes_nothing(
+    client_for, account, ie, make_code_host, removed, version
+):
+    host = make_code_host(repositories=100)
+    row = {**GITHUB, "id": str(host.pk), "repository_count": "999", "removed": removed}
+    if version is not None:
+        row["version"] = version
+    new_row = {**GITLAB}
+    before = database_state(account)
+    response = client_for(ie).post(code_hosts_url(account), code_host_post([row, new_row]))
+    assert response.status_code == 200
+    assert response.context["formset"].non_form_errors() == [MISSING_VERSION]
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert MISSING_VERSION in errors[: errors.index("</div>")]
+    assert database_state(account) == before  # nor was the new row added

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from handoff.closeout.attention import AttentionItem
 from handoff.closeout.selectors import account_handoff_get
+from handoff.common.services import ANY_VERSION
 from logs.handoff import (
     attention_issues,
     attention_risks,
@@ -122,7 +123,9 @@ def test_high_and_critical_risks_need_a_response_plan(account, ie):
             + f"#risk-{high.pk}-response_plan",
         ),
     ]
-    risk_update(risk=high, actor=ie, data={"response_plan": "Add a shard."}, expected_version=None)
+    risk_update(
+        risk=high, actor=ie, data={"response_plan": "Add a shard."}, expected_version=ANY_VERSION
+    )
     assert titles(rule_risks_have_response_plans(loaded(account))) == [
         "Critical risk R-3 without a response plan: Freeze"
     ]
@@ -261,7 +264,7 @@ def test_snapshot_of_the_four_logs_is_json_safe_with_labels(account, ie, ta):
         reference_url="https://docs.example.com/rockskip",
     )
     journal_entry_update(
-        entry=entry, actor=ie, data={"body": "For `acme/firmware`."}, expected_version=None
+        entry=entry, actor=ie, data={"body": "For `acme/firmware`."}, expected_version=ANY_VERSION
     )
     issue = make_issue(
         account,

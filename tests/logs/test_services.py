@@ -1,6 +1,7 @@
 """The logs' write services: audit events, change version, numbering, rules."""
 
 import datetime
+import functools
 import threading
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
-from handoff.common.services import ConcurrentEditError
+from handoff.common.services import ANY_VERSION, ConcurrentEditError, MissingVersionError
 from logs.models import ExpansionOpportunity, Issue, IssueNote, JournalEntry, Risk
 from logs.services import (
     issue_create,
@@ -374,3 +375,38 @@ def test_every_write_records_an_audit_event_and_marks_the_account_changed(accoun
         write()
         assert _change_version(account) == versions + 1
         assert AuditEvent.objects.count() == events + 1
+
+
+# --- Versions are required -------------------------------------------------------------------
+def _edits(account, ie):
+    """(the row, its edit service with the row and actor bound) for each log."""
+    entry = journal_entry_create(account=account, author=ie, title="T", body="B")
+    issue = issue_create(account=account, actor=ie, title="I", owner=ie)
+    risk = _risk(account, ie)
+    opportunity = opportunity_create(account=account, actor=ie, title="O", owner=ie)
+    return [
+        (entry, functools.partial(journal_entry_update, entry=entry, actor=ie)),
+        (issue, functools.partial(issue_update, issue=issue, actor=ie)),
+        (risk, functools.partial(risk_update, risk=risk, actor=ie)),
+        (opportunity, functools.partial(opportunity_update, opportunity=opportunity, actor=ie)),
+    ]
+
+
+def test_an_edit_without_its_version_is_refused_and_writes_nothing(account, ie):
+    for row, edit in _edits(account, ie):
+        title = row.title
+        versions, events = _change_version(account), AuditEvent.objects.count()
+        with pytest.raises(MissingVersionError, match="sent without its version"):
+            edit(data={"title": "Overwritten blind"}, expected_version=None)
+        row.refresh_from_db()
+        assert (row.title, row.version) == (title, 1)
+        assert (_change_version(account), AuditEvent.objects.count()) == (versions, events)
+
+
+def test_any_version_overwrites_on_purpose(account, ie):
+    for row, edit in _edits(account, ie):
+        edit(data={"title": "Saved first"}, expected_version=1)
+        # A form rendered from version 1 would be refused now; ANY_VERSION says "overwrite".
+        edit(data={"title": "Seeded"}, expected_version=ANY_VERSION)
+        row.refresh_from_db()
+        assert (row.title, row.version) == ("Seeded", 3)

@@ -543,3 +543,45 @@ def test_the_heatmap_lists_the_highest_scoring_risks_and_counts_them_all(
     cell = client.get(reverse("logs:risk_heatmap"), {"likelihood": 2, "impact": 2})
     assert [r.title for r in cell.context["risks"]] == ["Third"]
     assert "Showing the" not in cell.content.decode()
+
+
+# --- An edit sent without its version ----------------------------------------------------------
+MISSING_VERSION = (
+    "This form was sent without its version, so nothing was saved. Reload the page and make "
+    "your change again."
+)
+EDIT_ONLY = {"journal": {}, "issue": {"status": "open"}, "risk": {"status": "open"}}
+EDIT_ONLY["opportunity"] = {"stage": "identified"}
+
+
+def _item(kind: str, account, ie):
+    data = {k: v for k, v in _valid(kind, ie).items() if k != "owner"}
+    data.update({k: int(data[k]) for k in ("likelihood", "impact") if k in data})
+    if kind == "journal":
+        return journal_entry_create(account=account, author=ie, **data)
+    create = {"issue": issue_create, "risk": risk_create, "opportunity": opportunity_create}[kind]
+    return create(account=account, actor=ie, owner=ie, **data)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("version", [None, ""], ids=["absent", "empty"])
+@pytest.mark.parametrize("kind", ["journal", "issue", "risk", "opportunity"])
+def test_an_edit_without_its_version_is_refused_and_changes_nothing(
+    client_for, account, ie, kind, version, htmx
+):
+    item = _item(kind, account, ie)
+    row_before = MODELS[kind].objects.filter(pk=item.pk).values().get()
+    events = AuditEvent.objects.count()
+    data = {**_valid(kind, ie), "title": "Overwritten blind", **EDIT_ONLY[kind]}
+    if version is not None:
+        data["version"] = version
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client_for(ie).post(url(f"{kind}_edit", account, item), data, **extra)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"__all__": [MISSING_VERSION]}
+    page = response.content.decode()
+    errors = page[page.index('class="form-errors"') :]
+    assert MISSING_VERSION in errors[: errors.index("</div>")]
+    assert 'value="Overwritten blind"' in page  # what was typed stays in the form
+    assert MODELS[kind].objects.filter(pk=item.pk).values().get() == row_before
+    assert AuditEvent.objects.count() == events

@@ -13,6 +13,8 @@ import requests
 from django.core.management import CommandError, call_command
 
 from handoff.accounts.services import account_create, account_update
+from handoff.common.services import ANY_VERSION
+from tests.phases import phase_move
 from tests.vitally_sync.conftest import free_port, portal_traits
 from vitally_sync.fake import Scripted
 from vitally_sync.models import AccountSync
@@ -81,7 +83,7 @@ def test_backfill_reports_failures_with_their_reason(fake_vitally, accounts, man
         account=accounts[2],
         actor=manager,
         data={"vitally_account_id": "no-such-account"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     output = run("vitally_sync", "--all")
     assert "2 pushed, 0 unchanged, 1 failed" in output
@@ -99,9 +101,7 @@ def test_the_command_waits_out_429s_and_5xx_itself(fake_vitally, accounts):
 
 def test_without_flags_only_due_accounts_are_pushed(fake_vitally, accounts, manager):
     run("vitally_sync", "--all")
-    account_update(
-        account=accounts[1], actor=manager, data={"phase": "handed_off"}, expected_version=None
-    )
+    phase_move(account=accounts[1], actor=manager, to="handed_off")
     output = run("vitally_sync")
     assert "Pushing 1 account to" in output and "1 pushed" in output
     assert fake_vitally.puts()[-1]["path"] == "/resources/accounts/customer-1"

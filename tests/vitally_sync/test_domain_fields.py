@@ -13,6 +13,7 @@ from deployments.services import (
     environment_create,
     environment_update,
 )
+from handoff.common.services import ANY_VERSION
 from logs.services import issue_create, risk_create
 from tests.vitally_sync.conftest import as_stored, portal_traits
 from vitally_sync.services import sync_account_push
@@ -103,7 +104,7 @@ def test_a_cleared_field_is_sent_as_null_and_vitally_drops_it(fake_vitally, reco
         environment=recorded,
         actor=ie,
         data={"total_cpu": None, "infra_completion_date": None},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     assert portal_traits(linked)["vitally.custom.totalCpu"] is None
     puts_before = len(fake_vitally.requests_log(method="PUT"))

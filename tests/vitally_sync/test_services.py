@@ -16,6 +16,8 @@ from django.utils import timezone
 from handoff.accounts.models import Account
 from handoff.accounts.services import account_create, account_update
 from handoff.audit.models import AuditEvent
+from handoff.common.services import ANY_VERSION
+from tests.phases import phase_move
 from tests.vitally_sync.conftest import TEST_KEY, assert_vitally_has, free_port, portal_traits
 from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
@@ -72,9 +74,7 @@ def test_first_push_sends_the_current_state_and_acknowledges_it(fake_vitally, ma
 def test_an_edit_makes_the_account_pending_until_pushed(fake_vitally, manager):
     account = linked(fake_vitally, manager)
     sync_account_push(account_id=account.pk)
-    account_update(
-        account=account, actor=manager, data={"phase": "handed_off"}, expected_version=None
-    )
+    phase_move(account=account, actor=manager, to="handed_off")
     assert badge_of(account) == "pending"
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
     assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handed off")
@@ -88,7 +88,7 @@ def test_identical_payload_is_acknowledged_without_a_request(fake_vitally, manag
         account=account,
         actor=manager,
         data={"planned_completion_date": datetime.date(2027, 1, 1)},  # not a Vitally field
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     report = sync_account_push(account_id=account.pk)
     assert (report.outcome, report.requests) == (Outcome.UNCHANGED, 0)
@@ -106,7 +106,7 @@ def test_a_new_vitally_id_re_sends_the_same_traits_to_the_new_account(fake_vital
         account=account,
         actor=manager,
         data={"vitally_account_id": "acme-eu"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
     assert_vitally_has(fake_vitally, "acme-eu", account, phase="Implementation")
@@ -148,12 +148,7 @@ class EditDuringRequest:
         result = self.client.account_update(**kwargs)
         if not self.done:
             self.done = True
-            account_update(
-                account=self.account,
-                actor=self.actor,
-                data={"phase": "ready_for_handoff"},
-                expected_version=None,
-            )
+            phase_move(account=self.account, actor=self.actor, to="ready_for_handoff")
         return result
 
 
@@ -186,9 +181,7 @@ def test_coalescing_waits_out_the_window_before_the_next_put(fake_vitally, manag
     settings.VITALLY_COALESCE_SECONDS = 0.4
     account = linked(fake_vitally, manager)
     sync_account_push(account_id=account.pk)
-    account_update(
-        account=account, actor=manager, data={"phase": "handed_off"}, expected_version=None
-    )
+    phase_move(account=account, actor=manager, to="handed_off")
     config = sync_config()
     slept = []
     claim = sync_claim(config=config, account_id=account.pk)
@@ -331,7 +324,7 @@ def test_404_needs_attention_until_the_vitally_id_is_fixed(fake_vitally, manager
         account=account,
         actor=manager,
         data={"vitally_account_id": "acme-robotics"},
-        expected_version=None,
+        expected_version=ANY_VERSION,
     )
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
     assert badge_of(account) == "synced"

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from handoff.accounts.models import Account
-from handoff.accounts.services import account_update
 from handoff.audit.models import AuditEvent
 from handoff.people.models import User
 from tests.factories import AccountFactory, UserFactory
+from tests.phases import phase_move
 from vitally_sync.conf import sync_config
 from vitally_sync.fake import Scripted
 from vitally_sync.models import AccountSync
@@ -113,9 +113,7 @@ def test_a_broken_trait_map_turns_the_sync_off_without_breaking_pages(
 def test_account_page_shows_badge_last_push_what_was_sent_and_a_preview(
     client_for, ie, pushed, manager
 ):
-    account_update(
-        account=pushed, actor=manager, data={"phase": "handed_off"}, expected_version=None
-    )
+    phase_move(account=pushed, actor=manager, to="handed_off")
     page = client_for(ie).get(reverse("accounts:detail", args=[pushed.pk])).content.decode()
     assert 'href="#vitally"' in page  # in the section nav
     assert "Vitally <span" in page  # the badge beside the phase in the header
