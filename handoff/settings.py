@@ -281,6 +281,8 @@ VITALLY_COALESCE_SECONDS = env.float("VITALLY_COALESCE_SECONDS", default=2.0)
 VITALLY_SWEEP_SECONDS = env.float("VITALLY_SWEEP_SECONDS", default=30.0)
 # After this many failures in a row an account shows "Needs attention" and is retried hourly.
 VITALLY_QUARANTINE_AFTER = env.int("VITALLY_QUARANTINE_AFTER", default=10)
+# While Vitally refuses the API key, one request (a probe) per this many seconds asks again.
+VITALLY_KEY_PROBE_SECONDS = env.float("VITALLY_KEY_PROBE_SECONDS", default=60.0)
 if "vitally_sync" in INSTALLED_APPS:
     CELERY_BEAT_SCHEDULE["vitally-sweep"] = {
         "task": "vitally_sync.sweep",

@@ -24,6 +24,7 @@ class SyncConfig:
     sweep_seconds: float
     redis_url: str
     quarantine_after: int = 10
+    key_probe_seconds: float = 60.0
     error: str = ""  # a setting that cannot be used (the system check reports it too)
 
     @property
@@ -72,5 +73,6 @@ def sync_config() -> SyncConfig:
         sweep_seconds=float(settings.VITALLY_SWEEP_SECONDS),
         redis_url=settings.REDIS_URL,
         quarantine_after=max(1, int(settings.VITALLY_QUARANTINE_AFTER)),
+        key_probe_seconds=max(1.0, float(settings.VITALLY_KEY_PROBE_SECONDS)),
         error=error,
     )

@@ -55,8 +55,6 @@ ATTEMPTS_KEPT = 20  # per account, for the panel and the admin
 RATE_LIMIT_MARGIN_SECONDS = 0.25
 # A lease renewed before a request outlasts the request's connect and read timeouts by this.
 LEASE_MARGIN_SECONDS = 5.0
-# While Vitally refuses the key, at most one request (a probe) per this many seconds.
-KEY_PROBE_SECONDS = 60.0
 # An account that needs attention is retried this often (and by hand, and when edited).
 ATTENTION_RETRY = timedelta(hours=1)
 # Publishing the kick gives up fast when the broker is down: the edit must not wait on it.
@@ -298,7 +296,7 @@ def key_refused_record(config: SyncConfig, message: str) -> None:
     _key_row(config).update(
         auth_error=message,
         auth_failed_at=Coalesce(F("auth_failed_at"), Now()),
-        probe_after=Coalesce(F("probe_after"), _db_in(KEY_PROBE_SECONDS)),
+        probe_after=Coalesce(F("probe_after"), _db_in(config.key_probe_seconds)),
     )
 
 
@@ -323,13 +321,13 @@ def key_works_record(config: SyncConfig) -> int:
 def key_probe(
     *, config: SyncConfig, client: VitallyClient, limiter: RateLimiter, max_wait: float = 5.0
 ) -> Result | None:
-    """While Vitally refuses the key: one cheap request (the custom-fields list) at most once a
-    minute across every process, to learn when the key works again. None when it was not this
+    """While Vitally refuses the key: one cheap request (the custom-fields list) at most every
+    VITALLY_KEY_PROBE_SECONDS across every process, to learn when the key works again. None when it was not this
     process's turn, or the rate limit said later."""
     turn = (
         VitallyKey.objects.filter(pk=config.key_fingerprint, probe_after__lte=Now())
         .exclude(auth_error="")
-        .update(probe_after=_db_in(KEY_PROBE_SECONDS))
+        .update(probe_after=_db_in(config.key_probe_seconds))
     )
     if not turn or key_state_get(config).paused_for > 0:
         return None
