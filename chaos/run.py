@@ -8,14 +8,18 @@ On the PostgreSQL server of DATABASE_URL it creates the database handoff_chaos (
 end) and starts, as separate processes: a redis-server of its own on a free port (broker and
 limiter), gunicorn -w 2, a Celery worker (2 children) and beat, and the fake Vitally with faults
 (10% 5xx, a burst of three 429s in every 100 requests, 20–320 ms latency, 2% of requests never
-answered). The portal reaches the fake through a TCP proxy in this script, which can refuse
-connections without the fake losing its state.
+answered, 3% applied and then their answer lost). The portal reaches the fake through a TCP
+proxy in this script, which can refuse connections without the fake losing its state.
 
 Signed-in users (4 threads) make random edits through the real forms: the production deployment
-(Total CPU, Total Memory, Sourcegraph instance URL), a new issue, a new risk. Meanwhile the script
-SIGKILLs the worker twice, restarts Redis once and makes Vitally refuse connections. Then it waits
-(bounded) for every account to be acknowledged and compares, for each linked account, the traits
-in the fake with the portal's current payload (the sync's own payload builder).
+(Total CPU, Total Memory, Sourcegraph instance URL, from a few values each, so edits often return
+to earlier values), a new issue, a new risk. Meanwhile the script SIGKILLs the worker twice,
+restarts Redis once, makes Vitally refuse connections, edits a trait by hand in Vitally on a few
+accounts, and has Vitally announce a long 429 wait, during which it restarts Redis and SIGKILLs
+the worker (the wait must survive both). Then it waits (bounded) for every account to be
+acknowledged and compares, for each linked account, the traits in the fake with the portal's
+current payload (the sync's own payload builder): every account must be equal, but for the
+hand-edited trait of the hand-edited accounts, which the portal must not have overwritten.
 
 Exit status 1 when a must-be-zero figure is not zero (or the queue does not drain).
 """
@@ -73,7 +77,14 @@ FAKE_FAULTS = [
     "--burst-429", "3", "--burst-429-every", "100", "--burst-retry-after", "2",
     "--latency-ms", "20", "--latency-jitter-ms", "300",
     "--timeout-rate", "0.02", "--timeout-seconds", "7",
+    "--lose-answer-rate", "0.03", "--lose-answer-mode", "closed",
 ]  # fmt: skip
+# Edited by hand "in Vitally" on a few accounts; the driver never edits it in the portal.
+HAND_EDITED_KEY = "vitally.custom.infrastructureHostingProvider"
+HAND_EDITED_VALUE = "Edited by hand in Vitally"
+HAND_EDITS = 5
+# A 429 whose wait outlasts a Redis restart and a killed worker.
+LONG_WAIT_SECONDS = 12
 if __name__ == "__main__":
     os.environ.update(SETTINGS)
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff")
@@ -253,9 +264,11 @@ class Driver:
             http,
             f"/accounts/{account_id}/deployment/production/",
             {
-                "total_cpu": rng.randint(8, 512),
-                "total_memory_gb": rng.choice([64, 128, 256, 512]),
-                "sourcegraph_instance_url": f"https://sg{rng.randint(1, 999)}.example.com",
+                # Few values each: an edit often returns a field to an earlier value (the case a
+                # lost answer turns into a silent difference if the portal trusts a hash).
+                "total_cpu": rng.choice([16, 32, 64]),
+                "total_memory_gb": rng.choice([64, 128]),
+                "sourcegraph_instance_url": f"https://sg{rng.randint(1, 3)}.example.com",
             },
         )
 
@@ -299,20 +312,78 @@ def wait_for(driver: Driver, share: float, *, stalled_after: float = 60) -> None
         time.sleep(0.05)
 
 
-def chaos(procs, driver: Driver, proxy: RefusingProxy, refuse_seconds: int, events: list) -> dict:
+def _fake_post(path: str, body: dict) -> None:
+    import requests
+
+    response = requests.post(f"http://127.0.0.1:{FAKE_PORT}{path}", json=body, timeout=10)
+    response.raise_for_status()
+
+
+def hand_edits(accounts) -> list[str]:
+    """A person changes a trait of a few accounts in Vitally's UI (the fake's control path)."""
+    keys = [a.vitally_account_id for a in accounts[:: max(1, len(accounts) // HAND_EDITS)]]
+    for key in keys[:HAND_EDITS]:
+        _fake_post(
+            f"/_fake/accounts/{key}/traits", {"traits": {HAND_EDITED_KEY: HAND_EDITED_VALUE}}
+        )
+    return keys[:HAND_EDITS]
+
+
+def long_wait_across_restarts(procs, events: list) -> None:
+    """Vitally announces a long wait; while it runs, Redis restarts (empty) and the worker is
+    SIGKILLed. Nobody may call Vitally before the wait ends (the fake logs who does)."""
+    import requests
+
+    since = time.time()
+    _fake_post(
+        "/_fake/control", {"rate_limit_next": 1, "rate_limit_retry_after": LONG_WAIT_SECONDS}
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        entries = requests.get(
+            f"http://127.0.0.1:{FAKE_PORT}/_fake/requests", params={"since": since}, timeout=10
+        ).json()["requests"]
+        if any(e.get("injected") == "rate_limit" for e in entries):
+            break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("the long 429 was never answered")
+    events.append((time.time(), f"429 with a {LONG_WAIT_SECONDS} s wait"))
+    log(f"a {LONG_WAIT_SECONDS} s 429 wait: restart Redis and SIGKILL the worker during it")
+    os.killpg(procs.worker.pid, signal.SIGKILL)
+    procs.worker.wait()
+    REDIS[0].terminate()
+    REDIS[0].wait(10)
+    REDIS[0] = redis_start(REDIS_PORT)
+    events.append((time.time(), "redis restarted, worker killed"))
+    procs.worker = worker_start(procs)
+
+
+def chaos(
+    procs, driver: Driver, proxy: RefusingProxy, refuse_seconds: int, events: list, accounts
+) -> tuple[dict, list[str]]:
     """The faults, at points of the edit run; the driver keeps editing until they are over."""
     driver.hold.set()
-    worker = procs.worker
-    outage = {}
-    for share, action in ((0.15, "kill"), (0.35, "redis"), (0.55, "kill"), (0.7, "refuse")):
+    outage, edited = {}, []
+    steps = (
+        (0.15, "kill"), (0.25, "hand"), (0.35, "redis"), (0.45, "long-wait"), (0.6, "kill"),
+        (0.75, "refuse"),
+    )  # fmt: skip
+    for share, action in steps:
         wait_for(driver, share)
-        if action == "kill":
+        worker = procs.worker
+        if action == "hand":
+            edited = hand_edits(accounts)
+            events.append((time.time(), f"{len(edited)} hand edits in Vitally"))
+        elif action == "long-wait":
+            long_wait_across_restarts(procs, events)
+        elif action == "kill":
             log("SIGKILL the worker (and its children)")
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
             events.append((time.time(), "worker killed"))
             time.sleep(3)
-            worker = procs.worker = worker_start(procs)
+            procs.worker = worker_start(procs)
         elif action == "redis":
             log("restart Redis (5 s down)")
             outage["from"] = time.time()
@@ -331,7 +402,7 @@ def chaos(procs, driver: Driver, proxy: RefusingProxy, refuse_seconds: int, even
             proxy.accept()
             events.append((time.time(), "vitally back"))
     driver.hold.clear()
-    return outage
+    return outage, edited
 
 
 def drain(ids: list[int], timeout: float) -> float | None:
@@ -370,8 +441,9 @@ def _fake_get(path: str):
     raise RuntimeError(f"the fake did not answer GET {path}")
 
 
-def compare(accounts) -> list[str]:
-    """Accounts whose traits in the fake differ from the portal's current payload."""
+def compare(accounts) -> dict[str, list[str]]:
+    """Vitally account id → the trait keys in the fake that differ from the portal's current
+    payload, for the accounts that differ."""
 
     from handoff.accounts.models import Account
     from vitally_sync.conf import sync_config
@@ -387,7 +459,7 @@ def compare(accounts) -> list[str]:
         for a in accounts
     }
 
-    def fetch(account) -> str | None:
+    def fetch(account) -> tuple[str, list[str]]:
         response = _fake_get(f"/resources/accounts/{account.vitally_account_id}")
         traits = response.json().get("traits", {}) if response.ok else {}
         differs = [
@@ -395,10 +467,10 @@ def compare(accounts) -> list[str]:
             for key, value in expected[account.pk].items()
             if (key in traits if value is None else traits.get(key) != value)
         ]
-        return f"{account.vitally_account_id}: {', '.join(differs)}" if differs else None
+        return account.vitally_account_id, differs
 
     with ThreadPoolExecutor(8) as pool:
-        return [w for w in pool.map(fetch, accounts) if w]
+        return {key: differs for key, differs in pool.map(fetch, accounts) if differs}
 
 
 def sent_inside_a_429_wait() -> list[str]:
@@ -495,6 +567,7 @@ def fake_figures(log_entries: list[dict]) -> dict:
         "retries": retries,
         "5xx": sum(1 for e in puts if isinstance(e["status"], int) and e["status"] >= 500),
         "unanswered": sum(1 for e in puts if e["status"] in ("timeout", "closed", None)),
+        "lost": sum(1 for e in puts if e["status"] == "lost"),  # applied, answer never sent
         "429s": len(waits),
         "early": early,
         "ignored": ignored,
@@ -565,7 +638,7 @@ def main() -> int:
         started = time.time()
         log(f"driving {n_edits} edits with 4 signed-in users")
         driver.start()
-        outage = chaos(procs, driver, proxy, refuse_seconds, events)
+        outage, hand_edited = chaos(procs, driver, proxy, refuse_seconds, events, accounts)
         driver.join()
         results["edit_seconds"] = round(time.time() - started, 1)
         log(f"{driver.saved} edits saved; waiting for the queue to drain (≤ {drain_timeout} s)")
@@ -576,7 +649,15 @@ def main() -> int:
         ]
         figures = fake_figures(entries)
         early = sent_inside_a_429_wait()
-        out_of_sync = compare(accounts)
+        differing = compare(accounts)
+        # Only the hand-edited trait of the hand-edited accounts may differ (a full push may
+        # have restored the portal's value there: also fine). Anything else is out of sync.
+        out_of_sync = [
+            f"{key}: {', '.join(keys)}"
+            for key, keys in differing.items()
+            if key not in hand_edited or keys != [HAND_EDITED_KEY]
+        ]
+        hand_edits_kept = sum(1 for key in hand_edited if differing.get(key) == [HAND_EDITED_KEY])
         # A failed request that overlapped the outage at all (a hung one too), give or take 1 s.
         during_outage = [
             f for f in driver.failures if f[0] <= outage["to"] + 1 and f[1] >= outage["from"] - 1
@@ -593,6 +674,9 @@ def main() -> int:
             retries=figures["retries"],
             injected_5xx=figures["5xx"],
             unanswered=figures["unanswered"],
+            answers_lost_after_applying=figures["lost"],
+            hand_edits=len(hand_edited),
+            hand_edits_kept_in_vitally=hand_edits_kept,
             received_429=figures["429s"],
             sent_before_429_wait_ended=len(early),
             sent_before_429_wait_ended_examples=early[:10],
@@ -620,6 +704,7 @@ def main() -> int:
             or results["out_of_sync"]
             or results["web_failures_during_redis_outage"]
             or not results["edits_saved_during_redis_outage"]  # the outage was not exercised
+            or not results["answers_lost_after_applying"]  # nor were lost answers
         )
     finally:
         procs.stop_all()
@@ -658,6 +743,10 @@ def report(r: dict, failed: bool) -> None:
         ("PUTs sent (acknowledged)", f"{r.get('puts')} ({r.get('puts_acknowledged')})"),
         ("retries", r.get("retries")),
         ("5xx injected / never answered", f"{r.get('injected_5xx')} / {r.get('unanswered')}"),
+        ("answers lost after Vitally applied the PUT",
+         at_least_1(r.get("answers_lost_after_applying"))),
+        ("hand edits in Vitally (kept, not overwritten)",
+         f"{r.get('hand_edits')} ({r.get('hand_edits_kept_in_vitally')})"),
         ("429s received", r.get("received_429")),
         ("requests sent before a 429's wait ended", must(r.get("sent_before_429_wait_ended"))),
         ("  reached Vitally > 1 s into a 429's wait", must(r.get("arrived_late_in_429_wait"))),

@@ -322,8 +322,8 @@ def key_probe(
     *, config: SyncConfig, client: VitallyClient, limiter: RateLimiter, max_wait: float = 5.0
 ) -> Result | None:
     """While Vitally refuses the key: one cheap request (the custom-fields list) at most every
-    VITALLY_KEY_PROBE_SECONDS across every process, to learn when the key works again. None when it was not this
-    process's turn, or the rate limit said later."""
+    VITALLY_KEY_PROBE_SECONDS across every process, to learn when the key works again. None
+    when it was not this process's turn, or the rate limit said later."""
     turn = (
         VitallyKey.objects.filter(pk=config.key_fingerprint, probe_after__lte=Now())
         .exclude(auth_error="")

@@ -1,5 +1,5 @@
 """A manager edits an account and watches the change arrive in Vitally: the badge turns
-synced by itself, Push now re-sends; a broken Vitally id shows failed with the reason."""
+synced by itself, Push now re-sends; a broken Vitally id needs attention, with the reason."""
 
 import re
 
@@ -45,7 +45,9 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     page.wait_for_timeout(500)
     page.reload()
     expect(rows.filter(has_text="Acme Robotics").locator(".sync-synced")).to_have_text("Synced")
-    expect(rows.filter(has_text="Borealis Bank").locator(".badge.bad")).to_have_text("Failed")
+    expect(rows.filter(has_text="Borealis Bank").locator(".badge.bad")).to_have_text(
+        "Needs attention"
+    )
     assert_accessible(page)
     screenshot("vitally-dashboard")
 
@@ -53,13 +55,13 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     page.get_by_role("button", name="Request handoff").click()
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     panel = page.locator("#vitally-panel")
-    expect(panel.get_by_role("heading", name="Vitally")).to_be_visible()
+    expect(panel.get_by_role("heading", name="Vitally", exact=True)).to_be_visible()
     screenshot("vitally-panel-pending")
     # htmx refreshes the panel until the worker has pushed the change.
     expect(panel.locator(".badge")).to_have_text("Synced", timeout=20_000)
     expect(page.locator(f"#vitally-badge-{account.pk}")).to_have_text("Synced")  # the header
     assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
-    expect(panel).to_contain_text("The same as the last push")
+    expect(panel).to_contain_text("Vitally holds every value the portal shows: nothing to send.")
     assert_accessible(page)
     screenshot("vitally-panel-synced")
 
@@ -71,10 +73,10 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
 
     page.goto(f"{live_server.url}/accounts/{broken.pk}/")
     panel = page.locator("#vitally-panel")
-    expect(panel.locator(".badge")).to_have_text("Failed")
+    expect(panel.locator(".badge")).to_have_text("Needs attention")
     expect(panel).to_contain_text(
         re.compile(r"Vitally has no account “borealis-typo” \(HTTP 404\)")
     )
-    panel.get_by_text("What would be sent now").scroll_into_view_if_needed()
+    panel.get_by_text("The portal and Vitally").scroll_into_view_if_needed()
     assert_accessible(page)
-    screenshot("vitally-panel-failed")
+    screenshot("vitally-panel-needs-attention")
