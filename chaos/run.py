@@ -83,6 +83,7 @@ FAKE_FAULTS = [
 HAND_EDITED_KEY = "vitally.custom.infrastructureHostingProvider"
 HAND_EDITED_VALUE = "Edited by hand in Vitally"
 HAND_EDITS = 5
+LOST_ANSWERS = 3  # applied by Vitally, answer never sent
 # A 429 whose wait outlasts a Redis restart and a killed worker.
 LONG_WAIT_SECONDS = 12
 if __name__ == "__main__":
@@ -312,21 +313,35 @@ def wait_for(driver: Driver, share: float, *, stalled_after: float = 60) -> None
         time.sleep(0.05)
 
 
-def _fake_post(path: str, body: dict) -> None:
+def _fake_post(path: str, body: dict) -> int:
     import requests
 
     response = requests.post(f"http://127.0.0.1:{FAKE_PORT}{path}", json=body, timeout=10)
-    response.raise_for_status()
+    if response.status_code not in (200, 404):
+        response.raise_for_status()
+    return response.status_code
 
 
 def hand_edits(accounts) -> list[str]:
-    """A person changes a trait of a few accounts in Vitally's UI (the fake's control path)."""
-    keys = [a.vitally_account_id for a in accounts[:: max(1, len(accounts) // HAND_EDITS)]]
-    for key in keys[:HAND_EDITS]:
-        _fake_post(
-            f"/_fake/accounts/{key}/traits", {"traits": {HAND_EDITED_KEY: HAND_EDITED_VALUE}}
-        )
-    return keys[:HAND_EDITS]
+    """A person changes a trait of a few accounts in Vitally's UI (the fake's control path): of
+    accounts spread over the list that Vitally already has (the fake creates an account at its
+    first push)."""
+    step = max(1, len(accounts) // HAND_EDITS)
+    order = accounts[::step] + [a for a in accounts if a not in accounts[::step]]
+    edited: list[str] = []
+    deadline = time.monotonic() + 60
+    while len(edited) < HAND_EDITS and time.monotonic() < deadline:
+        for account in order:
+            key = account.vitally_account_id
+            if key in edited or len(edited) == HAND_EDITS:
+                continue
+            traits = {HAND_EDITED_KEY: HAND_EDITED_VALUE}
+            if _fake_post(f"/_fake/accounts/{key}/traits", {"traits": traits}) == 200:
+                edited.append(key)
+        time.sleep(0.5)
+    if len(edited) < HAND_EDITS:
+        raise RuntimeError(f"only {len(edited)} accounts reached Vitally for the hand edits")
+    return edited
 
 
 def long_wait_across_restarts(procs, events: list) -> None:
@@ -375,6 +390,9 @@ def chaos(
         if action == "hand":
             edited = hand_edits(accounts)
             events.append((time.time(), f"{len(edited)} hand edits in Vitally"))
+            # Beside the random share: the next three answers are lost, whatever the run's size.
+            _fake_post("/_fake/control", {"lose_answer_next": LOST_ANSWERS})
+            events.append((time.time(), f"the next {LOST_ANSWERS} answers lost"))
         elif action == "long-wait":
             long_wait_across_restarts(procs, events)
         elif action == "kill":
@@ -745,7 +763,7 @@ def report(r: dict, failed: bool) -> None:
         ("5xx injected / never answered", f"{r.get('injected_5xx')} / {r.get('unanswered')}"),
         ("answers lost after Vitally applied the PUT",
          at_least_1(r.get("answers_lost_after_applying"))),
-        ("hand edits in Vitally (kept, not overwritten)",
+        ("hand edits in Vitally (still kept there)",
          f"{r.get('hand_edits')} ({r.get('hand_edits_kept_in_vitally')})"),
         ("429s received", r.get("received_429")),
         ("requests sent before a 429's wait ended", must(r.get("sent_before_429_wait_ended"))),
