@@ -288,3 +288,7 @@ if "vitally_sync" in INSTALLED_APPS:
         "task": "vitally_sync.sweep",
         "schedule": VITALLY_SWEEP_SECONDS,
     }
+
+# --- Metrics: GET /metrics for Prometheus (vitally_sync/metrics.py) -----------------------------
+# Off (404) until set; then a scrape must send `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()

@@ -130,3 +130,21 @@ class SyncAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class RequestCount(models.Model):
+    """Requests sent to Vitally, per outcome, since the portal was installed: the counter that
+    /metrics exports (vitally_sync.metrics). SyncAttempt cannot stand in for it: only the latest
+    attempts of each account are kept, so a count of those rows falls when they are pruned, and
+    a Prometheus counter must only rise. In PostgreSQL, so every process adds to one number and
+    a restart loses nothing."""
+
+    outcome = models.CharField(max_length=20, primary_key=True, choices=SyncAttempt.Outcome.choices)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "Vitally request count"
+        verbose_name_plural = "Vitally request counts"
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.count}"

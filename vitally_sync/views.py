@@ -1,14 +1,20 @@
 import json
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
 from handoff.permissions import Action, can, require
 from vitally_sync.conf import sync_config
+from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from vitally_sync.metrics import metrics_text
 from vitally_sync.payloads import traits_build, traits_diff
 from vitally_sync.selectors import (
     account_sync_of,
@@ -88,3 +94,20 @@ def vitally_push_view(request, account_id: int):
         return _render_panel(request, _account(account_id), notice=notice)
     messages.add_message(request, level, notice)
     return redirect(f"{account.get_absolute_url()}#vitally")
+
+
+@login_not_required  # Prometheus has no session: the bearer token is what guards it
+@never_cache
+def metrics_view(request):
+    """GET /metrics, the Vitally sync's numbers in Prometheus' text format, read from the
+    database at each scrape. Off (404, like any unknown address) until METRICS_TOKEN is set;
+    then only `Authorization: Bearer <METRICS_TOKEN>` gets them, and anything else a bare 401."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_compare(supplied.strip(), token):
+        return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+    return HttpResponse(metrics_text(), content_type=METRICS_CONTENT_TYPE)
