@@ -43,6 +43,7 @@ from handoff.audit.services import audit_record
 from vitally_sync.client import Kind, Result, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
 from vitally_sync.limiter import RateLimiter, acquire, limiter_get
+from vitally_sync.metrics import request_count_add
 from vitally_sync.models import AccountSync, SyncAttempt, VitallyKey
 from vitally_sync.payloads import traits_acked, traits_build, traits_to_send
 from vitally_sync.selectors import portal_values_get, sync_known_traits
@@ -242,6 +243,7 @@ def _record_attempt(*, account_id: int, version: int, result, sent_at, answered_
         at=sent_at,
         answered_at=answered_at,
     )
+    request_count_add(outcome)  # a counter that survives the pruning below (/metrics)
     oldest_kept = (
         SyncAttempt.objects.filter(account_id=account_id)
         .order_by("-at", "-id")

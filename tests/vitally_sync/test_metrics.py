@@ -504,3 +504,21 @@ def test_a_scrape_costs_the_same_queries_whatever_the_accounts(
     assert response.status_code == 200
     assert sum(states().values()) == accounts + 1
     assert metrics.SCRAPE_QUERIES == SCRAPE_QUERIES  # the module's docstring says so too
+
+
+@pytest.mark.django_db
+def test_every_request_a_push_sends_is_counted(fake_vitally, manager):
+    """services._record_attempt counts each request: a 503, then the acknowledged PUT."""
+    from handoff.accounts.services import account_create
+    from vitally_sync.fake import Scripted
+    from vitally_sync.services import sync_account_push
+
+    fake_vitally.account_create(external_id="acme-robotics", name="Acme Robotics")
+    account = account_create(
+        actor=manager, name="Acme Robotics", vitally_account_id="acme-robotics"
+    )
+    fake_vitally.script(Scripted(503))
+    sync_account_push(account_id=account.pk)
+    AccountSync.objects.filter(pk=account.pk).update(next_attempt_at=None)
+    sync_account_push(account_id=account.pk)
+    assert counts() == {"transient": 1, "pushed": 1}
