@@ -24,6 +24,8 @@ class SyncConfig:
     sweep_seconds: float
     redis_url: str
     quarantine_after: int = 10
+    reconcile_seconds: float = 21600.0  # 0: never read Vitally back on a schedule
+    reconcile_share: float = 0.1  # of rate_limit_per_minute, at most, for reading back
     error: str = ""  # a setting that cannot be used (the system check reports it too)
 
     @property
@@ -49,6 +51,11 @@ class SyncConfig:
         return self.connect_timeout + self.read_timeout
 
     @property
+    def reconcile_per_minute(self) -> float:
+        """Reads back per minute at most: the reconcile's share of the rate limit."""
+        return self.rate_limit_per_minute * self.reconcile_share
+
+    @property
     def host(self) -> str:
         return urlsplit(self.base_url).netloc
 
@@ -72,5 +79,8 @@ def sync_config() -> SyncConfig:
         sweep_seconds=float(settings.VITALLY_SWEEP_SECONDS),
         redis_url=settings.REDIS_URL,
         quarantine_after=max(1, int(settings.VITALLY_QUARANTINE_AFTER)),
+        reconcile_seconds=max(0.0, float(settings.VITALLY_RECONCILE_SECONDS)),
+        # Out of (0, 1]: the system check says so; reads then stay at the smallest share.
+        reconcile_share=min(1.0, max(0.001, float(settings.VITALLY_RECONCILE_SHARE))),
         error=error,
     )
