@@ -390,3 +390,24 @@ def test_the_admin_lists_differences_read_only_with_a_field_filter(
     found = difference(hand_edited)
     change = client.get(reverse("admin:vitally_sync_traitdifference_change", args=[found.pk]))
     assert change.status_code == 200 and 'name="vitally_value"' not in change.content.decode()
+
+
+def test_pages_with_differences_are_valid_html(fake_vitally, hand_edited, ie, client_for, tmp_path):
+    from tests.test_html_validity import _vnu_errors
+
+    fake_vitally.hand_edit(hand_edited.vitally_account_id, {"vitally.custom.handoffStatus": "X"})
+    reconcile_pass(due_only=False)
+    client = client_for(ie)
+    refused = difference(hand_edited)
+    fake_vitally.hand_edit(hand_edited.vitally_account_id, {CPU: -1})
+    reconcile_pass(due_only=False)
+    refused = difference(hand_edited)
+    pages = {
+        "account": client.get(reverse("accounts:detail", args=[hand_edited.pk])),
+        "handoff": client.get(reverse("closeout:handoff", args=[hand_edited.pk])),
+        "refused": post(client, "take", hand_edited, refused),
+    }
+    assert all(response.status_code == 200 for response in pages.values())
+    assert "The form refuses" in pages["refused"].content.decode()
+    errors = _vnu_errors({k: r.content.decode() for k, r in pages.items()}, tmp_path)
+    assert not errors, "\n".join(errors)
