@@ -9,7 +9,7 @@ from django.utils import timezone
 from handoff.accounts.models import Account
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync, TraitDifference
-from vitally_sync.payloads import traits_build
+from vitally_sync.payloads import FIELDS_BY_NAME, traits_build
 from vitally_sync.reconcile import reconcile_read_record, sync_read_token
 from vitally_sync.selectors import portal_values_get
 from vitally_sync.services import sync_rows_ensure
@@ -27,7 +27,8 @@ def seed(*, users, accounts, stdout) -> None:
     name, field_name, more = DEMO_DIFFERENCE
     account = accounts.get(name)
     if account is not None and _difference_seed(account, field_name, more):
-        stdout.write(f"Vitally: {name} pushed, and its {field_name} changed by hand in Vitally.")
+        label = FIELDS_BY_NAME[field_name].label
+        stdout.write(f"Vitally: {name} pushed, then its {label} changed by hand in Vitally.")
 
 
 def _difference_seed(account: Account, field_name: str, more: int) -> bool:
