@@ -19,7 +19,8 @@ accounts, and has Vitally announce a long 429 wait, during which it restarts Red
 the worker (the wait must survive both). Then it waits (bounded) for every account to be
 acknowledged and compares, for each linked account, the traits in the fake with the portal's
 current payload (the sync's own payload builder): every account must be equal, but for the
-hand-edited trait of the hand-edited accounts, which the portal must not have overwritten.
+hand-edited trait of the hand-edited accounts, which the portal must not have overwritten; and
+`vitally_reconcile --check` must report exactly those hand edits, nothing else.
 
 Exit status 1 when a must-be-zero figure is not zero (or the queue does not drain).
 """
@@ -491,6 +492,32 @@ def compare(accounts) -> dict[str, list[str]]:
         return {key: differs for key, differs in pool.map(fetch, accounts) if differs}
 
 
+def reconcile_check(accounts, database_url: str) -> tuple[int, set[tuple[str, str]], str]:
+    """The reconciler's own verdict after the run: `vitally_reconcile --check` reads every
+    account back (the fake's faults off, the whole rate limit for it, so it is quick) and
+    prints one line per field that differs. Returns its exit status, the (Vitally id, trait
+    key) pairs it reported, and the tail of its output."""
+    import re
+
+    _fake_post(
+        "/_fake/control",
+        {"error_rate": 0, "timeout_rate": 0, "close_rate": 0, "lose_answer_rate": 0,
+         "burst_429": 0, "latency_ms": 0, "latency_jitter_ms": 0},
+    )  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "manage.py", "vitally_reconcile", "--check"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "DATABASE_URL": database_url, "VITALLY_RECONCILE_SHARE": "1"},
+    )  # fmt: skip
+    by_pk = {a.pk: a.vitally_account_id for a in accounts}
+    found = set()
+    for line in run.stdout.splitlines():
+        match = re.match(r".* \(account (\d+)\) \| .*? \| (\S+) \|", line)
+        if match:
+            found.add((by_pk.get(int(match.group(1)), "?"), match.group(2)))
+    return run.returncode, found, (run.stdout + run.stderr)[-600:]
+
+
 def sent_inside_a_429_wait() -> list[str]:
     """Requests the portal sent after it had a 429's answer and before that wait ended, from
     the portal's own record of its attempts (sent at, answered at, the announced wait).
@@ -675,7 +702,13 @@ def main() -> int:
             for key, keys in differing.items()
             if key not in hand_edited or keys != [HAND_EDITED_KEY]
         ]
-        hand_edits_kept = sum(1 for key in hand_edited if differing.get(key) == [HAND_EDITED_KEY])
+        kept = {key for key in hand_edited if differing.get(key) == [HAND_EDITED_KEY]}
+        hand_edits_kept = len(kept)
+        status, reported, reconcile_tail = reconcile_check(accounts, database_url)
+        expected = {(key, HAND_EDITED_KEY) for key in kept}
+        reconcile_wrong = sorted(reported ^ expected)
+        if status not in (0, 1) or (status == 1) != bool(expected):
+            reconcile_wrong.append(f"exit status {status}: {reconcile_tail}")
         # A failed request that overlapped the outage at all (a hung one too), give or take 1 s.
         during_outage = [
             f for f in driver.failures if f[0] <= outage["to"] + 1 and f[1] >= outage["from"] - 1
@@ -695,6 +728,9 @@ def main() -> int:
             answers_lost_after_applying=figures["lost"],
             hand_edits=len(hand_edited),
             hand_edits_kept_in_vitally=hand_edits_kept,
+            reconcile_reported=len(reported),
+            reconcile_wrong=len(reconcile_wrong),
+            reconcile_wrong_examples=[str(w) for w in reconcile_wrong[:10]],
             received_429=figures["429s"],
             sent_before_429_wait_ended=len(early),
             sent_before_429_wait_ended_examples=early[:10],
@@ -720,6 +756,7 @@ def main() -> int:
             or results["arrived_late_in_429_wait"]
             or results["attempt_rows_pruned"]  # the 429 check could not see every request
             or results["out_of_sync"]
+            or results["reconcile_wrong"]  # the reconciler must report exactly the hand edits
             or results["web_failures_during_redis_outage"]
             or not results["edits_saved_during_redis_outage"]  # the outage was not exercised
             or not results["answers_lost_after_applying"]  # nor were lost answers
@@ -771,6 +808,8 @@ def report(r: dict, failed: bool) -> None:
         ("  sooner (perhaps in flight)", r.get("in_flight_when_429_answered")),
         ("accounts whose attempt rows were pruned", must(r.get("attempt_rows_pruned"))),
         ("accounts out of sync", must(r.get("out_of_sync"))),
+        ("differences the reconciler reported", r.get("reconcile_reported")),
+        ("  other than the hand edits kept, or missed", must(r.get("reconcile_wrong"))),
         ("edits saved while Redis was down", at_least_1(r.get("edits_saved_during_redis_outage"))),
         ("web requests failed during the Redis outage",
          must(r.get("web_failures_during_redis_outage"))),
@@ -783,6 +822,8 @@ def report(r: dict, failed: bool) -> None:
         print(f"  saved but missing: {r['saved_but_missing']}")
     if r.get("sent_before_429_wait_ended_examples"):
         print(f"  sent inside a 429's wait: {r['sent_before_429_wait_ended_examples']}")
+    if r.get("reconcile_wrong_examples"):
+        print(f"  reconcile: {r['reconcile_wrong_examples']}")
     if r.get("out_of_sync_examples"):
         print(f"  out of sync: {r['out_of_sync_examples']}")
     if r.get("drain_seconds") is None:

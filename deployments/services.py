@@ -213,9 +213,11 @@ def environment_update(
     expected_version: ExpectedVersion,
     design_documents: list[DocumentLink] | None = None,
     instance_types: list[InstanceSpec] | None = None,
+    message: str = "",
 ) -> Environment:
     """Apply the edited fields and child rows. Refuses (ConcurrentEditError) when the
-    environment was saved by someone else since `expected_version`; then nothing is written."""
+    environment was saved by someone else since `expected_version`; then nothing is written.
+    `message` goes into History with the changes (e.g. where the values came from)."""
     locked = Environment.objects.select_for_update().get(pk=environment.pk)
     check_version(locked, expected_version)
     data = _clean_strings(data)
@@ -241,6 +243,7 @@ def environment_update(
             obj=locked,
             action=AuditEvent.Action.UPDATE,
             changes=changes + child_changes,
+            message=message,
         )
         account_mark_changed(account_id=locked.account_id)
     return locked

@@ -283,11 +283,24 @@ VITALLY_SWEEP_SECONDS = env.float("VITALLY_SWEEP_SECONDS", default=30.0)
 VITALLY_QUARANTINE_AFTER = env.int("VITALLY_QUARANTINE_AFTER", default=10)
 # While Vitally refuses the API key, one request (a probe) per this many seconds asks again.
 VITALLY_KEY_PROBE_SECONDS = env.float("VITALLY_KEY_PROBE_SECONDS", default=60.0)
+# Reconcile (vitally_sync/reconcile.py): every linked account is read back from Vitally once per
+# this many seconds (0: never) and compared with what the portal had acknowledged there, using
+# at most this share of VITALLY_RATE_LIMIT_PER_MINUTE (the reads are paced to it).
+VITALLY_RECONCILE_SECONDS = env.float("VITALLY_RECONCILE_SECONDS", default=21600.0)
+VITALLY_RECONCILE_SHARE = env.float("VITALLY_RECONCILE_SHARE", default=0.1)
+# Beat runs the reconcile this often; each run reads what is due within its share and stops
+# before the next, so a pass over many accounts runs in chunks (least recently read first).
+VITALLY_RECONCILE_RUN_SECONDS = 60.0
 if "vitally_sync" in INSTALLED_APPS:
     CELERY_BEAT_SCHEDULE["vitally-sweep"] = {
         "task": "vitally_sync.sweep",
         "schedule": VITALLY_SWEEP_SECONDS,
     }
+    if VITALLY_RECONCILE_SECONDS > 0:
+        CELERY_BEAT_SCHEDULE["vitally-reconcile"] = {
+            "task": "vitally_sync.reconcile",
+            "schedule": min(VITALLY_RECONCILE_SECONDS, VITALLY_RECONCILE_RUN_SECONDS),
+        }
 
 # --- Metrics: GET /metrics for Prometheus (vitally_sync/metrics.py) -----------------------------
 # Off (404) until set; then a scrape must send `Authorization: Bearer <METRICS_TOKEN>`.

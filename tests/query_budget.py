@@ -17,6 +17,9 @@ DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS = 2
 LOG_PREFETCH = 4
 LOG_PAGE_PREFETCH = 3
 JOURNAL_SECTION = 1
+# vitally_sync's "Differs in Vitally" (reconcile.differences_prefetch), which the attention
+# strip and the Vitally panel both read.
+VITALLY_PREFETCH = 1
 
 # --- The account page ----------------------------------------------------------------------------
 # session, user, the account row its cache key is made of (accounts/page_cache.py), history;
@@ -27,8 +30,8 @@ ACCOUNT_PAGE_OWN = 4
 ACCOUNT_PAGE_CACHED = 3
 # The Vitally panel previews the payload it would send now: its recent attempts. The deployment
 # summary and the open issue and high-risk counts come from the handoff load of the same account
-# (deployment_summary_of, log_counts_of), so they cost nothing more. The sync state is joined
-# into the account query.
+# (deployment_summary_of, log_counts_of), and so do the differences found in Vitally
+# (VITALLY_PREFETCH), so they cost nothing more. The sync state is joined into the account query.
 VITALLY_SECTION = 1
 VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 1
 
@@ -52,7 +55,8 @@ def handoff_load_queries(*, with_environments: bool = True, snapshot: bool = Tru
     deployments = (
         DEPLOYMENT_PREFETCH if with_environments else DEPLOYMENT_PREFETCH_WITHOUT_ENVIRONMENTS
     )
-    return HANDOFF_LOAD_CORE + deployments + (LOG_PREFETCH if snapshot else LOG_PAGE_PREFETCH)
+    logs = LOG_PREFETCH if snapshot else LOG_PAGE_PREFETCH
+    return HANDOFF_LOAD_CORE + deployments + logs + VITALLY_PREFETCH
 
 
 def page_load_queries(*, with_environments: bool = True) -> int:

@@ -6,7 +6,8 @@ from django.utils.html import format_html, format_html_join
 
 from handoff.common.admin import CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin_use_allowed
 from vitally_sync.conf import sync_config
-from vitally_sync.models import AccountSync, VitallyKey
+from vitally_sync.models import AccountSync, TraitDifference, VitallyKey
+from vitally_sync.payloads import TRAIT_FIELDS
 from vitally_sync.selectors import sync_attempt_list, sync_badge
 from vitally_sync.services import sync_push_request
 
@@ -75,6 +76,7 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
         "acknowledged",
         "in_flight",
         "config_fingerprint",
+        "reconciled_at",
         "recent_requests",
     )
     readonly_fields = fields
@@ -148,3 +150,61 @@ class VitallyKeyAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
     list_display = ("fingerprint", "paused_until", "auth_error", "auth_failed_at", "probe_after")
     fields = list_display + ("updated_at",)
     readonly_fields = fields
+
+
+class DifferenceFieldFilter(admin.SimpleListFilter):
+    """By field, in the handbook's words."""
+
+    title = "field"
+    parameter_name = "field"
+
+    def lookups(self, request, model_admin):
+        return [(trait.name, trait.label) for trait in TRAIT_FIELDS]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(field_name=self.value())
+        return queryset
+
+
+@admin.register(TraitDifference)
+class TraitDifferenceAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
+    """What reconcile read back from Vitally that differs from what the portal had sent. Only
+    the reads and the maintainers' "Keep" / "Take" on the account's Vitally panel change it."""
+
+    list_display = (
+        "account",
+        "label",
+        "trait_key",
+        "portal",
+        "vitally",
+        "first_seen_at",
+        "last_seen_at",
+    )
+    list_filter = (DifferenceFieldFilter, "first_seen_at")
+    search_fields = ("account__name", "account__vitally_account_id", "trait_key")
+    list_select_related = ("account",)
+    fields = (
+        "account",
+        "label",
+        "field_name",
+        "trait_key",
+        "portal",
+        "vitally",
+        "first_seen_at",
+        "last_seen_at",
+        "version",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="field")
+    def label(self, obj: TraitDifference) -> str:
+        return obj.label
+
+    @admin.display(description="the portal's value")
+    def portal(self, obj: TraitDifference) -> str:
+        return json.dumps(obj.portal_value, ensure_ascii=False)
+
+    @admin.display(description="Vitally's value")
+    def vitally(self, obj: TraitDifference) -> str:
+        return json.dumps(obj.vitally_value, ensure_ascii=False)

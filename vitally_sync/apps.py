@@ -36,9 +36,18 @@ class VitallySyncConfig(AppConfig):
         # The handoff page's attention strip shows a failed or retrying push.
         if apps.is_installed("handoff.closeout"):
             from handoff.closeout.attention import register_attention_provider
-            from vitally_sync.handoff import vitally_attention_items
+            from vitally_sync.differences import differences_prefetch
+            from vitally_sync.handoff import vitally_attention_items, vitally_difference_items
 
             register_attention_provider("vitally", vitally_attention_items, order=900)
+            # "Differs in Vitally": the handoff load prefetches the differences (one query),
+            # which the account page's Vitally panel reads as well.
+            register_attention_provider(
+                "vitally_differences",
+                vitally_difference_items,
+                order=910,
+                prefetch=(differences_prefetch(),),
+            )
         # The panel and badge show the sync row, which pushes change without the account's
         # change_version: cached account pages are keyed on it too.
         register_page_version_part("vitally_sync", sync_fingerprint)

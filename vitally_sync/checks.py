@@ -27,4 +27,8 @@ def vitally_settings_check(app_configs, **kwargs):
                 id="vitally_sync.W001",
             )
         )
+    share = settings.VITALLY_RECONCILE_SHARE
+    if not 0 < share <= 1:
+        message = f"VITALLY_RECONCILE_SHARE must be more than 0 and at most 1 (got {share!r})."
+        errors.append(Error(message, id="vitally_sync.E003"))
     return errors

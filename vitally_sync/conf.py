@@ -25,6 +25,8 @@ class SyncConfig:
     redis_url: str
     quarantine_after: int = 10
     key_probe_seconds: float = 60.0
+    reconcile_seconds: float = 21600.0  # 0: never read Vitally back on a schedule
+    reconcile_share: float = 0.1  # of rate_limit_per_minute, at most, for reading back
     error: str = ""  # a setting that cannot be used (the system check reports it too)
 
     @property
@@ -48,6 +50,11 @@ class SyncConfig:
     def request_seconds(self) -> float:
         """The longest one request can take: a lease renewed before sending covers it."""
         return self.connect_timeout + self.read_timeout
+
+    @property
+    def reconcile_per_minute(self) -> float:
+        """Reads back per minute at most: the reconcile's share of the rate limit."""
+        return self.rate_limit_per_minute * self.reconcile_share
 
     @property
     def host(self) -> str:
@@ -74,5 +81,8 @@ def sync_config() -> SyncConfig:
         redis_url=settings.REDIS_URL,
         quarantine_after=max(1, int(settings.VITALLY_QUARANTINE_AFTER)),
         key_probe_seconds=max(1.0, float(settings.VITALLY_KEY_PROBE_SECONDS)),
+        reconcile_seconds=max(0.0, float(settings.VITALLY_RECONCILE_SECONDS)),
+        # Out of (0, 1]: the system check says so; reads then stay at the smallest share.
+        reconcile_share=min(1.0, max(0.001, float(settings.VITALLY_RECONCILE_SHARE))),
         error=error,
     )

@@ -1,10 +1,24 @@
 """`seed_demo`: give the demo accounts their sync rows, so the dashboard shows them pending
 until the worker has pushed them to the local fake Vitally (`make run` starts it, seeded with
-the same Vitally ids: `run_fake_vitally --seed-demo`), and the API key its state row."""
+the same Vitally ids: `run_fake_vitally --seed-demo`); the API key its state row; and one
+field someone "changed in Vitally", so the panel, the handoff page and the admin show a
+difference."""
 
+from django.db import DatabaseError
+from django.utils import timezone
+
+from handoff.accounts.models import Account
 from vitally_sync.conf import sync_config
-from vitally_sync.models import VitallyKey
+from vitally_sync.models import AccountSync, TraitDifference, VitallyKey
+from vitally_sync.payloads import FIELDS_BY_NAME, traits_build
+from vitally_sync.reconcile import reconcile_read_record, sync_read_token
+from vitally_sync.selectors import portal_values_get
 from vitally_sync.services import sync_rows_ensure
+
+# After the closeout demo (100), which moves phases: the known state below is the final one.
+SEED_ORDER = 200
+# Acme's Total CPU was raised by hand in Vitally after the portal had pushed it.
+DEMO_DIFFERENCE = ("Acme Robotics", "total_cpu", 16)
 
 
 def seed(*, users, accounts, stdout) -> None:
@@ -14,6 +28,43 @@ def seed(*, users, accounts, stdout) -> None:
     created = sync_rows_ensure(account_ids=[a.pk for a in accounts.values()])
     if created:
         stdout.write(f"Vitally: {created} linked demo accounts queued for their first push.")
+    name, field_name, more = DEMO_DIFFERENCE
+    account = accounts.get(name)
+    if account is not None and _difference_seed(account, field_name, more):
+        label = FIELDS_BY_NAME[field_name].label
+        stdout.write(f"Vitally: {name} pushed, then its {label} changed by hand in Vitally.")
+
+
+def _difference_seed(account: Account, field_name: str, more: int) -> bool:
+    """As if the worker had pushed the account (Vitally acknowledged every trait) and a read
+    back then found one of them changed in Vitally: the real recording code, no request."""
+    config = sync_config()
+    key = config.trait_map.get(field_name)
+    if not account.vitally_account_id or key is None:
+        return False
+    if TraitDifference.objects.filter(account=account).exists():
+        return False
+    account = Account.objects.get(pk=account.pk)
+    traits = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
+    now = timezone.now()
+    AccountSync.objects.update_or_create(
+        account=account,
+        defaults={
+            "status": AccountSync.Status.SYNCED,
+            "acked_version": account.change_version,
+            "acked_traits": traits,
+            "pushed_vitally_id": account.vitally_account_id,
+            "config_fingerprint": config.fingerprint,
+            "last_pushed_at": now,
+            "synced_through": now,
+        },
+    )
+    sync = AccountSync.objects.select_related("account").get(pk=account.pk)
+    read = {**traits, key: (traits.get(key) or 0) + more}
+    found = reconcile_read_record(
+        account_id=account.pk, token=sync_read_token(sync), traits=read, config=config, read_at=now
+    )
+    return bool(found)
 
 
 # The traits the fake already holds for the demo accounts, as a real tenant would (fake only).
@@ -24,11 +75,38 @@ FAKE_SEED_TRAITS = {
 
 
 def fake_seed_accounts() -> list[dict]:
-    """The demo accounts as the fake Vitally knows them (name, externalId, some traits)."""
+    """The demo accounts as the fake Vitally knows them (name, externalId, some traits); an
+    account with a seeded difference also holds what the portal pushed, with Vitally's values
+    where they differ, so the fake and the portal's known state agree."""
     from handoff.accounts.demo import DEMO_ACCOUNTS
 
+    held = _held_with_differences()
     return [
-        {"externalId": vitally_id, "name": name, "traits": dict(FAKE_SEED_TRAITS)}
+        {
+            "externalId": vitally_id,
+            "name": name,
+            "traits": {**FAKE_SEED_TRAITS, **held.get(vitally_id, {})},
+        }
         for name, vitally_id, *_ in DEMO_ACCOUNTS
         if vitally_id
     ]
+
+
+def _held_with_differences() -> dict[str, dict]:
+    """From the portal's demo database when it has one (`make run` seeds it first)."""
+    held: dict[str, dict] = {}
+    try:
+        syncs = (
+            AccountSync.objects.filter(account__vitally_differences__isnull=False)
+            .distinct()
+            .select_related("account")
+            .prefetch_related("account__vitally_differences")
+        )
+        for sync in syncs:
+            traits = {k: v for k, v in (sync.acked_traits or {}).items() if v is not None}
+            for difference in sync.account.vitally_differences.all():
+                traits[difference.trait_key] = difference.vitally_value
+            held[sync.pushed_vitally_id] = {k: v for k, v in traits.items() if v is not None}
+    except DatabaseError:  # no database, or not migrated: the fake starts without them
+        return {}
+    return held

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from handoff.accounts.models import Account
+from vitally_sync.payloads import FIELDS_BY_NAME
 
 
 class AccountSync(models.Model):
@@ -61,6 +62,9 @@ class AccountSync(models.Model):
     config_fingerprint = models.CharField(max_length=16, blank=True)
     # When the acknowledged version was read: a change after it is not in Vitally yet.
     synced_through = models.DateTimeField(null=True, blank=True)
+    # When Vitally was last read back and compared with the known state (vitally_sync/
+    # reconcile.py): the least recently checked are read first.
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -148,3 +152,42 @@ class RequestCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()}: {self.count}"
+
+
+class TraitDifference(models.Model):
+    """A trait whose value in Vitally is not the one the portal had acknowledged there: someone
+    changed it in Vitally (reconcile.py reads every linked account back). One row per account
+    and trait key, as the last read found it; a later read that agrees clears it, and so does
+    resolving it ("Keep the portal's value" or "Take Vitally's value")."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="vitally_differences"
+    )
+    trait_key = models.CharField(max_length=200)
+    field_name = models.CharField(max_length=50, help_text="The portal field (payloads.py).")
+    # Both as trait values (JSON); null is "empty" in the portal and "not set" in Vitally.
+    portal_value = models.JSONField(null=True, blank=True)
+    vitally_value = models.JSONField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    # Rises when a read finds other values: a resolve form shown before is refused.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "difference in Vitally"
+        verbose_name_plural = "differences in Vitally"
+        ordering = ["account", "first_seen_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "trait_key"], name="traitdifference_one_per_account_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} differs in Vitally"
+
+    @property
+    def label(self) -> str:
+        """The handbook's words for the field."""
+        field = FIELDS_BY_NAME.get(self.field_name)
+        return field.label if field else self.trait_key

@@ -1,8 +1,10 @@
 """Celery tasks: ids in, no countdowns (waits live in AccountSync.next_attempt_at)."""
 
 from celery import shared_task
+from django.conf import settings
 
 from vitally_sync.conf import sync_config
+from vitally_sync.reconcile import reconcile_pass
 from vitally_sync.services import sync_account_push, sync_sweep
 
 
@@ -17,3 +19,15 @@ def sweep() -> str:
     """Beat, every VITALLY_SWEEP_SECONDS: the guarantee. Pushes whatever is due, and stops
     starting pushes before the next beat so passes do not pile up."""
     return str(sync_sweep(budget=max(1.0, sync_config().sweep_seconds * 0.8)))
+
+
+@shared_task(name="vitally_sync.reconcile", ignore_result=True)
+def reconcile() -> str:
+    """Beat, every VITALLY_RECONCILE_RUN_SECONDS: read back the accounts due (not read for
+    VITALLY_RECONCILE_SECONDS), paced to VITALLY_RECONCILE_SHARE of the rate limit, and stop
+    before the next run; the least recently read go first, so a long pass runs in chunks."""
+    config = sync_config()
+    if config.reconcile_seconds <= 0:
+        return "Reconcile: off (VITALLY_RECONCILE_SECONDS=0)."
+    run = min(config.reconcile_seconds, settings.VITALLY_RECONCILE_RUN_SECONDS)
+    return str(reconcile_pass(config=config, budget=max(1.0, run * 0.75)))

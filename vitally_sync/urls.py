@@ -8,4 +8,14 @@ urlpatterns = [
     path("accounts/<int:account_id>/vitally/", views.vitally_panel_view, name="panel"),
     path("accounts/<int:account_id>/vitally/push/", views.vitally_push_view, name="push"),
     path("metrics", views.metrics_view, name="metrics"),
+    path(
+        "accounts/<int:account_id>/vitally/differences/<int:difference_id>/keep/",
+        views.difference_keep_view,
+        name="difference_keep",
+    ),
+    path(
+        "accounts/<int:account_id>/vitally/differences/<int:difference_id>/take/",
+        views.difference_take_view,
+        name="difference_take",
+    ),
 ]

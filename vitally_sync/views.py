@@ -11,11 +11,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
+from handoff.common.forms import VersionForm
 from handoff.permissions import Action, can, require
 from vitally_sync.conf import sync_config
+from vitally_sync.differences import (
+    ResolveRefused,
+    difference_keep,
+    difference_rows,
+    difference_take,
+)
 from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from vitally_sync.metrics import metrics_text
 from vitally_sync.payloads import traits_build, traits_diff
+from vitally_sync.reconcile import value_text
 from vitally_sync.selectors import (
     account_sync_of,
     portal_values_get,
@@ -26,21 +34,32 @@ from vitally_sync.selectors import (
 from vitally_sync.services import sync_push_request
 
 
-def panel_context(*, account: Account, user, notice: str = "") -> dict:
+def panel_context(
+    *, account: Account, user, notice: str = "", errors: dict[int, str] | None = None
+) -> dict:
     """The Vitally section of the account page: state, last push, what Vitally is known to
-    hold beside the portal's values (what a push would send is what differs), the last error,
-    recent attempts. Constant query count."""
+    hold beside the portal's values (what a push would send is what differs), the fields that
+    differ in Vitally (read back by reconcile.py) with what may be done about them, the last
+    error, recent attempts. Constant query count: the differences come with the page's load."""
     config = sync_config()
     sync = account_sync_of(account)
     badge = sync_badge(account=account, sync=sync, config=config)
     current = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
     last = sync_known_traits(sync, account.vitally_account_id) if sync is not None else None
     rows = traits_diff(last, current, trait_map=config.trait_map)
+    differences = difference_rows(account, config=config, errors=errors)
+    read_back = {row.difference.trait_key: row.difference for row in differences}
+    can_resolve = can(user, Action.VITALLY_PUSH, account)
     return {
         "config": config,
         "sync": sync,
         "badge": badge,
         "rows": rows,
+        # Each trait row with what the last read found in Vitally when it differs.
+        "table": [(row, read_back.get(row.key)) for row in rows],
+        "differences": differences,
+        "can_resolve": can_resolve,
+        "can_take": can_resolve and can(user, Action.RECORD_EDIT, account),
         "changed_count": sum(1 for row in rows if row.changed),
         "known_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
         "attempts": sync_attempt_list(account_id=account.pk),
@@ -62,10 +81,12 @@ def _account(account_id: int) -> Account:
         raise Http404("No such account.") from None
 
 
-def _render_panel(request, account: Account, *, notice: str = ""):
+def _render_panel(
+    request, account: Account, *, notice: str = "", errors: dict[int, str] | None = None
+):
     context = {
         "account": account,
-        "ctx": panel_context(account=account, user=request.user, notice=notice),
+        "ctx": panel_context(account=account, user=request.user, notice=notice, errors=errors),
         "partial": True,  # also refresh the badge in the page header (out of band)
     }
     return render(request, "vitally_sync/_panel.html", context)
@@ -111,3 +132,66 @@ def metrics_view(request):
     if scheme.lower() != "bearer" or not constant_time_compare(supplied.strip(), token):
         return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
     return HttpResponse(metrics_text(), content_type=METRICS_CONTENT_TYPE)
+
+
+# --- "Differs in Vitally": keep the portal's value, or take Vitally's ------------------------
+@require_POST
+def difference_keep_view(request, account_id: int, difference_id: int):
+    account = _account(account_id)
+    require(request.user, Action.VITALLY_PUSH, account)
+    return _resolve(request, account, difference_id, keep=True)
+
+
+@require_POST
+def difference_take_view(request, account_id: int, difference_id: int):
+    account = _account(account_id)
+    # An edit of the deployment record, which also decides what Vitally is sent.
+    require(request.user, Action.VITALLY_PUSH, account)
+    require(request.user, Action.RECORD_EDIT, account)
+    return _resolve(request, account, difference_id, keep=False)
+
+
+def _resolve(request, account: Account, difference_id: int, *, keep: bool):
+    """Both buttons post the difference's version (what the person saw). Without JavaScript
+    a success goes back to the panel with a message; a refusal shows the panel on a page of
+    its own, with the reason next to the field. With htmx the panel is swapped in place."""
+    form = VersionForm(request.POST)
+    errors: dict[int, str] = {}
+    notice = ""
+    try:
+        if not form.is_valid():
+            raise ResolveRefused(" ".join(form.non_field_errors()))
+        resolve = difference_keep if keep else difference_take
+        done = resolve(
+            account=account,
+            difference_id=difference_id,
+            expected_version=form.cleaned_data["version"],
+            actor=request.user,
+        )
+    except ResolveRefused as refused:
+        if refused.beside_field:
+            errors[difference_id] = refused.message
+        else:
+            notice = refused.message
+        fresh = _account(account.pk)
+        if request.htmx:
+            return _render_panel(request, fresh, notice=notice, errors=errors)
+        context = {
+            "account": fresh,
+            "ctx": panel_context(account=fresh, user=request.user, notice=notice, errors=errors),
+        }
+        return render(request, "vitally_sync/panel_page.html", context)
+    if keep:
+        notice = (
+            f"Kept the portal's value of {done.label} "
+            f"({value_text(done.portal_value)}): a worker sends it to Vitally within seconds."
+        )
+    else:
+        notice = (
+            f"Took Vitally's value of {done.label} ({value_text(done.vitally_value)}): the "
+            "production deployment now says so, and History records it."
+        )
+    if request.htmx:
+        return _render_panel(request, _account(account.pk), notice=notice)
+    messages.success(request, notice)
+    return redirect(f"{account.get_absolute_url()}#vitally")

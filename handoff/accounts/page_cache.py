@@ -99,6 +99,7 @@ def _deployment() -> tuple:
         settings.VITALLY_BASE_URL,
         bool(settings.VITALLY_API_KEY),
         settings.VITALLY_TRAIT_MAP,
+        settings.VITALLY_RECONCILE_SECONDS,  # the Vitally panel says when reading back is off
     )
 
 

@@ -1,3 +1,4 @@
+import datetime
 import socket
 
 import pytest
@@ -7,6 +8,7 @@ from vitally_sync.fake import FakeVitally
 from vitally_sync.limiter import limiter_get
 
 TEST_KEY = "sk_test_portal"
+CPU = "vitally.custom.totalCpu"
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +73,67 @@ def assert_vitally_has(fake, vitally_id, account, *, phase, key="vitally.custom.
     traits = fake.account_get(vitally_id)["traits"]
     assert traits[key] == phase
     assert traits == as_stored(portal_traits(account))
+
+
+# --- reconcile: an account Vitally is known to hold, then a hand edit there ---------------------
+def production_data(**changes) -> dict:
+    from deployments.models import Environment
+
+    return {
+        "deployment_type": Environment.DeploymentType.KUBERNETES_HELM,
+        "hosting_provider": Environment.HostingProvider.AWS,
+        "sourcegraph_instance_url": "https://sourcegraph.acme.example",
+        "infra_start_date": datetime.date(2026, 9, 1),
+        "infra_completion_date": datetime.date(2026, 10, 15),
+        "total_cpu": 48,
+        "total_memory_gb": 192,
+        "total_disk_space_gb": 2000,
+        **changes,
+    }
+
+
+def deployed_and_pushed(fake, actor, account):
+    """The account with a production deployment, pushed: Vitally known to hold every trait."""
+    from deployments.models import Environment
+    from deployments.services import DocumentLink, InstanceSpec, environment_create
+    from vitally_sync.services import sync_account_push
+
+    fake.account_create(external_id=account.vitally_account_id, name=account.name)
+    environment_create(
+        account=account,
+        actor=actor,
+        kind=Environment.Kind.PRODUCTION,
+        data=production_data(),
+        design_documents=[DocumentLink("Technical design", "https://docs.example.com/tdd")],
+        instance_types=[InstanceSpec(3, "m6a.4xlarge")],
+    )
+    assert sync_account_push(account_id=account.pk).outcome.value == "pushed"
+    return account
+
+
+@pytest.fixture
+def deployed(fake_vitally, account, ie):
+    return deployed_and_pushed(fake_vitally, ie, account)
+
+
+@pytest.fixture
+def hand_edited(fake_vitally, deployed):
+    """Someone raised Total CPU from 48 to 64 by hand in Vitally, and a read found it."""
+    from vitally_sync.reconcile import reconcile_pass
+
+    fake_vitally.hand_edit(deployed.vitally_account_id, {CPU: 64})
+    report = reconcile_pass(due_only=False)
+    assert report.read == 1 and len(report.lines) == 1, report
+    return deployed
+
+
+def production(account):
+    from deployments.models import Environment
+
+    return Environment.objects.get(account=account, kind=Environment.Kind.PRODUCTION)
+
+
+def difference(account, key=CPU):
+    from vitally_sync.models import TraitDifference
+
+    return TraitDifference.objects.get(account=account, trait_key=key)

@@ -167,10 +167,13 @@ def test_the_vitally_section_costs_the_same_queries_whatever_its_history(
         client.get(url)
     assert len(five_attempts) == len(one_attempt)
     sync_queries = [q["sql"] for q in one_attempt if "vitally_sync_" in q["sql"]]
-    # The sync row rides on the account's queries; the panel adds only its recent attempts.
+    # The sync row rides on the account's queries; the panel adds its recent attempts, and the
+    # page's load the differences found in Vitally (read by the panel and the attention strip).
     joined = [q for q in sync_queries if q.startswith('SELECT "accounts_account"')]
     assert joined and all("LEFT OUTER JOIN" in q for q in joined)
-    assert len(sync_queries) - len(joined) == 1
+    own = [q for q in sync_queries if q not in joined]
+    assert len(own) == 2
+    assert sum('FROM "vitally_sync_traitdifference"' in q for q in own) == 1
 
 
 def test_push_now_button_only_for_people_who_may_push(client_for, pushed, ie, ta):
