@@ -80,6 +80,28 @@ def badge(account: Account) -> str:
     return sync_badge(account=account, sync=sync, config=sync_config()).state
 
 
+def worker_process(fake, settings, **env) -> subprocess.Popen:
+    """A Celery worker as a process of its own (so a test can SIGKILL it), on the test
+    database, pointed at the fake; `env` overrides settings."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "VITALLY_BASE_URL": fake.url,
+        "VITALLY_API_KEY": TEST_KEY,
+        "VITALLY_COALESCE_SECONDS": "0",
+        "VITALLY_RATE_LIMIT_PER_MINUTE": "60000",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "handoff", "worker", "--pool=solo",
+         "--without-mingle", "--without-gossip", "--loglevel=WARNING", "-n", "doomed@%h"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def set_phase(account: Account, actor, phase: str) -> None:
     phase_move(account=account, actor=actor, to=phase)
 
@@ -135,23 +157,7 @@ def test_worker_killed_mid_push_loses_nothing(fake_vitally, manager, settings):
     settings.VITALLY_LEASE_SECONDS = 4.0
     account = linked(fake_vitally, manager)
     fake_vitally.latency_ms = 2000  # the PUT is on the wire when the worker dies
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "VITALLY_BASE_URL": fake_vitally.url,
-        "VITALLY_API_KEY": TEST_KEY,
-        "VITALLY_LEASE_SECONDS": "4",
-        "VITALLY_COALESCE_SECONDS": "0",
-        "VITALLY_RATE_LIMIT_PER_MINUTE": "60000",
-    }
-    doomed = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "handoff", "worker", "--pool=solo",
-         "--without-mingle", "--without-gossip", "--loglevel=WARNING", "-n", "doomed@%h"],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    doomed = worker_process(fake_vitally, settings, VITALLY_LEASE_SECONDS="4")
     try:
         set_phase(account, manager, "ready_for_handoff")  # the kick this worker takes
         assert wait_for(lambda: len(fake_vitally.arrivals) == 1, timeout=60)

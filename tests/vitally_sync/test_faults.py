@@ -7,17 +7,21 @@ the known-state design: see the comment above each one for how."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import redis
-from django.db import connection
 
 from handoff.accounts.models import Account
 from tests.vitally_sync.conftest import TEST_KEY, as_stored, portal_traits
-from tests.vitally_sync.test_e2e import ROOT, linked, set_phase, synced, wait_for, worker
+from tests.vitally_sync.test_e2e import (
+    linked,
+    set_phase,
+    synced,
+    wait_for,
+    worker,
+    worker_process,
+)
 from vitally_sync import services, tasks
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync, SyncAttempt, VitallyKey
@@ -147,22 +151,7 @@ def test_a_long_429_survives_a_redis_restart_and_a_killed_worker(fake_vitally, m
     second = linked(fake_vitally, manager, "Borealis Bank", "borealis-bank")
     fake_vitally.rate_limit_next = 1
     fake_vitally.rate_limit_retry_after = 6.0
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "VITALLY_BASE_URL": fake_vitally.url,
-        "VITALLY_API_KEY": TEST_KEY,
-        "VITALLY_COALESCE_SECONDS": "0",
-        "VITALLY_RATE_LIMIT_PER_MINUTE": "60000",
-    }
-    doomed = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "handoff", "worker", "--pool=solo",
-         "--without-mingle", "--without-gossip", "--loglevel=WARNING", "-n", "doomed@%h"],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    doomed = worker_process(fake_vitally, settings)
     try:
         tasks.sweep.delay()
         assert wait_for(lambda: fake_vitally.rate_limit_wait_remaining() > 0, timeout=60)
@@ -176,7 +165,7 @@ def test_a_long_429_survives_a_redis_restart_and_a_killed_worker(fake_vitally, m
     services.limiter_get(settings.REDIS_URL).reset()  # and this process never heard it
     set_phase(second, manager, "ready_for_handoff")  # an edit during the wait
     with worker():
-        assert wait_for(lambda: synced(first) and synced(second), beat=True, timeout=30)
+        assert wait_for(lambda: synced(first) and synced(second), beat=True, timeout=60)
     assert fake_vitally.early_requests() == []  # nobody called before the wait ended
     assert vitally_equals_portal(fake_vitally, "acme-robotics", first)
     assert vitally_equals_portal(fake_vitally, "borealis-bank", second)
