@@ -165,6 +165,14 @@ def _seen(difference: TraitDifference) -> str:
     return date_format(timezone.localtime(difference.last_seen_at), "j M Y, H:i")
 
 
+def differences_recount(*, account_id: int) -> None:
+    """The sync row's count of open differences (what the badge reads), after one was
+    resolved or a push sent the portal's value over it."""
+    AccountSync.objects.filter(pk=account_id).update(
+        differences=TraitDifference.objects.filter(account_id=account_id).count()
+    )
+
+
 @transaction.atomic
 def difference_keep(
     *, account: Account, difference_id: int, expected_version: int | None, actor
@@ -197,6 +205,7 @@ def difference_keep(
         ),
     )
     difference.delete()
+    differences_recount(account_id=account.pk)
     account_mark_changed(account_id=account.pk)  # the durable intent; its signal kicks a push
     return difference
 
@@ -407,4 +416,5 @@ def difference_take(
             beside_field=True,
         )
     difference.delete()
+    differences_recount(account_id=account.pk)
     return difference

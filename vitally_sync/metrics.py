@@ -40,7 +40,10 @@ from vitally_sync.models import AccountSync, RequestCount, SyncAttempt, VitallyK
 
 OUTCOMES = tuple(SyncAttempt.Outcome.values)
 # The badge's states (selectors.sync_badge), in the order its rules are tried.
-STATES = ("not_configured", "not_linked", "failed", "attention", "synced", "retrying", "pending")
+STATES = (
+    "not_configured", "not_linked", "failed", "attention", "differs", "synced", "retrying",
+    "pending",
+)  # fmt: skip
 # The accounts (states, quarantined, oldest unacknowledged change), the request counts, the key.
 SCRAPE_QUERIES = 3
 # The text format Prometheus has always read (prometheus-client's newer default is 1.0.0).
@@ -84,7 +87,8 @@ def account_state(config: SyncConfig):
     """The badge's state of each account (selectors.sync_badge) as one SQL expression, so the
     accounts can be counted per state in the database. The rules, in sync_badge's order:
     not configured, not linked, a refused key (failed), a failure that holds (attention),
-    synced, retrying, else pending. test_metrics checks that the two never disagree."""
+    synced (or differs, with open differences), retrying, else pending. test_metrics checks
+    that the two never disagree."""
     if not config.enabled:
         return Value("not_configured", output_field=CharField())
     sync = "vitally_sync__"
@@ -111,7 +115,10 @@ def account_state(config: SyncConfig):
             Q(change_version__lte=F(f"{sync}acked_version"))
             & ~push_requested
             & Q(**{f"{sync}config_fingerprint": config.fingerprint}),
-            then=Value("synced"),
+            then=Case(
+                When(Q(**{f"{sync}differences__gt": 0}), then=Value("differs")),
+                default=Value("synced"),
+            ),
         ),
         When(Q(**{f"{sync}status": AccountSync.Status.RETRYING}), then=Value("retrying")),
         default=Value("pending"),

@@ -62,6 +62,10 @@ class AccountSync(models.Model):
     config_fingerprint = models.CharField(max_length=16, blank=True)
     # When the acknowledged version was read: a change after it is not in Vitally yet.
     synced_through = models.DateTimeField(null=True, blank=True)
+    # How many fields a read back found changed in Vitally and nobody has resolved yet
+    # (TraitDifference rows, counted here so the badge costs no query): while any is open the
+    # badge says "Differs in Vitally", and pushes leave those traits as they are.
+    differences = models.PositiveIntegerField(default=0)
     # When Vitally was last read back and compared with the known state (vitally_sync/
     # reconcile.py): the least recently checked are read first.
     reconciled_at = models.DateTimeField(null=True, blank=True)

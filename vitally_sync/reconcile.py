@@ -262,7 +262,7 @@ def reconcile_read_record(
         TraitDifference.objects.filter(pk__in=seen_again).update(last_seen_at=read_at)
     if existing:  # Vitally agrees again, or the key is no longer compared
         TraitDifference.objects.filter(pk__in=[d.pk for d in existing.values()]).delete()
-    AccountSync.objects.filter(pk=account_id).update(reconciled_at=read_at)
+    AccountSync.objects.filter(pk=account_id).update(reconciled_at=read_at, differences=len(found))
     return found
 
 

@@ -92,11 +92,20 @@ class Badge:
 _NEXT = {
     "synced": "Vitally holds the account's current values.",
     "pending": "A change is waiting to be pushed; a worker sends it within seconds.",
-    "retrying": "The last attempt did not go through; it is retried automatically.",
+    "retrying": (
+        "The last attempt did not go through; it is retried automatically, and after 10 "
+        "failures in a row the account shows Needs attention. Push now tries again at once."
+    ),
+    "differs": (
+        "Vitally holds the portal's other values. Someone changed the fields below in "
+        "Vitally; pushes leave them as they are until the person who keeps this record (the "
+        "implementation engineer, after handoff the technical advisor) or a manager decides."
+    ),
     "failed": (
-        "Vitally refuses the API key, so nothing is sent with it. The portal asks once a "
-        "minute whether it works again and then pushes every account that waited; replacing "
-        "the key (VITALLY_API_KEY) retries them at once."
+        "Vitally refuses the portal's API key, so nothing is sent with it. The portal asks "
+        "Vitally about once a minute whether the key works again and then pushes every account "
+        "that waited; nothing is lost meanwhile. If it lasts, tell the portal's administrators "
+        "(they restore or replace VITALLY_API_KEY, which retries every account at once)."
     ),
     "attention": (
         "A person needs to look: fix the cause (see Last error), then edit the account or use "
@@ -146,6 +155,15 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
         and not sync.push_requested
         and sync.config_fingerprint == config.fingerprint
     ):
+        if sync.differences:
+            fields = f"{sync.differences} field{'s' if sync.differences != 1 else ''}"
+            return Badge(
+                "differs",
+                "Differs in Vitally",
+                "warn",
+                f"{fields} changed in Vitally: keep the portal's value or take Vitally's "
+                "(the Vitally section of the account page).",
+            )
         return Badge("synced", "Synced", "ok", "Vitally holds the account's current values.")
     if sync is not None and sync.status == AccountSync.Status.RETRYING:
         return Badge(

@@ -44,7 +44,7 @@ from vitally_sync.client import Kind, Result, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
 from vitally_sync.limiter import RateLimiter, acquire, limiter_get
 from vitally_sync.metrics import request_count_add
-from vitally_sync.models import AccountSync, SyncAttempt, VitallyKey
+from vitally_sync.models import AccountSync, SyncAttempt, TraitDifference, VitallyKey
 from vitally_sync.payloads import traits_acked, traits_build, traits_to_send
 from vitally_sync.selectors import portal_values_get, sync_known_traits
 
@@ -371,6 +371,20 @@ class _Plan:
     full: bool
     asked: int  # full_push_asked as read: a full push answers the asks up to it
     attempts: int  # failures in a row so far
+    overridden: frozenset = frozenset()  # differences whose portal value changed since
+
+
+def _differences_held(sync: AccountSync, current: dict) -> tuple[set, frozenset]:
+    """Traits someone changed in Vitally that nobody has resolved: no push overwrites them, a
+    full push included, until a person keeps the portal's value or takes Vitally's. An edit of
+    the field in the portal since the read is such a decision: its new value is sent."""
+    if not sync.differences:
+        return set(), frozenset()
+    rows = TraitDifference.objects.filter(account_id=sync.pk).values_list(
+        "trait_key", "portal_value"
+    )
+    held = {key for key, portal_value in rows if current.get(key) == portal_value}
+    return held, frozenset(key for key, _ in rows if key not in held)
 
 
 def sync_claimed_push(
@@ -434,16 +448,22 @@ def _push(*, claim, config, client, limiter, max_wait, force, budget, sleep) -> 
         version = account.change_version
         current = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
         known = sync_known_traits(sync, target)
+        held, overridden = _differences_held(sync, current)
         plan = _Plan(
             target=target,
             version=version,
             read_at=read_at,
             current=current,
             known=known,
-            sending=traits_to_send(current, known, full=full),
+            sending={
+                key: value
+                for key, value in traits_to_send(current, known, full=full).items()
+                if key not in held
+            },
             full=full,
             asked=sync.full_push_asked,
             attempts=sync.attempts,
+            overridden=overridden,
         )
         if plan.sending and not full and sync.last_attempt_at:
             # Coalescing: edits in quick succession wait for one PUT of the latest state.
@@ -633,6 +653,13 @@ def _acknowledged(claim: Claim, plan: _Plan, config, result: Result, answered_at
         logger.warning("Account %s: %s", claim.account_id, message)
         return PushReport(Outcome.SKIPPED, 1, message)
     key_works_record(config)  # a success lifts a refusal recorded meanwhile
+    if plan.overridden & plan.sending.keys():  # the portal's new value is Vitally's now
+        TraitDifference.objects.filter(
+            account_id=claim.account_id, trait_key__in=plan.overridden & plan.sending.keys()
+        ).delete()
+        AccountSync.objects.filter(pk=claim.account_id).update(
+            differences=TraitDifference.objects.filter(account_id=claim.account_id).count()
+        )
     return PushReport(Outcome.PUSHED, requests=1, message=result.message)
 
 

@@ -188,3 +188,32 @@ def test_a_sync_row_created_before_the_known_state_has_unknown_traits(fake_vital
     sync_account_push(account_id=account.pk)
     assert fake_vitally.puts()[-1]["body"]["traits"] == portal_traits(account)
     assert isinstance(state(account).synced_through, datetime.datetime)
+
+
+def test_an_open_difference_holds_its_trait_even_against_a_full_push(fake_vitally, manager):
+    """The walk-through found "Push now" overwriting a field changed in Vitally while the
+    panel promised to leave it until someone decides. An edit of that field in the portal is
+    such a decision: then the portal's new value goes out and the difference closes."""
+    from vitally_sync.models import TraitDifference
+    from vitally_sync.reconcile import reconcile_pass
+
+    account = linked(fake_vitally, manager)
+    sync_account_push(account_id=account.pk)
+    fake_vitally.hand_edit("acme-robotics", {PHASE: "Live (edited in Vitally)"})
+    reconcile_pass(account_ids=[account.pk], due_only=False)
+    assert state(account).differences == 1
+    assert badge_of(account) == "differs"
+
+    services.sync_push_request(account=account, actor=manager)  # Push now: a full push
+    assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
+    assert PHASE not in fake_vitally.puts()[-1]["body"]["traits"]
+    assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "Live (edited in Vitally)"
+    assert badge_of(account) == "differs"
+
+    from tests.phases import phase_move
+
+    phase_move(account=account, actor=manager, to="ready_for_handoff")  # decided in the portal
+    assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
+    assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "Ready for handoff"
+    assert not TraitDifference.objects.filter(account=account).exists()
+    assert state(account).differences == 0 and badge_of(account) == "synced"

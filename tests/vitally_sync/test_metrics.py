@@ -263,6 +263,7 @@ def test_accounts_per_state_and_quarantined(sync_on):
 
     linked(AccountSync.Status.SYNCED)
     linked(AccountSync.Status.SYNCED)
+    linked(AccountSync.Status.SYNCED, differences=2)  # changed in Vitally: differs
     linked(AccountSync.Status.SYNCED, acked_version=4)  # edited since: pending
     linked()  # no sync row yet: pending
     linked(AccountSync.Status.RETRYING, acked_version=4)
@@ -279,6 +280,7 @@ def test_accounts_per_state_and_quarantined(sync_on):
     assert states() == {
         "not_configured": 0,
         "not_linked": 2,
+        "differs": 1,
         "failed": 1,
         "attention": 2,
         "synced": 2,
@@ -299,9 +301,10 @@ def test_states_agree_with_the_badge(sync_on):
         (config.fingerprint, "0ld-trait-map"),
         (config.key_fingerprint, "0ld-api-key"),
         (0, 4, 5),  # failed_version: none, edited since, not edited since
+        (0, 1),  # differences open
     )
     rows = []
-    for status, acked, (asked, done), fingerprint, key, failed_version in combinations:
+    for status, acked, (asked, done), fingerprint, key, failed_version, open_ in combinations:
         account = AccountFactory(change_version=5, **no_people())
         rows.append(
             AccountSync(
@@ -313,6 +316,7 @@ def test_states_agree_with_the_badge(sync_on):
                 config_fingerprint=fingerprint,
                 failed_key=key,
                 failed_version=failed_version,
+                differences=open_,
             )
         )
     for status in AccountSync.Status.values:  # unlinked, with a row left from when it was
