@@ -201,6 +201,7 @@ class Driver:
         self.failures: list[tuple[float, float, str]] = []  # (started, ended, what)
         self.lock = threading.Lock()
         self.hold = threading.Event()  # set: keep editing after `total` until released
+        self.stop = threading.Event()  # set: stop at once (the run failed)
         self.threads = [threading.Thread(target=self._run, args=(s,)) for s in self.sessions]
 
     def start(self) -> None:
@@ -213,7 +214,7 @@ class Driver:
 
     def _claim(self) -> bool:
         with self.lock:
-            if self.done >= self.total and not self.hold.is_set():
+            if self.stop.is_set() or (self.done >= self.total and not self.hold.is_set()):
                 return False
             self.done += 1
             return True
@@ -363,7 +364,10 @@ def long_wait_across_restarts(procs, events: list) -> None:
             break
         time.sleep(0.1)
     else:
-        raise RuntimeError("the long 429 was never answered")
+        raise RuntimeError(
+            f"no request reached Vitally within 60 s of asking for the long 429 "
+            f"({len(entries)} requests since; see {OUT / 'worker.log'})"
+        )
     events.append((time.time(), f"429 with a {LONG_WAIT_SECONDS} s wait"))
     log(f"a {LONG_WAIT_SECONDS} s 429 wait: restart Redis and SIGKILL the worker during it")
     os.killpg(procs.worker.pid, signal.SIGKILL)
@@ -389,6 +393,7 @@ def chaos(
         wait_for(driver, share)
         worker = procs.worker
         if action == "hand":
+            log("hand edits in Vitally; the next answers lost")
             edited = hand_edits(accounts)
             events.append((time.time(), f"{len(edited)} hand edits in Vitally"))
             # Beside the random share: the next three answers are lost, whatever the run's size.
@@ -647,6 +652,7 @@ def main() -> int:
         "fake_faults": " ".join(FAKE_FAULTS),
     }
     events: list = []
+    driver = None
     failed = True
     try:
         vsb.fake_start(procs, 600, *FAKE_FAULTS, port=FAKE_PORT)
@@ -762,6 +768,9 @@ def main() -> int:
             or not results["answers_lost_after_applying"]  # nor were lost answers
         )
     finally:
+        if driver is not None:  # a failed step must not leave the users editing for ever
+            driver.stop.set()
+            driver.join()
         procs.stop_all()
         with contextlib.suppress(Exception):  # the proxy may never have started
             proxy.refuse()
