@@ -654,12 +654,12 @@ def _acknowledged(claim: Claim, plan: _Plan, config, result: Result, answered_at
         return PushReport(Outcome.SKIPPED, 1, message)
     key_works_record(config)  # a success lifts a refusal recorded meanwhile
     if plan.overridden & plan.sending.keys():  # the portal's new value is Vitally's now
+        from vitally_sync.differences import differences_recount  # (it imports us, via reconcile)
+
         TraitDifference.objects.filter(
             account_id=claim.account_id, trait_key__in=plan.overridden & plan.sending.keys()
         ).delete()
-        AccountSync.objects.filter(pk=claim.account_id).update(
-            differences=TraitDifference.objects.filter(account_id=claim.account_id).count()
-        )
+        differences_recount(account_id=claim.account_id)
     return PushReport(Outcome.PUSHED, requests=1, message=result.message)
 
 
