@@ -1,7 +1,7 @@
 from django import forms
 
 from handoff.accounts.models import Account
-from handoff.common.forms import VersionedFormMixin
+from handoff.common.forms import OnceFormMixin, VersionedFormMixin
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 
@@ -11,7 +11,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class AccountForm(VersionedFormMixin, forms.ModelForm):
+class AccountForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Account
         fields = [
@@ -34,6 +34,8 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            del self.fields["submission"]  # an edit is guarded by its version instead
         roles = {
             "implementation_engineer": User.Role.IMPLEMENTATION_ENGINEER,
             "technical_advisor": User.Role.TECHNICAL_ADVISOR,

@@ -3,7 +3,11 @@ import secrets
 from django import forms
 from django.core.exceptions import ValidationError
 
-from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
+from handoff.common.services import (
+    INVALID_VERSION_MESSAGE,
+    MISSING_SUBMISSION_MESSAGE,
+    MISSING_VERSION_MESSAGE,
+)
 
 
 class VersionedFormMixin(forms.Form):
@@ -58,6 +62,14 @@ class OnceFormMixin(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.fields["submission"].initial = secrets.token_urlsafe(24)
+
+    def clean(self):
+        cleaned = super().clean()
+        # A hidden field: its error is the form's, not beside a field nobody sees. Edit forms
+        # remove the field (their version guards them instead).
+        if "submission" in self.fields and not cleaned.get("submission"):
+            self.add_error(None, ValidationError(MISSING_SUBMISSION_MESSAGE, code="missing"))
+        return cleaned
 
     def submission_token(self) -> str:
         return self.cleaned_data.get("submission", "")

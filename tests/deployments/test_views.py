@@ -8,7 +8,7 @@ from deployments.services import environment_create, environment_update
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from handoff.people.models import User
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, form_token
 from tests.query_budget import account_page_queries
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,7 @@ def code_hosts_url(account) -> str:
 def production_post(**overrides) -> dict:
     data = {
         "version": "",
+        "submission": form_token(),
         "_action": "save",
         "sourcegraph_instance_url": "https://sourcegraph.acme.example",
         "sourcegraph_version": "6.0.0",
@@ -57,6 +58,7 @@ def production_post(**overrides) -> dict:
 def code_host_post(rows: list[dict], **extra) -> dict:
     data = {
         "_action": "save",
+        "submission": form_token(),
         "codehosts-TOTAL_FORMS": str(len(rows)),
         "codehosts-INITIAL_FORMS": "0",
     }
@@ -510,6 +512,7 @@ def test_other_environment_create_edit_and_remove(client_for, account, ie):
             "kind": "staging",
             "name": "EU",
             "total_cpu": "8",
+            "submission": form_token(),
             **EMPTY_ROWS,
         },
     )

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.deployments.test_views import code_host_post, production_post
+from tests.factories import form_token
 from tests.security.snapshot import db_snapshot, snapshot_diff
 from tests.security.world import World, world_build
 
@@ -50,7 +51,9 @@ def account_post(w: World, **overrides) -> dict:
 
 
 def new_account_post(w: World, **overrides) -> dict:
-    return account_post(w, **{"name": "Brand New Co", "version": "", **overrides})
+    return account_post(
+        w, **{"name": "Brand New Co", "version": "", "submission": form_token(), **overrides}
+    )
 
 
 def prod_post(w: World, **overrides) -> dict:
@@ -77,11 +80,13 @@ def host_post(w: World | None = None, **row) -> dict:
 
 def entry_post(**overrides) -> dict:
     data = {"title": "Upper limits", "category": "general", "kind": "info", "body": "1,200 users"}
+    data["submission"] = form_token()
     return {**data, **overrides}
 
 
 def issue_post(w: World, **overrides) -> dict:
     data = {"title": "Indexing stalls", "severity": "high", "owner": str(w.ie.pk)}
+    data["submission"] = form_token()
     return {**data, **overrides}
 
 
@@ -94,12 +99,14 @@ def risk_post(w: World, **overrides) -> dict:
         "impact": "3",
         "response_strategy": "mitigate",
         "owner": str(w.ie.pk),
+        "submission": form_token(),
     }
     return {**data, **overrides}
 
 
 def opportunity_post(w: World, **overrides) -> dict:
     data = {"title": "APAC rollout", "opportunity_type": "user", "owner": str(w.ie.pk)}
+    data["submission"] = form_token()
     return {**data, **overrides}
 
 
@@ -515,7 +522,8 @@ STORED = [
            lambda w: issue_post(w, title=SCRIPT), lambda w: reverse("logs:issue_overview"),
            viewer="manager"),
     Stored("issue-update", "ie", u("logs:issue_note_add", ACME, attr("issue")),
-           lambda w: {"body": SCRIPT}, u("logs:issue_detail", ACME, attr("issue"))),
+           lambda w: {"body": SCRIPT, "submission": form_token()},
+           u("logs:issue_detail", ACME, attr("issue"))),
     Stored("risk-title-on-heatmap", "ie", u("logs:risk_create", ACME),
            lambda w: risk_post(w, title=SCRIPT, likelihood="5", impact="5"),
            lambda w: reverse("logs:risk_heatmap"), viewer="manager"),
