@@ -5,7 +5,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-_url_validator = URLValidator(schemes=["http", "https"])
+INVALID_URL_MESSAGE = "Enter a valid link, such as https://example.com/page."
+
+_url_validator = URLValidator(schemes=["http", "https"], message=INVALID_URL_MESSAGE)
 
 
 def validate_http_url(value: str) -> None:
@@ -13,7 +15,11 @@ def validate_http_url(value: str) -> None:
     browser when clicked."""
     if not value:
         return
-    scheme = urlsplit(value).scheme.lower()
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        # urlsplit refuses some hosts outright ("http://[x]/", "http://[::1"): a typo, not a 500.
+        raise ValidationError(INVALID_URL_MESSAGE, code="invalid") from None
     if scheme not in ("http", "https"):
         raise ValidationError("Enter a link that starts with http:// or https://.", code="scheme")
     _url_validator(value)
@@ -23,6 +29,7 @@ class HttpURLFormField(forms.URLField):
     """A link field for forms: http(s) only, "example.com" read as https://example.com."""
 
     default_validators = [validate_http_url]
+    default_error_messages = {"invalid": INVALID_URL_MESSAGE}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("assume_scheme", "https")
