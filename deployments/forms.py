@@ -288,8 +288,11 @@ class RowAction:
         parts = value.split(":")
         if len(parts) == 2 and parts[0] == "add":
             return cls(verb="add", rows=parts[1])
-        if len(parts) == 3 and parts[0] in ("remove", "restore") and parts[2].isdigit():
-            return cls(verb=parts[0], rows=parts[1], index=int(parts[2]))
+        # isdecimal, not isdigit: int() refuses "²", which isdigit accepts; and int() refuses
+        # more than 4,300 digits, while no row list has even 1,000 rows.
+        index = parts[2] if len(parts) == 3 else ""
+        if parts[0] in ("remove", "restore") and index.isdecimal() and len(index) <= 3:
+            return cls(verb=parts[0], rows=parts[1], index=int(index))
         return None
 
     def apply(self, rows: list[dict], *, limit: int, removable_in_place: bool = False) -> int:

@@ -61,3 +61,37 @@ class OnceFormMixin(forms.Form):
 
     def submission_token(self) -> str:
         return self.cleaned_data.get("submission", "")
+
+
+# The largest id a BigAutoField (settings.DEFAULT_AUTO_FIELD) holds.
+MAX_ID = 2**63 - 1
+
+
+class IdFilterField(forms.IntegerField):
+    """A row id in a query string: a positive whole number a database id can be."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class FilterForm(forms.Form):
+    """A list page's filters, parsed from its query string (request.GET).
+
+    A value that does not parse or is not one of the choices (a hand-edited or scanned URL,
+    "²", 30 nines) is dropped: the list shows as if that filter were not set, never an error
+    page. `selector_names` maps a query parameter to the selector's keyword when they differ."""
+
+    selector_names: dict[str, str] = {}
+
+    def __init__(self, data):
+        super().__init__(data)
+        for field in self.fields.values():
+            field.required = False
+
+    def filters(self) -> dict:
+        """{selector keyword: value} for every filter, the empty value where it was dropped."""
+        self.is_valid()
+        return {
+            self.selector_names.get(name, name): self.cleaned_data.get(name, field.clean(""))
+            for name, field in self.fields.items()
+        }
