@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from deployments.models import MAX_INSTANCE_COUNT, CodeHostConnection, Environment
 from deployments.services import ENVIRONMENT_FIELDS, CodeHostChange, DocumentLink, InstanceSpec
-from handoff.common.forms import OnceFormMixin, VersionedFormMixin
+from handoff.common.forms import OnceFormMixin, PlainTextFormMixin, VersionedFormMixin
 from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
 from handoff.common.validators import HttpURLFormField
 
@@ -54,7 +54,7 @@ def _deployment_type_choices() -> list:
     ]
 
 
-class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
+class EnvironmentForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Environment
         fields = ENVIRONMENT_FIELDS
@@ -118,14 +118,14 @@ class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
         return {k: v for k, v in self.cleaned_data.items() if k in ENVIRONMENT_FIELDS}
 
 
-class DesignDocumentForm(forms.Form):
+class DesignDocumentForm(PlainTextFormMixin):
     title = forms.CharField(label="Title", max_length=200)
     url = HttpURLFormField(
         label="URL", max_length=500, widget=forms.URLInput(attrs={"placeholder": "https://"})
     )
 
 
-class InstanceTypeForm(forms.Form):
+class InstanceTypeForm(PlainTextFormMixin):
     count = forms.IntegerField(
         label="Count",
         min_value=1,
@@ -140,7 +140,7 @@ class InstanceTypeForm(forms.Form):
     )
 
 
-class CodeHostForm(forms.ModelForm):
+class CodeHostForm(PlainTextFormMixin, forms.ModelForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     removed = forms.BooleanField(widget=forms.HiddenInput, required=False)

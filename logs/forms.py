@@ -4,6 +4,7 @@ from handoff.common.forms import (
     FilterForm,
     IdFilterField,
     OnceFormMixin,
+    PlainTextFormMixin,
     VersionedFormMixin,
 )
 from handoff.people.models import User
@@ -32,7 +33,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class _LogForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
+class _LogForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     """Sets the version on edit; drops the fields that only an edit shows."""
 
     edit_only: tuple[str, ...] = ()
@@ -86,12 +87,12 @@ class IssueForm(_LogForm):
         }
 
 
-class IssueStatusForm(forms.Form):
+class IssueStatusForm(PlainTextFormMixin):
     status = forms.ChoiceField(choices=Issue.Status.choices)
     resolution = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class IssueNoteForm(OnceFormMixin, forms.Form):
+class IssueNoteForm(PlainTextFormMixin, OnceFormMixin):
     body = forms.CharField(
         label="Update",
         max_length=5000,
@@ -142,7 +143,7 @@ class RiskForm(_LogForm):
             self.fields[name].help_text = "1 (lowest) to 5 (highest)."
 
 
-class RiskStatusForm(forms.Form):
+class RiskStatusForm(PlainTextFormMixin):
     status = forms.ChoiceField(choices=_risk_status_choices(None))
 
 
@@ -166,7 +167,7 @@ class OpportunityForm(_LogForm):
         }
 
 
-class OpportunityStageForm(forms.Form):
+class OpportunityStageForm(PlainTextFormMixin):
     stage = forms.ChoiceField(choices=ExpansionOpportunity.Stage.choices)
 
 

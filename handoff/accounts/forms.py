@@ -4,6 +4,7 @@ from handoff.accounts.models import Account
 from handoff.common.forms import (
     FilterForm,
     IdFilterField,
+    PlainTextFormMixin,
     VersionedFormMixin,
 )
 from handoff.people.models import User
@@ -15,7 +16,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class AccountForm(VersionedFormMixin, forms.ModelForm):
+class AccountForm(PlainTextFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Account
         fields = [

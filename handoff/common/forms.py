@@ -2,8 +2,10 @@ import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 
 from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
+from handoff.common.validators import validate_multi_line_text, validate_single_line_text
 
 
 class VersionedFormMixin(forms.Form):
@@ -61,6 +63,36 @@ class OnceFormMixin(forms.Form):
 
     def submission_token(self) -> str:
         return self.cleaned_data.get("submission", "")
+
+
+def plain_text_validator(field: forms.Field):
+    """The control-character rule for what people type into `field`, by its widget: a one-line
+    input refuses line breaks, tabs and bidi overrides, a textarea only the other control
+    characters. None for fields that are not free text (choices, numbers, hidden values)."""
+    if not isinstance(field, forms.CharField) or field.widget.is_hidden:
+        return None
+    if isinstance(field.widget, forms.Textarea):
+        return validate_multi_line_text
+    return validate_single_line_text
+
+
+class PlainTextFormMixin(forms.Form):
+    """Every text field of the form refuses control characters, with the message beside it.
+
+    Applied when the form is cleaned, so fields a subclass adds or swaps in its __init__ are
+    covered too. It replaces Django's own NUL check, which both rules include."""
+
+    def full_clean(self):
+        for field in self.fields.values():
+            validator = plain_text_validator(field)
+            if validator is not None and validator not in field.validators:
+                kept = [
+                    v
+                    for v in field.validators
+                    if not isinstance(v, ProhibitNullCharactersValidator)
+                ]
+                field.validators = [*kept, validator]
+        super().full_clean()
 
 
 # The largest id a BigAutoField (settings.DEFAULT_AUTO_FIELD) holds.
