@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from handoff.accounts.columns import dashboard_columns
-from handoff.accounts.forms import AccountForm
+from handoff.accounts.forms import AccountFilterForm, AccountForm
 from handoff.accounts.models import Account
 from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.sections import account_page_load, account_sections
@@ -20,16 +20,9 @@ from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, can, require
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def _account_list(request, *, mine: bool):
     filters = {
-        "search": request.GET.get("q", "").strip()[:100],
-        "phase": request.GET.get("phase", "") if request.GET.get("phase") in Account.Phase else "",
-        "implementation_engineer_id": _int_or_none(request.GET.get("ie")),
-        "technical_advisor_id": _int_or_none(request.GET.get("ta")),
+        **AccountFilterForm(request.GET).filters(),
         "involving_user_id": request.user.pk if mine else None,
     }
     page = Paginator(account_list_for_dashboard(**filters), settings.DASHBOARD_PAGE_SIZE).get_page(
