@@ -134,7 +134,8 @@ def database_create() -> tuple[str, list[int], list[int]]:
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     call_command("collectstatic", "--no-input", verbosity=0)
     scanned = Account.objects.filter(name__in=SCANNED_ACCOUNTS)
-    assert scanned.count() == len(SCANNED_ACCOUNTS), "the demo's accounts changed names"
+    if scanned.count() != len(SCANNED_ACCOUNTS):
+        raise RuntimeError(f"the demo has no longer all of {SCANNED_ACCOUNTS}: update the list")
     left_out = list(Account.objects.exclude(pk__in=scanned).values_list("pk", flat=True))
     scanners = list(User.objects.filter(username__in=ROLES).values_list("pk", flat=True))
     db = connection.settings_dict
@@ -183,7 +184,8 @@ def sign_in(host: str, username: str) -> str:
     page = requests.get(f"{host}/sign-in/", timeout=30)
     page.raise_for_status()
     flags = {c.name: c.secure for c in page.cookies}
-    assert flags == {"csrftoken": True}, f"the sign-in page's cookies are not Secure: {flags}"
+    if flags != {"csrftoken": True}:
+        raise RuntimeError(f"the sign-in page's cookies are not as production's Secure: {flags}")
     cookies = {"csrftoken": page.cookies["csrftoken"]}
     data = with_values(form_fields(page.text), username=username, password=DEMO_PASSWORD)
     response = requests.post(
