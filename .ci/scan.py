@@ -194,6 +194,11 @@ def sign_in(host: str, username: str) -> str:
     )  # fmt: skip
     if response.status_code != 302 or "sessionid" not in response.cookies:
         raise RuntimeError(f"signing in as {username} failed: {response.status_code}")
+    # Wapiti's cookieflags module sees only the cookies set during the scan, never the session
+    # cookie it is handed: check that one here.
+    session = next(c for c in response.cookies if c.name == "sessionid")
+    if not (session.secure and session.has_nonstandard_attr("HttpOnly")):
+        raise RuntimeError("the session cookie is not Secure and HttpOnly")
     cookies.update({c.name: c.value for c in response.cookies})
     return _cookie_header(cookies)
 
