@@ -9,21 +9,27 @@ in the first runs of `make scan`). Here:
 
 - the crawl is told to stop (its stop event, which it checks between pages) when its time is
   up, so it finishes the pages in flight and saves them;
-- a module attacks no further page once its time is up (its `must_attack` says no), so it stops
-  between two pages and closes its reads normally.
+- once a module's time is up it attacks no further page (its `must_attack` says no), and every
+  request it still tries to send fails at once as a network error (which each module counts and
+  skips), so a page with many fields and payloads ends within a request, not minutes later, and
+  the module closes its reads normally.
 
-Wapiti's own cancel stays as a backstop, GRACE seconds later, for a single page that overruns.
+Wapiti's own cancel stays as a backstop, GRACE seconds later, for a request that hangs.
 """
 
 import asyncio
 import time
 
+import httpx
 from wapitiCore.controller.wapiti import Wapiti
 from wapitiCore.main.wapiti import wapiti_asyncio_wrapper
+from wapitiCore.net.crawler import AsyncCrawler
 
 GRACE = 60.0
 _browse = Wapiti.browse
 _run_attack_module = Wapiti.run_attack_module
+_async_send = AsyncCrawler.async_send
+_deadline: list[float | None] = [None]  # the running module's, while one runs
 
 
 async def browse(self, stop_event: asyncio.Event, parallelism: int = 8):
@@ -39,6 +45,13 @@ async def browse(self, stop_event: asyncio.Event, parallelism: int = 8):
         self._max_scan_time = budget
 
 
+async def async_send(self, request, *args, **kwargs):
+    deadline = _deadline[0]
+    if deadline is not None and time.monotonic() >= deadline:
+        raise httpx.RequestError("the module's --max-attack-time is up")
+    return await _async_send(self, request, *args, **kwargs)
+
+
 async def run_attack_module(self, attack_module):
     budget = self._max_attack_time
     if not budget:
@@ -51,9 +64,11 @@ async def run_attack_module(self, attack_module):
 
     attack_module.must_attack = must_attack_in_time
     self._max_attack_time = budget + GRACE
+    _deadline[0] = deadline
     try:
         return await _run_attack_module(self, attack_module)
     finally:
+        _deadline[0] = None
         self._max_attack_time = budget
         if time.monotonic() >= deadline:
             print(f"Max attack time was reached for module {attack_module.name}, stopped.")
@@ -61,6 +76,7 @@ async def run_attack_module(self, attack_module):
 
 Wapiti.browse = browse
 Wapiti.run_attack_module = run_attack_module
+AsyncCrawler.async_send = async_send
 
 if __name__ == "__main__":
     wapiti_asyncio_wrapper()
