@@ -7,7 +7,7 @@ PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE := handoff.settings
 
 .PHONY: help install run test lint security format check-migrations check-deploy compose-config ci \
-	clean lock bench chaos chaos-short
+	clean lock bench chaos chaos-short scan
 
 help:
 	@echo "make run    - set up and start the portal with demo data at http://127.0.0.1:$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make security - bandit over the portal's code (exceptions carry a # nosec reason)"
 	@echo "make bench  - load benchmark: 500 accounts, gunicorn + locust, query counts, memory"
 	@echo "make chaos  - chaos run of the Vitally sync (make chaos-short: the ~90 s CI version)"
+	@echo "make scan   - Wapiti web scanner, signed in as each demo role; fails on any finding"
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml (needs network)"
 
 $(STAMP): requirements/dev.lock
@@ -84,6 +85,16 @@ chaos: install
 
 chaos-short: install
 	$(BIN)/python chaos/run.py --short
+
+# Web scanner (.ci/scan.py): Wapiti in its own venv (var/scan-venv), like locust for bench;
+# nothing in the project's lock. SCAN_ARGS="--attack-time 120" scans deeper than CI does.
+SCAN_VENV := var/scan-venv
+$(SCAN_VENV)/bin/wapiti:
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check "wapiti3==3.2.3"
+
+scan: install $(SCAN_VENV)/bin/wapiti
+	$(BIN)/python .ci/scan.py $(SCAN_ARGS)
 
 lock:
 	$(BIN)/pip install --quiet uv
