@@ -401,13 +401,13 @@ def example_send(client: Client, run: FormRun, data) -> None:
                 )
 
 
-def form_run(client: Client, form: Form) -> FormRun:
+def form_run(form: Form, *, before: dict) -> FormRun:
     controls: dict[str, Control] = {}
     for c in form.controls:
         first = controls.setdefault(c.name, c)
         if c.type == "radio":  # a radio group's options are its buttons' values
             first.options.append(c.value)
-    return FormRun(form, form_baseline(form), controls, before=db_snapshot())
+    return FormRun(form, form_baseline(form), controls, before=before)
 
 
 def form_fuzz(client: Client, run: FormRun) -> None:
@@ -466,8 +466,9 @@ def test_generated_inputs_on_every_form(role: str, world: World, capsys):
         f"the crawl as {role} found {len(crawl.forms)} forms, fewer than {FORMS_FLOOR[role]}: "
         + ", ".join(form.label() for form in crawl.forms)
     )
+    before = db_snapshot()  # every example is rolled back: the same state before each one
     for form in crawl.forms:
-        run = form_run(client, form)
+        run = form_run(form, before=before)
         form_fuzz(client, run)
         with capsys.disabled():
             counts = ", ".join(f"{n} {k}" for k, n in sorted(run.outcomes.items()))
