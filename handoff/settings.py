@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "handoff.common",  # one-time tokens of create forms
     "handoff.people",
     "handoff.audit",
+    "handoff.mail",  # the e-mail outbox: recorded with the change, retried by the worker
     "handoff.accounts",
     "deployments",
     "logs",
@@ -149,6 +150,11 @@ CONTENT_SECURITY_POLICY = {
 # --- Email: console by default so `make run` shows what would be sent ------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Handoff <handoff@localhost>")
+# An e-mail the mail server refuses stays in the outbox (mail.OutgoingEmail) and the worker
+# tries it again every EMAIL_RETRY_SECONDS, backing off to hourly, up to EMAIL_MAX_ATTEMPTS.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
+EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=60)
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -177,6 +183,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "mail-send-due": {
+        "task": "mail.emails_send_due",
+        "schedule": EMAIL_RETRY_SECONDS,
+    },
     "clear-expired-sessions": {
         "task": "accounts.clear_expired_sessions",
         "schedule": 60 * 60 * 24,

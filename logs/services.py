@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -22,6 +21,7 @@ from handoff.common.services import (
     model_create_values,
     model_update,
 )
+from handoff.mail.services import email_queue
 from logs.models import (
     ExpansionOpportunity,
     Issue,
@@ -487,37 +487,32 @@ def opportunity_stage_change(
 # --- The "Update requested" digest -----------------------------------------------------------
 def stale_digests_send(*, now: datetime.datetime | None = None) -> int:
     """E-mail each owner of stale open issues and risks ONE digest listing them all, at most
-    once a day. Returns how many e-mails were sent.
+    once a day. Returns how many digests were queued.
 
-    Each owner is done in their own transaction: the StaleDigest row and the e-mail go
-    together (a failed send rolls the row back, so the next run retries that owner), and one
-    bad address does not stop the others."""
+    Each owner is done in their own transaction: the StaleDigest row and the e-mail are
+    recorded together (mail.services.email_queue), and the outbox retries an e-mail the mail
+    server refuses."""
     from logs.selectors import stale_items_by_owner
 
     now = now or timezone.now()
     sent_on = timezone.localdate(now)
-    connection = get_connection()
     sent = 0
     for owner, items in stale_items_by_owner(now=now).items():
         if not owner.email:
             logger.warning("No e-mail address for %s; %d stale items unsent", owner, len(items))
             continue
-        try:
-            with transaction.atomic():
-                _digest, created = StaleDigest.objects.get_or_create(
-                    recipient=owner, sent_on=sent_on, defaults={"item_count": len(items)}
-                )
-                if not created:
-                    continue  # already sent today
-                _digest_message(owner=owner, items=items, now=now, connection=connection).send()
-        except Exception:
-            logger.exception("Could not send the stale-items digest to %s", owner)
-            continue
+        with transaction.atomic():
+            _digest, created = StaleDigest.objects.get_or_create(
+                recipient=owner, sent_on=sent_on, defaults={"item_count": len(items)}
+            )
+            if not created:
+                continue  # already sent today
+            _digest_queue(owner=owner, items=items, now=now)
         sent += 1
     return sent
 
 
-def _digest_message(*, owner, items, now, connection) -> EmailMessage:
+def _digest_queue(*, owner, items, now) -> None:
     count = len(items)
     accounts: dict[Account, list] = {}
     for item in items:
@@ -532,10 +527,10 @@ def _digest_message(*, owner, items, now, connection) -> EmailMessage:
             "now": now,
         },
     )
-    return EmailMessage(
+    email_queue(
+        kind="stale_digest",
         subject=f"Update requested: {count} stale item{'s' if count != 1 else ''} "
         "in the Handoff logs",
         body=body,
         to=[owner.email],
-        connection=connection,
     )

@@ -1,16 +1,23 @@
-"""E-mails of the handoff workflow, through Django's e-mail framework (console by default).
-Links are absolute, from PORTAL_BASE_URL. Callers send these after their transaction commits
-(the reminder is the exception, see completion_reminder_send)."""
+"""E-mails of the handoff workflow. Callers queue them inside the transaction of the change they
+tell about (mail.services.email_queue): they are sent once it commits, and retried by the worker
+when the mail server fails. Links are absolute, from PORTAL_BASE_URL."""
 
 import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from handoff.accounts.models import Account
 from handoff.closeout.models import SignOff
+from handoff.mail.models import OutgoingEmail
+from handoff.mail.services import email_queue
+
+# What each e-mail is about (OutgoingEmail.kind): a page finds the e-mail it promised by it.
+HANDOFF_REQUESTED = "handoff_requested"
+SIGNED_OFF = "signed_off"
+REOPENED = "reopened"
+COMPLETION_REMINDER = "completion_reminder"
 
 
 def portal_url(path: str) -> str:
@@ -27,16 +34,16 @@ def people_with_email(people) -> list:
     return result
 
 
-def _send(*, subject: str, template: str, context: dict, recipients: list) -> None:
-    if not recipients:
-        return
-    body = render_to_string(template, context)
-    EmailMessage(
-        subject=f"[Handoff] {subject}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+def _send(
+    *, account: Account, kind: str, subject: str, template: str, context: dict, recipients: list
+) -> OutgoingEmail | None:
+    return email_queue(
+        account=account,
+        kind=kind,
+        subject=subject,
+        body=render_to_string(template, context),
         to=[person.email for person in recipients],
-    ).send(fail_silently=False)
+    )
 
 
 def _account(account_id: int) -> Account:
@@ -52,9 +59,11 @@ def _links(account: Account) -> dict:
     }
 
 
-def email_handoff_requested(*, account_id: int) -> None:
+def email_handoff_requested(*, account_id: int) -> OutgoingEmail | None:
     account = _account(account_id)
-    _send(
+    return _send(
+        account=account,
+        kind=HANDOFF_REQUESTED,
         subject=f"{account.name} is ready for handoff",
         template="closeout/email/handoff_requested.txt",
         context={"account": account, "requested_by": account.closeout.handoff_requested_by}
@@ -63,10 +72,12 @@ def email_handoff_requested(*, account_id: int) -> None:
     )
 
 
-def email_signed_off(*, sign_off_id: int) -> None:
+def email_signed_off(*, sign_off_id: int) -> OutgoingEmail | None:
     sign_off = SignOff.objects.get(pk=sign_off_id)
     account = _account(sign_off.account_id)
-    _send(
+    return _send(
+        account=account,
+        kind=SIGNED_OFF,
         subject=f"{account.name} was signed off and handed off",
         template="closeout/email/signed_off.txt",
         context={
@@ -79,9 +90,11 @@ def email_signed_off(*, sign_off_id: int) -> None:
     )
 
 
-def email_reopened(*, account_id: int, reason: str) -> None:
+def email_reopened(*, account_id: int, reason: str) -> OutgoingEmail | None:
     account = _account(account_id)
-    _send(
+    return _send(
+        account=account,
+        kind=REOPENED,
         subject=f"{account.name} was reopened",
         template="closeout/email/reopened.txt",
         context={"account": account, "reason": reason} | _links(account),
@@ -89,9 +102,13 @@ def email_reopened(*, account_id: int, reason: str) -> None:
     )
 
 
-def email_completion_reminder(*, account: Account, recipients: list, today: datetime.date) -> None:
+def email_completion_reminder(
+    *, account: Account, recipients: list, today: datetime.date
+) -> OutgoingEmail | None:
     days = (account.planned_completion_date - today).days
-    _send(
+    return _send(
+        account=account,
+        kind=COMPLETION_REMINDER,
         subject=f"{account.name}: planned completion in {days} day{'s' if days != 1 else ''}, "
         "pull in the technical advisor",
         template="closeout/email/completion_reminder.txt",

@@ -218,9 +218,7 @@ def handoff_request(*, account: Account, actor, notify: bool = True) -> Account:
         account=locked, actor=actor, to=Phase.READY_FOR_HANDOFF, message="Requested handoff"
     )
     if notify:
-        transaction.on_commit(
-            lambda: notifications.email_handoff_requested(account_id=locked.pk), robust=True
-        )
+        notifications.email_handoff_requested(account_id=locked.pk)
     return locked
 
 
@@ -337,9 +335,7 @@ def closeout_sign_off(
         )
     _change_phase(account=locked, actor=actor, to=Phase.HANDED_OFF, message=message)
     if notify:
-        transaction.on_commit(
-            lambda: notifications.email_signed_off(sign_off_id=sign_off.pk), robust=True
-        )
+        notifications.email_signed_off(sign_off_id=sign_off.pk)
     return sign_off
 
 
@@ -372,10 +368,7 @@ def closeout_reopen(*, account: Account, actor, reason: str, notify: bool = True
         account=locked, actor=actor, to=Phase.IMPLEMENTATION, message=f"Reopened: {reason}"
     )
     if notify:
-        transaction.on_commit(
-            lambda: notifications.email_reopened(account_id=locked.pk, reason=reason),
-            robust=True,
-        )
+        notifications.email_reopened(account_id=locked.pk, reason=reason)
     return locked
 
 
@@ -395,8 +388,8 @@ def reminder_due(account: Account, closeout: Closeout | None, *, today: datetime
 @transaction.atomic
 def completion_reminder_send(*, account_id: int, today: datetime.date) -> bool:
     """Send the one reminder for the account's current planned completion date. True when
-    sent. The e-mail goes out inside the transaction: if sending fails the claim rolls back and
-    tomorrow's run tries again; once committed, the same date is never reminded again.
+    sent. The reminder and its e-mail are recorded together: once committed, the same date is
+    never reminded again, and an e-mail the mail server refuses is retried by the worker.
 
     Not a change to the record, so the account's change version stays."""
     account = (

@@ -19,7 +19,7 @@ from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.sections import account_sections
 from handoff.accounts.selectors import account_version_get
 from handoff.audit.selectors import audit_event_list_for_account
-from handoff.closeout import services
+from handoff.closeout import notifications, services
 from handoff.closeout.attention import attention_items
 from handoff.closeout.forms import ChecklistItemForm, ReopenForm, SignOffForm
 from handoff.closeout.markdown import absolute_url, markdown_to_html, md_text, record_markdown
@@ -38,6 +38,7 @@ from handoff.closeout.selectors import (
 )
 from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
 from handoff.common.services import ConcurrentEditError
+from handoff.mail.selectors import email_latest, email_outcome
 from handoff.permissions import Action, can, require
 
 
@@ -269,14 +270,21 @@ def checklist_item_update(request, account_id: int, item_id: int):
 
 
 # --- Phases and acknowledgements ---------------------------------------------------------------
-def _simple_action(request, account_id: int, action: Action, run, success: str):
+def _simple_action(
+    request, account_id: int, action: Action, run, success: str, email_kind: str = ""
+):
+    """`email_kind`: the e-mail the action sends; the message says what became of it."""
     account = _account(account_id)
     require(request.user, action, account)
+    started = timezone.now()
     try:
         run(account=account, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        if email_kind:
+            email = email_latest(account_id=account.pk, kind=email_kind, since=started)
+            success = f"{success} {email_outcome(email)}"
         messages.success(request, success)
     return _back(request, account, "handoff-status")
 
@@ -288,7 +296,8 @@ def handoff_request(request, account_id: int):
         account_id,
         Action.HANDOFF_REQUEST,
         services.handoff_request,
-        "Handoff requested. The technical advisor and the manager have been e-mailed.",
+        "Handoff requested.",
+        email_kind=notifications.HANDOFF_REQUESTED,
     )
 
 
@@ -330,6 +339,7 @@ def sign_off(request, account_id: int):
     require(request.user, Action.CLOSEOUT_SIGN_OFF, account)
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        started = timezone.now()
         try:
             signed = services.closeout_sign_off(
                 account=account,
@@ -340,10 +350,11 @@ def sign_off(request, account_id: int):
             form.add_error(None, error)
             account = _account(account_id)  # readiness may have moved meanwhile
         else:
+            email = email_latest(
+                account_id=account.pk, kind=notifications.SIGNED_OFF, since=started
+            )
             messages.success(
-                request,
-                f"{account.name} is signed off and handed off. The implementation engineer and "
-                "the technical advisor have been e-mailed.",
+                request, f"{account.name} is signed off and handed off. {email_outcome(email)}"
             )
             return redirect(signed)
     readiness = readiness_evaluate(account)
@@ -421,6 +432,7 @@ def reopen(request, account_id: int):
     require(request.user, Action.CLOSEOUT_REOPEN, account)
     form = ReopenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        started = timezone.now()
         try:
             services.closeout_reopen(
                 account=account, actor=request.user, reason=form.cleaned_data["reason"]
@@ -428,7 +440,11 @@ def reopen(request, account_id: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{account.name} is reopened and back in implementation.")
+            email = email_latest(account_id=account.pk, kind=notifications.REOPENED, since=started)
+            messages.success(
+                request,
+                f"{account.name} is reopened and back in implementation. {email_outcome(email)}",
+            )
             return redirect("closeout:handoff", account_id=account.pk)
     return render(
         request,

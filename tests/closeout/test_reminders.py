@@ -94,6 +94,7 @@ def test_acknowledgement_by_a_previous_ta_does_not_count(account, ta, manager):
     assert due_names() == ["Acme Robotics"]
 
 
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
 def test_one_reminder_per_account_and_date_with_its_content(
     account, ie, ta, manager, mailoutbox, settings
 ):
@@ -139,6 +140,7 @@ def test_one_reminder_per_account_and_date_with_its_content(
     assert "No technical advisor" not in mailoutbox[1].body
 
 
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
 def test_no_ta_wording(account, ie, manager, mailoutbox):
     account_update(
         account=account,
@@ -152,10 +154,14 @@ def test_no_ta_wording(account, ie, manager, mailoutbox):
     assert "Account page (assign the technical advisor):" in mailoutbox[0].body
 
 
-def test_a_failed_send_is_not_recorded_and_is_tried_again(
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
+def test_a_refused_reminder_is_recorded_once_and_its_email_retried(
     account, manager, mailoutbox, monkeypatch
 ):
     from django.core.mail import EmailMessage
+
+    from handoff.mail.models import OutgoingEmail
+    from handoff.mail.services import emails_send_due
 
     account_update(
         account=account,
@@ -168,11 +174,14 @@ def test_a_failed_send_is_not_recorded_and_is_tried_again(
         raise ConnectionRefusedError("mail server down")
 
     monkeypatch.setattr(EmailMessage, "send", refuse)
-    assert completion_reminders_send() == 0  # logged, not raised: other accounts still go out
-    assert not CompletionReminder.objects.exists()
-    assert not AuditEvent.objects.filter(object_type="closeout.completionreminder").exists()
-    monkeypatch.undo()
     assert completion_reminders_send() == 1
+    assert completion_reminders_send() == 0  # the reminder is recorded: never twice
+    email = OutgoingEmail.objects.get(kind="completion_reminder")
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert "mail server down" in email.last_error
+    monkeypatch.undo()
+    OutgoingEmail.objects.update(next_attempt_at=timezone.now())  # its retry time has come
+    assert emails_send_due() == 1
     assert len(mailoutbox) == 1
 
 
@@ -224,6 +233,7 @@ def test_beat_runs_the_reminders_daily():
     assert app.tasks["closeout.completion_reminders_send"] is not None
 
 
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
 def test_the_command_sends_the_due_reminders_now_once(account, manager, mailoutbox):
     from io import StringIO
 

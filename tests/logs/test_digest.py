@@ -80,13 +80,14 @@ def logs(people):
     }
 
 
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
 def test_each_owner_gets_one_digest_listing_their_stale_items(people, logs, mailoutbox, settings):
     settings.PORTAL_BASE_URL = "https://handoff.example.com"
     assert stale_digests_send_task() == 2
 
     assert sorted(m.to[0] for m in mailoutbox) == ["irene@example.com", "tomas@example.com"]
     irene = next(m for m in mailoutbox if m.to == ["irene@example.com"])
-    assert irene.subject == "Update requested: 3 stale items in the Handoff logs"
+    assert irene.subject == "[Handoff] Update requested: 3 stale items in the Handoff logs"
     body = irene.body
     assert body.startswith("Hello Irene,")
     assert "Update requested" in body
@@ -102,7 +103,7 @@ def test_each_owner_gets_one_digest_listing_their_stale_items(people, logs, mail
         assert other not in body
 
     tomas = next(m for m in mailoutbox if m.to == ["tomas@example.com"])
-    assert tomas.subject == "Update requested: 1 stale item in the Handoff logs"
+    assert tomas.subject == "[Handoff] Update requested: 1 stale item in the Handoff logs"
     assert "Change freeze" in tomas.body and "next review date" in tomas.body
     assert "Closed risk" not in tomas.body
 
@@ -115,6 +116,7 @@ def test_nothing_is_sent_when_nothing_is_stale(people, mailoutbox):
     assert not StaleDigest.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
 def test_at_most_one_digest_per_owner_per_day(people, logs, mailoutbox):
     now = timezone.now()
     assert stale_digests_send(now=now) == 2
@@ -156,6 +158,7 @@ def test_a_real_worker_sends_the_digest_through_the_broker(people, logs, mailout
     assert StaleDigest.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)  # e-mails go out when the change commits
 def test_the_command_sends_todays_digests_now_and_only_once(people, logs, mailoutbox):
     from io import StringIO
 

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from django.apps import apps
 
 # Every app whose rows a form or action of the portal can write.
-DOMAIN_APPS = ("common", "accounts", "deployments", "logs", "closeout", "audit", "vitally_sync")
+DOMAIN_APPS = (
+    "common",
+    "mail",
+    "accounts",
+    "deployments",
+    "logs",
+    "closeout",
+    "audit",
+    "vitally_sync",
+)
 # ... and what the Django admin can write besides: users and their roles, groups, permissions
 # (with the many-to-many rows between them) and the admin's own log of changes.
 ADMIN_APPS = (*DOMAIN_APPS, "people", "auth", "admin")

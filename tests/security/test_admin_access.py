@@ -62,7 +62,7 @@ def test_the_demo_manager_sees_every_portal_admin_on_the_index(manager_client):
     assert response.status_code == 200
     listed = {model["model"] for app in response.context["app_list"] for model in app["models"]}
     assert listed == set(portal_models())
-    assert len(listed) == 16
+    assert len(listed) == 17
 
 
 @pytest.mark.parametrize("model", portal_models(), ids=lambda m: m._meta.label)
