@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from deployments.models import MAX_INSTANCE_COUNT, CodeHostConnection, Environment
 from deployments.services import ENVIRONMENT_FIELDS, CodeHostChange, DocumentLink, InstanceSpec
-from handoff.common.forms import OnceFormMixin, VersionedFormMixin
+from handoff.common.forms import OnceFormMixin, PlainTextFormMixin, VersionedFormMixin
 from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
 from handoff.common.validators import HttpURLFormField
 
@@ -54,7 +54,7 @@ def _deployment_type_choices() -> list:
     ]
 
 
-class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
+class EnvironmentForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Environment
         fields = ENVIRONMENT_FIELDS
@@ -118,14 +118,14 @@ class EnvironmentForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
         return {k: v for k, v in self.cleaned_data.items() if k in ENVIRONMENT_FIELDS}
 
 
-class DesignDocumentForm(forms.Form):
+class DesignDocumentForm(PlainTextFormMixin):
     title = forms.CharField(label="Title", max_length=200)
     url = HttpURLFormField(
         label="URL", max_length=500, widget=forms.URLInput(attrs={"placeholder": "https://"})
     )
 
 
-class InstanceTypeForm(forms.Form):
+class InstanceTypeForm(PlainTextFormMixin):
     count = forms.IntegerField(
         label="Count",
         min_value=1,
@@ -140,7 +140,7 @@ class InstanceTypeForm(forms.Form):
     )
 
 
-class CodeHostForm(forms.ModelForm):
+class CodeHostForm(PlainTextFormMixin, forms.ModelForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     removed = forms.BooleanField(widget=forms.HiddenInput, required=False)
@@ -288,8 +288,11 @@ class RowAction:
         parts = value.split(":")
         if len(parts) == 2 and parts[0] == "add":
             return cls(verb="add", rows=parts[1])
-        if len(parts) == 3 and parts[0] in ("remove", "restore") and parts[2].isdigit():
-            return cls(verb=parts[0], rows=parts[1], index=int(parts[2]))
+        # isdecimal, not isdigit: int() refuses "²", which isdigit accepts; and int() refuses
+        # more than 4,300 digits, while no row list has even 1,000 rows.
+        index = parts[2] if len(parts) == 3 else ""
+        if parts[0] in ("remove", "restore") and index.isdecimal() and len(index) <= 3:
+            return cls(verb=parts[0], rows=parts[1], index=int(index))
         return None
 
     def apply(self, rows: list[dict], *, limit: int, removable_in_place: bool = False) -> int:

@@ -18,6 +18,7 @@ from handoff.common.services import (
     ExpectedVersion,
     MissingVersionError,
     check_version,
+    checked_save,
     field_changes,
     field_values,
     model_create_values,
@@ -187,7 +188,7 @@ def environment_create(
     fields.pop("kind", None)
     environment = Environment(account=account, kind=kind, **fields)
     environment.full_clean()
-    environment.save()
+    checked_save(environment)
     child_changes = _replace_children(
         environment=environment,
         design_documents=list(design_documents),
@@ -321,7 +322,7 @@ def _code_host_create(*, account: Account, actor, data: dict[str, Any]) -> CodeH
         account=account, position=0 if last is None else last + 1, **fields
     )
     code_host.full_clean()
-    code_host.save()
+    checked_save(code_host)
     audit_record(
         actor=actor,
         account=account,

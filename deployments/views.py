@@ -34,7 +34,7 @@ from handoff.accounts.models import Account
 from handoff.common.forms import VersionForm
 from handoff.common.services import (
     ConcurrentEditError,
-    DuplicateSubmissionError,
+    SubmissionRefusedError,
     field_values,
     submission_claim,
     submission_once,
@@ -187,10 +187,23 @@ def _environment_save(request, account, environment, form, documents, instances)
         if existing is not None:
             raise ConcurrentEditError(instance=existing)
     if environment is None:
-        kind = Environment.Kind.PRODUCTION if form.production else form.cleaned_data["kind"]
+        if form.production:
+            # No one-time token: there is one production environment, and a second create (a
+            # replay, a double click, a race) is refused by its constraint as a form error.
+            return environment_create(
+                account=account,
+                actor=request.user,
+                kind=Environment.Kind.PRODUCTION,
+                data=form.service_data(),
+                **rows,
+            )
         with submission_once(form=form, user=request.user):
             return environment_create(
-                account=account, actor=request.user, kind=kind, data=form.service_data(), **rows
+                account=account,
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                data=form.service_data(),
+                **rows,
             )
     if expected is None:
         # Only the production form gets here without a version (it records and edits the one
@@ -364,7 +377,7 @@ def code_hosts_edit_view(request, account_id: int):
     focus = ""
     # The list form adds new rows, so it carries a one-time token like the create forms: the
     # same POST sent twice (a double click, a refresh) adds its new code hosts once.
-    submission = request.POST.get("submission", "")[:64] or secrets.token_urlsafe(24)
+    submission = request.POST.get("submission", "")[:64]
     if request.method == "POST":
         action = f.RowAction.parse(request.POST.get("_action", ""))
         if action is not None:
@@ -392,7 +405,7 @@ def code_hosts_edit_view(request, account_id: int):
                         )
                 except CodeHostConflictError as error:
                     formset, conflict = _code_host_conflict(request, error)
-                except DuplicateSubmissionError as error:
+                except SubmissionRefusedError as error:
                     duplicate = error.message
                 else:
                     if changed:
@@ -414,7 +427,8 @@ def code_hosts_edit_view(request, account_id: int):
         "formset": formset,
         "conflict": conflict,
         "duplicate": duplicate,
-        "submission": submission,
+        # A form posted without its token gets one to send back only once it has been refused.
+        "submission": submission or secrets.token_urlsafe(24),
         "focus": focus,
         "max_code_hosts": f.MAX_CODE_HOSTS,
     }

@@ -1,9 +1,17 @@
 from django import forms
 
-from handoff.common.forms import OnceFormMixin, VersionedFormMixin
+from handoff.common.forms import (
+    FilterForm,
+    IdFilterField,
+    OnceFormMixin,
+    PlainTextFormMixin,
+    VersionedFormMixin,
+)
 from handoff.people.models import User
 from handoff.people.selectors import user_list_active
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
+from logs.scoring import BANDS
+from logs.selectors import OPEN_FILTER
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -25,7 +33,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class _LogForm(OnceFormMixin, VersionedFormMixin, forms.ModelForm):
+class _LogForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     """Sets the version on edit; drops the fields that only an edit shows."""
 
     edit_only: tuple[str, ...] = ()
@@ -79,12 +87,12 @@ class IssueForm(_LogForm):
         }
 
 
-class IssueStatusForm(forms.Form):
+class IssueStatusForm(PlainTextFormMixin):
     status = forms.ChoiceField(choices=Issue.Status.choices)
     resolution = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class IssueNoteForm(OnceFormMixin, forms.Form):
+class IssueNoteForm(PlainTextFormMixin, OnceFormMixin):
     body = forms.CharField(
         label="Update",
         max_length=5000,
@@ -135,7 +143,7 @@ class RiskForm(_LogForm):
             self.fields[name].help_text = "1 (lowest) to 5 (highest)."
 
 
-class RiskStatusForm(forms.Form):
+class RiskStatusForm(PlainTextFormMixin):
     status = forms.ChoiceField(choices=_risk_status_choices(None))
 
 
@@ -159,5 +167,72 @@ class OpportunityForm(_LogForm):
         }
 
 
-class OpportunityStageForm(forms.Form):
+class OpportunityStageForm(PlainTextFormMixin):
     stage = forms.ChoiceField(choices=ExpansionOpportunity.Stage.choices)
+
+
+# --- List filters (query strings) ---------------------------------------------------------------
+ISSUE_STATUS_FILTERS = [(OPEN_FILTER, "Not resolved or closed"), *Issue.Status.choices]
+RISK_STATUS_FILTERS = [(OPEN_FILTER, "Open or monitoring"), *Risk.Status.choices]
+RISK_BAND_FILTERS = [(band.value, f"{band.label} ({low}–{high})") for band, low, high in BANDS]
+STAGE_FILTERS = [(OPEN_FILTER, "Not won or lost"), *ExpansionOpportunity.Stage.choices]
+
+
+class JournalFilterForm(FilterForm):
+    selector_names = {"author": "author_id"}
+
+    category = forms.ChoiceField(choices=JournalEntry.Category.choices)
+    kind = forms.ChoiceField(choices=JournalEntry.Kind.choices)
+    author = IdFilterField()
+
+
+class IssueFilterForm(FilterForm):
+    selector_names = {"owner": "owner_id"}
+
+    status = forms.ChoiceField(choices=ISSUE_STATUS_FILTERS)
+    severity = forms.ChoiceField(choices=Issue.Severity.choices)
+    owner = IdFilterField()
+
+
+class RiskFilterForm(FilterForm):
+    selector_names = {"owner": "owner_id"}
+
+    status = forms.ChoiceField(choices=RISK_STATUS_FILTERS)
+    band = forms.ChoiceField(choices=RISK_BAND_FILTERS)
+    owner = IdFilterField()
+
+
+class OpportunityFilterForm(FilterForm):
+    selector_names = {"type": "opportunity_type", "owner": "owner_id"}
+
+    stage = forms.ChoiceField(choices=STAGE_FILTERS)
+    type = forms.ChoiceField(choices=ExpansionOpportunity.Type.choices)
+    owner = IdFilterField()
+
+
+class PeopleFilterForm(FilterForm):
+    """The cross-account pages' people filters."""
+
+    selector_names = {"ie": "implementation_engineer_id", "ta": "technical_advisor_id"}
+
+    ie = IdFilterField()
+    ta = IdFilterField()
+
+
+class IssueOverviewFilterForm(PeopleFilterForm):
+    severity = forms.ChoiceField(choices=Issue.Severity.choices)
+
+
+class RiskHeatmapFilterForm(PeopleFilterForm):
+    """The people filters plus the matrix cell whose risks are listed (both or neither)."""
+
+    likelihood = forms.TypedChoiceField(
+        choices=Risk.Likelihood.choices, coerce=int, empty_value=None
+    )
+    impact = forms.TypedChoiceField(choices=Risk.Impact.choices, coerce=int, empty_value=None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("likelihood") is None or cleaned.get("impact") is None:
+            cleaned["likelihood"] = cleaned["impact"] = None
+        return cleaned

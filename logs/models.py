@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from handoff.common.models import TimestampedModel, VersionedModel
+from handoff.common.models import PlainTextModel, TimestampedModel, VersionedModel
 from handoff.common.validators import HttpURLField
 
 # Owners are people who can act on the item: active portal users only. The model validates it
@@ -177,7 +177,7 @@ class Issue(VersionedModel):
         return issue_stale_reason(self, now=timezone.now())
 
 
-class IssueNote(models.Model):
+class IssueNote(PlainTextModel):
     """A dated update on an issue. Append-only."""
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="notes")

@@ -1,3 +1,5 @@
+import secrets
+
 import factory
 
 from handoff.accounts.models import Account
@@ -28,3 +30,8 @@ class AccountFactory(factory.django.DjangoModelFactory):
     implementation_engineer = factory.SubFactory(UserFactory)
     technical_advisor = factory.SubFactory(UserFactory, role=User.Role.TECHNICAL_ADVISOR)
     manager = factory.SubFactory(UserFactory, role=User.Role.MANAGER)
+
+
+def form_token() -> str:
+    """A create form's one-time token, as a freshly rendered form carries it."""
+    return secrets.token_urlsafe(16)

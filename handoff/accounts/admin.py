@@ -4,11 +4,12 @@ from django.contrib import admin
 from handoff.accounts.models import Account
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.common.admin import StaffAdminMixin
+from handoff.common.forms import PlainTextFormMixin
 from handoff.common.services import MISSING_VERSION_MESSAGE
 from handoff.permissions import Action, can
 
 
-class AccountAdminForm(forms.ModelForm):
+class AccountAdminForm(PlainTextFormMixin, forms.ModelForm):
     """The model's fields plus the version the form was rendered from: a change form opened
     before someone else saved the account (in the portal or here) is refused, as the portal's
     own edit form is, instead of silently overwriting their change."""

@@ -1,7 +1,13 @@
 from django import forms
 
 from handoff.accounts.models import Account
-from handoff.common.forms import VersionedFormMixin
+from handoff.common.forms import (
+    FilterForm,
+    IdFilterField,
+    OnceFormMixin,
+    PlainTextFormMixin,
+    VersionedFormMixin,
+)
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 
@@ -11,7 +17,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class AccountForm(VersionedFormMixin, forms.ModelForm):
+class AccountForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Account
         fields = [
@@ -34,6 +40,8 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            del self.fields["submission"]  # an edit is guarded by its version instead
         roles = {
             "implementation_engineer": User.Role.IMPLEMENTATION_ENGINEER,
             "technical_advisor": User.Role.TECHNICAL_ADVISOR,
@@ -49,3 +57,25 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):
             )
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+class AccountFilterForm(FilterForm):
+    """The dashboard's and My accounts' filters."""
+
+    selector_names = {
+        "q": "search",
+        "ie": "implementation_engineer_id",
+        "ta": "technical_advisor_id",
+    }
+
+    q = forms.CharField()
+    phase = forms.ChoiceField(choices=Account.Phase.choices)
+    ie = IdFilterField()
+    ta = IdFilterField()
+
+    def clean_q(self) -> str:
+        # A pasted paragraph still searches, by its start.
+        return self.cleaned_data["q"][:SEARCH_MAX_LENGTH]

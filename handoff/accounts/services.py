@@ -16,6 +16,7 @@ from handoff.audit.services import audit_record
 from handoff.common.services import (
     ExpectedVersion,
     check_version,
+    checked_save,
     model_create_values,
     model_update,
 )
@@ -78,7 +79,7 @@ def account_create(
         planned_completion_date=planned_completion_date,
     )
     account.full_clean()
-    account.save()
+    checked_save(account)
     audit_record(
         actor=actor,
         account=account,

@@ -1,34 +1,28 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from handoff.accounts.columns import dashboard_columns
-from handoff.accounts.forms import AccountForm
+from handoff.accounts.forms import AccountFilterForm, AccountForm
 from handoff.accounts.models import Account
 from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.sections import account_page_load, account_sections
 from handoff.accounts.selectors import account_list_for_dashboard, account_version_get
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
-from handoff.common.services import ConcurrentEditError, field_values
+from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, can, require
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def _account_list(request, *, mine: bool):
     filters = {
-        "search": request.GET.get("q", "").strip()[:100],
-        "phase": request.GET.get("phase", "") if request.GET.get("phase") in Account.Phase else "",
-        "implementation_engineer_id": _int_or_none(request.GET.get("ie")),
-        "technical_advisor_id": _int_or_none(request.GET.get("ta")),
+        **AccountFilterForm(request.GET).filters(),
         "involving_user_id": request.user.pk if mine else None,
     }
     page = Paginator(account_list_for_dashboard(**filters), settings.DASHBOARD_PAGE_SIZE).get_page(
@@ -68,9 +62,16 @@ def account_create_view(request):
     form = AccountForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in ACCOUNT_FIELDS}
-        account = account_create(actor=request.user, **data)
-        messages.success(request, f"Account “{account.name}” created.")
-        return redirect(account)
+        try:
+            with submission_once(form=form, user=request.user):
+                account = account_create(actor=request.user, **data)
+        except ValidationError as error:
+            # Another request took the name (or Vitally id) since the form checked it, or this
+            # form was already sent once.
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Account “{account.name}” created.")
+            return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "creating": True})
 
 

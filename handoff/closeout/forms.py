@@ -1,10 +1,10 @@
 from django import forms
 
 from handoff.closeout.models import ChecklistItem
-from handoff.common.forms import VersionedFormMixin
+from handoff.common.forms import PlainTextFormMixin, VersionedFormMixin
 
 
-class ChecklistItemForm(VersionedFormMixin, forms.ModelForm):
+class ChecklistItemForm(PlainTextFormMixin, VersionedFormMixin, forms.ModelForm):
     """One checklist item, edited inline (htmx) on the account and handoff pages."""
 
     class Meta:
@@ -35,7 +35,7 @@ class ChecklistItemForm(VersionedFormMixin, forms.ModelForm):
     # "Not applicable needs a reason" is ChecklistItem.clean(), which the ModelForm runs.
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(PlainTextFormMixin):
     override_reason = forms.CharField(
         label="Override reason",
         required=False,
@@ -46,7 +46,7 @@ class SignOffForm(forms.Form):
     )
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(PlainTextFormMixin):
     reason = forms.CharField(
         label="Reason for reopening",
         max_length=2000,

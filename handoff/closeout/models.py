@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from handoff.common.models import TimestampedModel, VersionedModel
+from handoff.common.models import PlainTextModel, TimestampedModel, VersionedModel
 from handoff.common.validators import HttpURLField
 
 
@@ -139,7 +139,7 @@ class ChecklistItem(VersionedModel):
         )
 
 
-class SignOff(models.Model):
+class SignOff(PlainTextModel):
     """A manager's sign-off of an account's closeout: who, when, the blockers overridden and
     why, and a snapshot of the record at that moment. Never edited: a reopening is recorded on
     it (the only later write), and the snapshot's digest shows it is intact."""

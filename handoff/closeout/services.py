@@ -30,6 +30,7 @@ from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
 from handoff.common.services import (
     ExpectedVersion,
     check_version,
+    checked_save,
     field_changes,
     field_values,
     model_create_values,
@@ -77,7 +78,7 @@ def checklist_template_item_create(
         title=title.strip(), guidance=guidance.strip(), position=position, is_active=is_active
     )
     item.full_clean()
-    item.save()
+    checked_save(item)
     audit_record(
         actor=actor,
         account=None,

@@ -2,8 +2,14 @@ import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 
-from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
+from handoff.common.services import (
+    INVALID_VERSION_MESSAGE,
+    MISSING_SUBMISSION_MESSAGE,
+    MISSING_VERSION_MESSAGE,
+)
+from handoff.common.validators import validate_multi_line_text, validate_single_line_text
 
 
 class VersionedFormMixin(forms.Form):
@@ -59,5 +65,77 @@ class OnceFormMixin(forms.Form):
         if not self.is_bound:
             self.fields["submission"].initial = secrets.token_urlsafe(24)
 
+    def clean(self):
+        cleaned = super().clean()
+        # A hidden field: its error is the form's, not beside a field nobody sees. Edit forms
+        # remove the field (their version guards them instead).
+        if "submission" in self.fields and not cleaned.get("submission"):
+            self.add_error(None, ValidationError(MISSING_SUBMISSION_MESSAGE, code="missing"))
+        return cleaned
+
     def submission_token(self) -> str:
         return self.cleaned_data.get("submission", "")
+
+
+def plain_text_validator(field: forms.Field):
+    """The control-character rule for what people type into `field`, by its widget: a one-line
+    input refuses line breaks, tabs and bidi overrides, a textarea only the other control
+    characters. None for fields that are not free text (choices, numbers, hidden values)."""
+    if not isinstance(field, forms.CharField) or field.widget.is_hidden:
+        return None
+    if isinstance(field.widget, forms.Textarea):
+        return validate_multi_line_text
+    return validate_single_line_text
+
+
+class PlainTextFormMixin(forms.Form):
+    """Every text field of the form refuses control characters, with the message beside it.
+
+    Applied when the form is cleaned, so fields a subclass adds or swaps in its __init__ are
+    covered too. It replaces Django's own NUL check, which both rules include."""
+
+    def full_clean(self):
+        for field in self.fields.values():
+            validator = plain_text_validator(field)
+            if validator is not None and validator not in field.validators:
+                kept = [
+                    v
+                    for v in field.validators
+                    if not isinstance(v, ProhibitNullCharactersValidator)
+                ]
+                field.validators = [*kept, validator]
+        super().full_clean()
+
+
+# The largest id a BigAutoField (settings.DEFAULT_AUTO_FIELD) holds.
+MAX_ID = 2**63 - 1
+
+
+class IdFilterField(forms.IntegerField):
+    """A row id in a query string: a positive whole number a database id can be."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class FilterForm(forms.Form):
+    """A list page's filters, parsed from its query string (request.GET).
+
+    A value that does not parse or is not one of the choices (a hand-edited or scanned URL,
+    "²", 30 nines) is dropped: the list shows as if that filter were not set, never an error
+    page. `selector_names` maps a query parameter to the selector's keyword when they differ."""
+
+    selector_names: dict[str, str] = {}
+
+    def __init__(self, data):
+        super().__init__(data)
+        for field in self.fields.values():
+            field.required = False
+
+    def filters(self) -> dict:
+        """{selector keyword: value} for every filter, the empty value where it was dropped."""
+        self.is_valid()
+        return {
+            self.selector_names.get(name, name): self.cleaned_data.get(name, field.clean(""))
+            for name, field in self.fields.items()
+        }

@@ -1,8 +1,42 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from handoff.common.validators import validate_multi_line_text, validate_single_line_text
 
-class TimestampedModel(models.Model):
+
+class PlainTextModel(models.Model):
+    """Text columns refuse control characters whoever writes them (a service, the admin, a
+    seed): a CharField is one line, a TextField may hold line breaks and tabs. The same rules
+    as the forms' (PlainTextFormMixin), which show the message first."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            if field.name in errors or (exclude and field.name in exclude):
+                continue
+            if isinstance(field, models.TextField):
+                validator = validate_multi_line_text
+            elif isinstance(field, models.CharField):
+                validator = validate_single_line_text
+            else:
+                continue
+            try:
+                validator(getattr(self, field.attname))
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+        if errors:
+            raise ValidationError(errors)
+
+
+class TimestampedModel(PlainTextModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -37,6 +37,10 @@ MISSING_VERSION_MESSAGE = (
     "This form was sent without its version, so nothing was saved. Reload the page and make "
     "your change again."
 )
+MISSING_SUBMISSION_MESSAGE = (
+    "This form was sent without its one-time token, so nothing was saved. Reload the page and "
+    "send it again."
+)
 INVALID_VERSION_MESSAGE = (
     "This form's version is not valid, so nothing was saved. Reload the page and make your "
     "change again."
@@ -146,7 +150,8 @@ def model_update(
     before = field_values(instance, changing)
     for name in changing:
         setattr(instance, name, data[name])
-    instance.full_clean(exclude=[f.name for f in meta.fields if f.name not in changing])
+    unchecked = [f.name for f in meta.fields if f.name not in changing]
+    instance.full_clean(exclude=unchecked)
     changes = field_changes(instance, before, field_values(instance, changing))
     if changes:
         changed = {change["field"] for change in changes}
@@ -156,8 +161,28 @@ def model_update(
             update_fields.append("version")
         if hasattr(instance, "updated_at"):
             update_fields.append("updated_at")
-        instance.save(update_fields=update_fields)
+        checked_save(
+            instance,
+            exclude=[f.name for f in meta.fields if f.name not in changing],
+            update_fields=update_fields,
+        )
     return changes
+
+
+def checked_save(
+    instance: models.Model, *, exclude: list[str] | None = None, **save_kwargs
+) -> None:
+    """Save a row that passed full_clean(). Another request may save a row with the same unique
+    value between that check and this write; the database then refuses it (IntegrityError).
+    Check again, now that the other row is there, so the person gets the field error the
+    check gives rather than a server error. The savepoint keeps the caller's transaction
+    usable; an IntegrityError the check cannot explain is a bug, and is raised."""
+    try:
+        with transaction.atomic():
+            instance.save(**save_kwargs)
+    except IntegrityError:
+        instance.full_clean(exclude=exclude)
+        raise
 
 
 def model_create_values(instance: models.Model, fields: list[str]) -> list[dict[str, Any]]:
@@ -166,7 +191,16 @@ def model_create_values(instance: models.Model, fields: list[str]) -> list[dict[
     return field_changes(instance, dict.fromkeys(fields), after)
 
 
-class DuplicateSubmissionError(ValidationError):
+class SubmissionRefusedError(ValidationError):
+    """A create form's one-time token was missing or already used: nothing is saved."""
+
+
+class MissingSubmissionError(SubmissionRefusedError):
+    def __init__(self):
+        super().__init__(MISSING_SUBMISSION_MESSAGE, code="missing_submission")
+
+
+class DuplicateSubmissionError(SubmissionRefusedError):
     """The form was already submitted once and that submission was saved."""
 
     def __init__(self):
@@ -182,7 +216,8 @@ def submission_claim(*, token: str, user) -> None:
     """Claim a create form's one-time token. Call it in the transaction of the create: if the
     create fails, the claim rolls back with it and the corrected form can be sent again."""
     if not token:
-        return  # a form rendered before tokens existed; nothing to compare against
+        # Without it the same POST sent twice (a replay, a double click) would create twice.
+        raise MissingSubmissionError()
     try:
         with transaction.atomic():
             SubmissionToken.objects.create(token=token, user=user)

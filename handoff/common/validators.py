@@ -1,3 +1,4 @@
+import unicodedata
 from urllib.parse import urlsplit
 
 from django import forms
@@ -5,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-_url_validator = URLValidator(schemes=["http", "https"])
+INVALID_URL_MESSAGE = "Enter a valid link, such as https://example.com/page."
+
+_url_validator = URLValidator(schemes=["http", "https"], message=INVALID_URL_MESSAGE)
 
 
 def validate_http_url(value: str) -> None:
@@ -13,7 +16,11 @@ def validate_http_url(value: str) -> None:
     browser when clicked."""
     if not value:
         return
-    scheme = urlsplit(value).scheme.lower()
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        # urlsplit refuses some hosts outright ("http://[x]/", "http://[::1"): a typo, not a 500.
+        raise ValidationError(INVALID_URL_MESSAGE, code="invalid") from None
     if scheme not in ("http", "https"):
         raise ValidationError("Enter a link that starts with http:// or https://.", code="scheme")
     _url_validator(value)
@@ -23,6 +30,7 @@ class HttpURLFormField(forms.URLField):
     """A link field for forms: http(s) only, "example.com" read as https://example.com."""
 
     default_validators = [validate_http_url]
+    default_error_messages = {"invalid": INVALID_URL_MESSAGE}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("assume_scheme", "https")
@@ -36,3 +44,55 @@ class HttpURLField(models.URLField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": HttpURLFormField, **kwargs})
+
+
+# --- Plain text ---------------------------------------------------------------------------------
+# Explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). In a name or
+# title they reorder what the reader sees ("Invoice \u202egpj.exe" shows as "Invoice exe.jpg")
+# and, left unclosed, the text after it in a heading, an e-mail subject or a CSV cell. Right-to-
+# left scripts need none of them: the browser orders Arabic or Hebrew letters by itself.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Line breaks and tabs belong in multi-line text; every other control character (NUL, which
+# PostgreSQL refuses in text, BEL, ESC, DEL, C1…) has no place in anything people type.
+_MULTI_LINE_ALLOWED = frozenset("\t\n\r")
+
+SINGLE_LINE_MESSAGE = "Remove the line break or control character (%(char)s)."
+MULTI_LINE_MESSAGE = "Remove the control character (%(char)s)."
+BIDI_MESSAGE = "Remove the invisible text-direction character (%(char)s)."
+
+
+def _single_line_message(char: str) -> str | None:
+    if char in _BIDI_CONTROLS:
+        return BIDI_MESSAGE
+    # U+2028/U+2029 are line breaks too (Python's e-mail headers split on them).
+    if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
+        return SINGLE_LINE_MESSAGE
+    return None
+
+
+def _multi_line_message(char: str) -> str | None:
+    if unicodedata.category(char) == "Cc" and char not in _MULTI_LINE_ALLOWED:
+        return MULTI_LINE_MESSAGE
+    return None
+
+
+def _check(value, message_for) -> None:
+    if not isinstance(value, str):
+        return
+    for char in value:
+        if message := message_for(char):
+            # The code point, because the character itself is invisible on the page.
+            raise ValidationError(
+                message, code="control_character", params={"char": f"U+{ord(char):04X}"}
+            )
+
+
+def validate_single_line_text(value) -> None:
+    """A name, title or other one-line value: no line break, tab or other control character
+    (a CR/LF in an account name makes Django refuse every e-mail header that quotes it)."""
+    _check(value, _single_line_message)
+
+
+def validate_multi_line_text(value) -> None:
+    """A description or note: line breaks and tabs are fine, other control characters are not."""
+    _check(value, _multi_line_message)

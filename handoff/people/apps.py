@@ -5,3 +5,6 @@ class PeopleConfig(AppConfig):
     name = "handoff.people"
     label = "people"
     verbose_name = "People and roles"
+
+    def ready(self):
+        from handoff.people import signals  # noqa: F401  (connects the failed sign-in log)

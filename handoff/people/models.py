@@ -1,8 +1,10 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from handoff.common.models import PlainTextModel
 
-class User(AbstractUser):
+
+class User(PlainTextModel, AbstractUser):
     """A member of Customer Engineering. `role` says which part of the handoff they play;
     `is_staff` makes someone an admin of the portal, whatever their role."""
 

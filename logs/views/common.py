@@ -35,15 +35,6 @@ def scoped_or_404(getter, **kwargs):
         raise Http404("Not found in this account.") from None
 
 
-def int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
-
-
-def pick(value: str | None, choices) -> str:
-    """The value when it is one of the choices, else "" (a hand-edited URL shows everything)."""
-    return value if value in {v for v, _ in choices} else ""
-
-
 def with_edit_permission(items: list, user, account: Account, action=Action.LOG_EDIT) -> list:
     for item in items:
         item.can_edit = can(user, action, account, obj=item)

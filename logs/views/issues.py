@@ -11,9 +11,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from handoff.common.services import submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
-from logs.forms import IssueForm, IssueNoteForm, IssueStatusForm
+from logs.forms import (
+    ISSUE_STATUS_FILTERS,
+    IssueFilterForm,
+    IssueForm,
+    IssueNoteForm,
+    IssueStatusForm,
+)
 from logs.models import Issue
-from logs.selectors import OPEN_FILTER, issue_get, issue_list, issue_note_list, item_history
+from logs.selectors import issue_get, issue_list, issue_note_list, item_history
 from logs.services import (
     ISSUE_FIELDS,
     issue_create,
@@ -28,25 +34,14 @@ from logs.views.common import (
     create_form_save,
     created_response,
     edit_form_save,
-    int_or_none,
     owner_filter,
-    pick,
     render_form,
     scoped_or_404,
     with_edit_permission,
 )
 
-STATUS_FILTERS = [(OPEN_FILTER, "Not resolved or closed"), *Issue.Status.choices]
 COLUMNS = 9
 STATUS_ERROR = "Choose one of the statuses."
-
-
-def _filters(request) -> dict:
-    return {
-        "status": pick(request.GET.get("status"), STATUS_FILTERS),
-        "severity": pick(request.GET.get("severity"), Issue.Severity.choices),
-        "owner_id": int_or_none(request.GET.get("owner")),
-    }
 
 
 def _issue(request, account_id: int, issue_id: int, action=Action.LOG_EDIT):
@@ -73,7 +68,7 @@ def _row(request, account, issue, *, status_error: str = ""):
 def issue_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filters = _filters(request)
+    filters = IssueFilterForm(request.GET).filters()
     issues = with_edit_permission(
         list(issue_list(account_id=account.pk, **filters)), request.user, account
     )
@@ -100,7 +95,7 @@ def issue_list_view(request, account_id: int):
                 {
                     "name": "status",
                     "label": "Status",
-                    "options": STATUS_FILTERS,
+                    "options": ISSUE_STATUS_FILTERS,
                     "selected": filters["status"],
                 },
                 {
@@ -262,7 +257,7 @@ def issue_note_add_view(request, account_id: int, issue_id: int):
 def issue_export_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    issues = issue_list(account_id=account.pk, **_filters(request))
+    issues = issue_list(account_id=account.pk, **IssueFilterForm(request.GET).filters())
     header = [
         "Number",
         "Title",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
-from logs.forms import JournalEntryForm
+from logs.forms import JournalEntryForm, JournalFilterForm
 from logs.models import JournalEntry
 from logs.selectors import journal_edit_history, journal_entry_get, journal_entry_list
 from logs.services import JOURNAL_FIELDS, journal_entry_create, journal_entry_update
@@ -19,20 +19,10 @@ from logs.views.common import (
     create_form_save,
     created_response,
     edit_form_save,
-    int_or_none,
-    pick,
     render_form,
     scoped_or_404,
     with_edit_permission,
 )
-
-
-def _filters(request) -> dict:
-    return {
-        "category": pick(request.GET.get("category"), JournalEntry.Category.choices),
-        "kind": pick(request.GET.get("kind"), JournalEntry.Kind.choices),
-        "author_id": int_or_none(request.GET.get("author")),
-    }
 
 
 def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
@@ -46,7 +36,7 @@ def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
 def journal_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filters = _filters(request)
+    filters = JournalFilterForm(request.GET).filters()
     entries = list(journal_entry_list(account_id=account.pk, **filters))
     context = {**_entries_context(request, account, entries), "filtered": any(filters.values())}
     if request.htmx:
@@ -172,7 +162,7 @@ def journal_edit_view(request, account_id: int, entry_id: int):
 def journal_export_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    entries = journal_entry_list(account_id=account.pk, **_filters(request))
+    entries = journal_entry_list(account_id=account.pk, **JournalFilterForm(request.GET).filters())
     header = ["Time", "Author", "Category", "Kind", "Title", "Notes", "Reference link", "Edited"]
     rows = (
         [

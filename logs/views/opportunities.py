@@ -9,9 +9,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
-from logs.forms import OpportunityForm, OpportunityStageForm
+from logs.forms import (
+    STAGE_FILTERS,
+    OpportunityFilterForm,
+    OpportunityForm,
+    OpportunityStageForm,
+)
 from logs.models import ExpansionOpportunity
-from logs.selectors import OPEN_FILTER, item_history, opportunity_get, opportunity_list
+from logs.selectors import item_history, opportunity_get, opportunity_list
 from logs.services import (
     OPPORTUNITY_FIELDS,
     opportunity_create,
@@ -23,26 +28,15 @@ from logs.views.common import (
     create_form_save,
     created_response,
     edit_form_save,
-    int_or_none,
     owner_filter,
-    pick,
     render_form,
     scoped_or_404,
     with_edit_permission,
 )
 
 Stage = ExpansionOpportunity.Stage
-STAGE_FILTERS = [(OPEN_FILTER, "Not won or lost"), *Stage.choices]
 COLUMNS = 8
 STAGE_ERROR = "Choose one of the stages."
-
-
-def _filters(request) -> dict:
-    return {
-        "stage": pick(request.GET.get("stage"), STAGE_FILTERS),
-        "opportunity_type": pick(request.GET.get("type"), ExpansionOpportunity.Type.choices),
-        "owner_id": int_or_none(request.GET.get("owner")),
-    }
 
 
 def _opportunity(request, account_id: int, opportunity_id: int, action=Action.LOG_EDIT):
@@ -71,7 +65,7 @@ def _row(request, account, opportunity, *, stage_error: str = ""):
 def opportunity_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filters = _filters(request)
+    filters = OpportunityFilterForm(request.GET).filters()
     opportunities = with_edit_permission(
         list(opportunity_list(account_id=account.pk, **filters)), request.user, account
     )
@@ -226,7 +220,9 @@ def opportunity_detail_view(request, account_id: int, opportunity_id: int):
 def opportunity_export_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    opportunities = opportunity_list(account_id=account.pk, **_filters(request))
+    opportunities = opportunity_list(
+        account_id=account.pk, **OpportunityFilterForm(request.GET).filters()
+    )
     header = [
         "Title",
         "Type",

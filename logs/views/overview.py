@@ -7,17 +7,10 @@ from django.shortcuts import render
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, require
+from logs.forms import IssueOverviewFilterForm, RiskHeatmapFilterForm
 from logs.models import Issue, Risk
 from logs.scoring import BANDS
 from logs.selectors import issue_overview_list, open_risk_list, risk_heatmap_get
-from logs.views.common import int_or_none, pick
-
-
-def _people_filters(request) -> dict:
-    return {
-        "implementation_engineer_id": int_or_none(request.GET.get("ie")),
-        "technical_advisor_id": int_or_none(request.GET.get("ta")),
-    }
 
 
 def _people_choices() -> dict:
@@ -29,9 +22,8 @@ def _people_choices() -> dict:
 
 def issue_overview_view(request):
     require(request.user, Action.LOGS_OVERVIEW)
-    people = _people_filters(request)
-    severity = pick(request.GET.get("severity"), Issue.Severity.choices)
-    issues = list(issue_overview_list(severity=severity, **people))
+    filters = IssueOverviewFilterForm(request.GET).filters()
+    issues = list(issue_overview_list(**filters))
     labels = dict(Issue.Severity.choices)
     groups = [
         {"severity": key, "label": labels[key], "issues": list(rows)}
@@ -43,7 +35,7 @@ def issue_overview_view(request):
         {
             "groups": groups,
             "total": len(issues),
-            "filters": {**people, "severity": severity},
+            "filters": filters,
             "severities": Issue.Severity.choices,
             **_people_choices(),
         },
@@ -56,11 +48,8 @@ RISK_LIST_LIMIT = 50
 def risk_heatmap_view(request):
     """The 5 × 5 matrix of open risks; a cell's link lists its risks under the matrix."""
     require(request.user, Action.LOGS_OVERVIEW)
-    people = _people_filters(request)
-    likelihood = int_or_none(request.GET.get("likelihood"))
-    impact = int_or_none(request.GET.get("impact"))
-    if likelihood not in Risk.Likelihood.values or impact not in Risk.Impact.values:
-        likelihood = impact = None
+    people = RiskHeatmapFilterForm(request.GET).filters()
+    likelihood, impact = people.pop("likelihood"), people.pop("impact")  # the cell, if any
     query = request.GET.copy()
     for key in ("likelihood", "impact"):
         query.pop(key, None)

@@ -10,10 +10,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
-from logs.forms import RiskForm, RiskStatusForm
+from logs.forms import (
+    RISK_BAND_FILTERS,
+    RISK_STATUS_FILTERS,
+    RiskFilterForm,
+    RiskForm,
+    RiskStatusForm,
+)
 from logs.models import Risk
-from logs.scoring import BANDS
-from logs.selectors import OPEN_FILTER, item_history, risk_get, risk_list
+from logs.selectors import item_history, risk_get, risk_list
 from logs.services import (
     RISK_FIELDS,
     risk_create,
@@ -26,26 +31,14 @@ from logs.views.common import (
     create_form_save,
     created_response,
     edit_form_save,
-    int_or_none,
     owner_filter,
-    pick,
     render_form,
     scoped_or_404,
     with_edit_permission,
 )
 
-STATUS_FILTERS = [(OPEN_FILTER, "Open or monitoring"), *Risk.Status.choices]
-BAND_FILTERS = [(band.value, f"{band.label} ({low}–{high})") for band, low, high in BANDS]
 COLUMNS = 8
 STATUS_ERROR = "Choose one of the statuses."
-
-
-def _filters(request) -> dict:
-    return {
-        "status": pick(request.GET.get("status"), STATUS_FILTERS),
-        "band": pick(request.GET.get("band"), BAND_FILTERS),
-        "owner_id": int_or_none(request.GET.get("owner")),
-    }
 
 
 def _risk(request, account_id: int, risk_id: int, action=Action.LOG_EDIT):
@@ -76,7 +69,7 @@ def _row(request, account, risk, *, status_error: str = ""):
 def risk_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filters = _filters(request)
+    filters = RiskFilterForm(request.GET).filters()
     risks = with_edit_permission(
         list(risk_list(account_id=account.pk, **filters)), request.user, account
     )
@@ -103,13 +96,13 @@ def risk_list_view(request, account_id: int):
                 {
                     "name": "status",
                     "label": "Status",
-                    "options": STATUS_FILTERS,
+                    "options": RISK_STATUS_FILTERS,
                     "selected": filters["status"],
                 },
                 {
                     "name": "band",
                     "label": "Band",
-                    "options": BAND_FILTERS,
+                    "options": RISK_BAND_FILTERS,
                     "selected": filters["band"],
                 },
                 owner_filter(filters["owner_id"]),
@@ -240,7 +233,7 @@ def risk_detail_view(request, account_id: int, risk_id: int):
 def risk_export_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    risks = risk_list(account_id=account.pk, **_filters(request))
+    risks = risk_list(account_id=account.pk, **RiskFilterForm(request.GET).filters())
     header = [
         "Number",
         "Title",

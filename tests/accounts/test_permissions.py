@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from handoff.accounts.models import Account
 from handoff.permissions import Action, can
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,8 @@ def test_account_edit_matrix(client, role, assigned, phase, allowed):
 def test_account_create_by_role(client, role, staff, allowed):
     user = UserFactory(username="someone", role=role, is_staff=staff)
     client.force_login(user)
-    response = client.post(reverse("accounts:create"), {"name": "Fresh Customer"})
+    data = {"name": "Fresh Customer", "submission": form_token()}
+    response = client.post(reverse("accounts:create"), data)
     assert Account.objects.filter(name="Fresh Customer").exists() is allowed
     assert response.status_code == (302 if allowed else 403)
 

@@ -5,7 +5,7 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_update
 from handoff.audit.models import AuditEvent
 from handoff.common.services import ANY_VERSION
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ def test_ie_creates_an_account_and_is_assigned_by_default(client_for, ie, manage
             "implementation_engineer": ie.pk,
             "manager": manager.pk,
             "planned_completion_date": "2027-01-15",
+            "submission": form_token(),
         },
     )
     account = Account.objects.get(name="Cobalt Health")
@@ -110,7 +111,8 @@ def test_edit_without_its_version_is_refused_and_changes_nothing(client_for, acc
 
 
 def test_create_form_needs_no_version(client_for, ie):
-    response = client_for(ie).post(reverse("accounts:create"), {"name": "Fresh Co"})
+    data = {"name": "Fresh Co", "submission": form_token()}
+    response = client_for(ie).post(reverse("accounts:create"), data)
     assert response.status_code == 302
     assert Account.objects.filter(name="Fresh Co").exists()
 

@@ -22,7 +22,7 @@ from logs.services import (
     opportunity_create,
     risk_create,
 )
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +166,9 @@ def test_can_answers_every_cell(people, action, phase, index):
 
 # --- The same cells as forged HTTP requests ------------------------------------------------------
 def _post(client, name, account, data=None, **kwargs):
-    return client.post(reverse(name, args=[account.pk, *kwargs.values()]), data or {})
+    """A POST as the form was served: create forms carry a one-time token (edits ignore it)."""
+    data = {"submission": form_token(), **(data or {})}
+    return client.post(reverse(name, args=[account.pk, *kwargs.values()]), data)
 
 
 class Sent:
@@ -303,7 +305,8 @@ def run_action(client, action, account, user):
         response = client.get(reverse("closeout:handoff", args=[account.pk]))
         return response, response.status_code == 200
     if action == Action.ACCOUNT_CREATE:
-        response = client.post(reverse("accounts:create"), {"name": f"New by {user.username}"})
+        data = {"name": f"New by {user.username}", "submission": form_token()}
+        response = client.post(reverse("accounts:create"), data)
         return response, Account.objects.filter(name=f"New by {user.username}").exists()
     if action == Action.ACCOUNT_EDIT:
         name = f"Renamed by {user.username}"

@@ -42,4 +42,7 @@ def test_an_edit_form_requires_its_version_and_a_create_form_does_not():
     assert not mangled.is_valid()
     assert [e.code for e in mangled.non_field_errors().as_data()] == ["invalid_version"]
     assert AccountForm({"name": "Renamed", "version": "1"}, instance=account, user=user).is_valid()
-    assert AccountForm({"name": "New Co"}, user=user).is_valid()
+    assert AccountForm({"name": "New Co", "submission": "fresh"}, user=user).is_valid()
+    blind = AccountForm({"name": "New Co"}, user=user)  # a create needs its one-time token
+    assert not blind.is_valid()
+    assert [e.code for e in blind.non_field_errors().as_data()] == ["missing"]

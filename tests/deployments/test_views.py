@@ -8,7 +8,7 @@ from deployments.services import environment_create, environment_update
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from handoff.people.models import User
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, form_token
 from tests.query_budget import account_page_queries
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,7 @@ def code_hosts_url(account) -> str:
 def production_post(**overrides) -> dict:
     data = {
         "version": "",
+        "submission": form_token(),
         "_action": "save",
         "sourcegraph_instance_url": "https://sourcegraph.acme.example",
         "sourcegraph_version": "6.0.0",
@@ -57,6 +58,7 @@ def production_post(**overrides) -> dict:
 def code_host_post(rows: list[dict], **extra) -> dict:
     data = {
         "_action": "save",
+        "submission": form_token(),
         "codehosts-TOTAL_FORMS": str(len(rows)),
         "codehosts-INITIAL_FORMS": "0",
     }
@@ -168,8 +170,8 @@ BAD_PRODUCTION_INPUT = [
     ("infra_completion_date", "2025-12-31", "cannot be before the start date"),
     ("sourcegraph_instance_url", "javascript:alert(1)", "starts with http:// or https://"),
     ("sourcegraph_instance_url", "data:text/html,hi", "starts with http:// or https://"),
-    ("sourcegraph_instance_url", "http://", "Enter a valid URL."),
-    ("sourcegraph_instance_url", "https://exa mple.com", "Enter a valid URL."),
+    ("sourcegraph_instance_url", "http://", "Enter a valid link"),
+    ("sourcegraph_instance_url", "https://exa mple.com", "Enter a valid link"),
     ("sourcegraph_instance_url", "https://x.example/" + "a" * 500, "at most 500 characters"),
     ("sourcegraph_version", "latest!", "Enter a Sourcegraph version"),
     ("sourcegraph_version", "6." + "1" * 49, "at most 50 characters"),
@@ -179,7 +181,7 @@ BAD_PRODUCTION_INPUT = [
     ("hosting_provider", "mars", "Select a valid choice."),
     ("special_details", "x" * 5001, "at most 5000 characters"),
     ("documents-0-url", "javascript:alert(document.cookie)", "starts with http:// or https://"),
-    ("documents-0-url", "not a link", "Enter a valid URL."),
+    ("documents-0-url", "not a link", "Enter a valid link"),
     ("documents-0-title", "", "This field is required."),
     ("documents-0-title", "t" * 201, "at most 200 characters"),
     ("instances-0-count", "0", "greater than or equal to 1"),
@@ -463,7 +465,7 @@ BAD_CODE_HOST_INPUT = [
     ("largest_repository_mb", "10000001", "less than or equal to 10000000"),
     ("largest_repository_mb", "4 GB", "Enter a whole number."),
     ("url", "javascript:alert(1)", "starts with http:// or https://"),
-    ("url", "https://", "Enter a valid URL."),
+    ("url", "https://", "Enter a valid link"),
     ("display_name", "n" * 201, "at most 200 characters"),
 ]
 
@@ -510,6 +512,7 @@ def test_other_environment_create_edit_and_remove(client_for, account, ie):
             "kind": "staging",
             "name": "EU",
             "total_cpu": "8",
+            "submission": form_token(),
             **EMPTY_ROWS,
         },
     )

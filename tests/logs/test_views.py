@@ -18,7 +18,7 @@ from logs.services import (
     opportunity_create,
     risk_create,
 )
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, form_token
 from tests.logs.factories import IssueFactory, JournalEntryFactory, OpportunityFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,8 @@ def url(name, account, *items):
 
 
 def _valid(kind: str, owner) -> dict:
-    return {
+    """A valid create form as served: with its one-time token."""
+    return {"submission": form_token()} | {
         "journal": {"title": "Limits", "category": "general", "kind": "info", "body": "Text"},
         "issue": {"title": "SAML loop", "severity": "high", "owner": owner.pk},
         "risk": {
@@ -255,7 +256,7 @@ def test_the_issue_page_takes_dated_updates(client_for, account, ie):
     client = client_for(ie)
     response = client.post(
         url("issue_note_add", account, issue),
-        {"body": "Okta admin is on it."},
+        {"body": "Okta admin is on it.", "submission": form_token()},
         HTTP_HX_REQUEST="true",
     )
     assert 'id="issue-notes"' in response.content.decode()
@@ -426,7 +427,8 @@ def test_an_items_owner_may_update_it_without_being_the_maintainer(client_for, a
         client.post(url("issue_status", account, other), {"status": "in_progress"}).status_code
         == 403
     )
-    assert client.post(url("issue_note_add", account, issue), {"body": "On it"}).status_code == 302
+    note = {"body": "On it", "submission": form_token()}
+    assert client.post(url("issue_note_add", account, issue), note).status_code == 302
     issue.refresh_from_db()
     other.refresh_from_db()
     assert (issue.status, other.status) == ("in_progress", "open")
@@ -555,7 +557,7 @@ EDIT_ONLY["opportunity"] = {"stage": "identified"}
 
 
 def _item(kind: str, account, ie):
-    data = {k: v for k, v in _valid(kind, ie).items() if k != "owner"}
+    data = {k: v for k, v in _valid(kind, ie).items() if k not in ("owner", "submission")}
     data.update({k: int(data[k]) for k in ("likelihood", "impact") if k in data})
     if kind == "journal":
         return journal_entry_create(account=account, author=ie, **data)

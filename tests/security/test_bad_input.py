@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.deployments.test_views import code_host_post, production_post
+from tests.factories import form_token
 from tests.security.snapshot import db_snapshot, snapshot_diff
 from tests.security.world import World, world_build
 
@@ -50,7 +51,9 @@ def account_post(w: World, **overrides) -> dict:
 
 
 def new_account_post(w: World, **overrides) -> dict:
-    return account_post(w, **{"name": "Brand New Co", "version": "", **overrides})
+    return account_post(
+        w, **{"name": "Brand New Co", "version": "", "submission": form_token(), **overrides}
+    )
 
 
 def prod_post(w: World, **overrides) -> dict:
@@ -77,11 +80,13 @@ def host_post(w: World | None = None, **row) -> dict:
 
 def entry_post(**overrides) -> dict:
     data = {"title": "Upper limits", "category": "general", "kind": "info", "body": "1,200 users"}
+    data["submission"] = form_token()
     return {**data, **overrides}
 
 
 def issue_post(w: World, **overrides) -> dict:
     data = {"title": "Indexing stalls", "severity": "high", "owner": str(w.ie.pk)}
+    data["submission"] = form_token()
     return {**data, **overrides}
 
 
@@ -94,12 +99,14 @@ def risk_post(w: World, **overrides) -> dict:
         "impact": "3",
         "response_strategy": "mitigate",
         "owner": str(w.ie.pk),
+        "submission": form_token(),
     }
     return {**data, **overrides}
 
 
 def opportunity_post(w: World, **overrides) -> dict:
     data = {"title": "APAC rollout", "opportunity_type": "user", "owner": str(w.ie.pk)}
+    data["submission"] = form_token()
     return {**data, **overrides}
 
 
@@ -291,6 +298,11 @@ CASES = [
          lambda w: issue_post(w, external_ticket_url=DATA_URL), F("external_ticket_url")),
     Case("issue-unknown-owner", "ie", u("logs:issue_create", ACME),
          lambda w: issue_post(w, owner="99999999"), F("owner")),
+    # A bidi override makes "gpj.exe" read "exe.jpg" (tests/security/test_control_characters.py).
+    Case("issue-rtl-override-title", "ie", u("logs:issue_create", ACME),
+         lambda w: issue_post(w, title="Invoice \u202egpj.exe"), F("title")),
+    Case("account-create-crlf-name", "ie", u("accounts:create"),
+         lambda w: new_account_post(w, name="Acme\r\nRobotics"), F("name")),
     Case("issue-forged-severity", "ie", u("logs:issue_create", ACME),
          lambda w: issue_post(w, severity="apocalyptic"), F("severity")),
     Case("issue-bad-target-date", "ie", u("logs:issue_create", ACME),
@@ -515,7 +527,8 @@ STORED = [
            lambda w: issue_post(w, title=SCRIPT), lambda w: reverse("logs:issue_overview"),
            viewer="manager"),
     Stored("issue-update", "ie", u("logs:issue_note_add", ACME, attr("issue")),
-           lambda w: {"body": SCRIPT}, u("logs:issue_detail", ACME, attr("issue"))),
+           lambda w: {"body": SCRIPT, "submission": form_token()},
+           u("logs:issue_detail", ACME, attr("issue"))),
     Stored("risk-title-on-heatmap", "ie", u("logs:risk_create", ACME),
            lambda w: risk_post(w, title=SCRIPT, likelihood="5", impact="5"),
            lambda w: reverse("logs:risk_heatmap"), viewer="manager"),
@@ -525,9 +538,9 @@ STORED = [
            lambda w: item_post(w, evidence_note=SCRIPT), u("closeout:handoff", ACME)),
     Stored("reopen-reason", "manager", u("closeout:reopen", INITECH),
            lambda w: {"reason": SCRIPT}, u("accounts:detail", INITECH)),
-    Stored("rtl-override-title", "ie", u("logs:issue_create", ACME),
-           lambda w: issue_post(w, title="Invoice \u202egpj.exe"), u("logs:issue_list", ACME),
-           shown="Invoice \u202egpj.exe", absent="<script>"),
+    Stored("rtl-text-title", "ie", u("logs:issue_create", ACME),
+           lambda w: issue_post(w, title="Invoice مرحبا שלום"), u("logs:issue_list", ACME),
+           shown="Invoice مرحبا שלום", absent="<script>"),
     Stored("zero-width-and-emoji", "ie", u("logs:journal_create", ACME),
            lambda w: entry_post(title="Go\u200blive 🚀 done"), u("logs:journal_list", ACME),
            shown="Go\u200blive 🚀 done", absent="<script>"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from handoff.common.models import SubmissionToken
 from handoff.common.services import SUBMISSION_TOKEN_DAYS, submission_claim
 from logs.models import Issue
+from tests.security.snapshot import db_snapshot, snapshot_diff
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +49,83 @@ def test_old_tokens_are_forgotten(ie):
     )
     submission_claim(token="new", user=ie)
     assert list(SubmissionToken.objects.values_list("pk", flat=True)) == ["new"]
+
+
+# Issue 12: the token was optional, so the same POST without it created two rows.
+CREATE_FORMS = [
+    ("accounts:create", (), {"name": "Fresh Customer"}),
+    ("logs:issue_create", ("account",), {"title": "Slow", "severity": "high", "owner": "ie"}),
+    ("logs:risk_create", ("account",), {"title": "Freeze", "likelihood": 3, "impact": 3}),
+    ("logs:journal_create", ("account",), {"body": "Met the admins."}),
+]
+
+
+@pytest.mark.parametrize("url_name, args, data", CREATE_FORMS, ids=lambda v: str(v))
+def test_a_create_post_without_its_token_creates_nothing(
+    client_for, account, ie, url_name, args, data
+):
+    client = client_for(ie)
+    url = reverse(url_name, args=[account.pk for _ in args])
+    before = db_snapshot()
+    data = {k: (ie.pk if v == "ie" else v) for k, v in data.items()}
+    for _ in range(2):
+        response = client.post(url, data)
+        assert response.status_code == 200
+        assert "sent without its one-time token, so nothing was saved" in response.content.decode()
+    assert snapshot_diff(before, db_snapshot()) == []
+
+
+def test_the_code_hosts_list_refuses_a_post_without_its_token(client_for, account, ie):
+    from deployments.models import CodeHostConnection
+    from tests.deployments.test_views import GITHUB, code_host_post
+
+    url = reverse("deployments:code_hosts_edit", args=[account.pk])
+    data = code_host_post([GITHUB])
+    del data["submission"]
+    response = client_for(ie).post(url, data)
+    assert "sent without its one-time token, so nothing was saved" in response.content.decode()
+    assert not CodeHostConnection.objects.exists()
+    # ... and the refused form carries a fresh token, so sending it again works.
+    data["submission"] = _token(response.content.decode())
+    assert client_for(ie).post(url, data).status_code == 302
+    assert CodeHostConnection.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_new_accounts_of_one_name_at_once_get_a_field_error_not_a_500(
+    client_for, ie, monkeypatch
+):
+    """The uniqueness check and the insert race: a rival request saves the name between them."""
+    import threading
+
+    from django.db import connection
+
+    from handoff.accounts.models import Account
+
+    check = Account.full_clean
+    rival_done = []
+
+    def rival() -> None:
+        try:
+            Account.objects.create(name="Fresh Customer")  # its own connection: commits
+        finally:
+            connection.close()
+
+    def check_then_rival_commits(self, *args, **kwargs):
+        check(self, *args, **kwargs)
+        if not rival_done:
+            rival_done.append(True)
+            thread = threading.Thread(target=rival)
+            thread.start()
+            thread.join()
+
+    monkeypatch.setattr(Account, "full_clean", check_then_rival_commits)
+    client = client_for(ie)
+    url = reverse("accounts:create")
+    token = _token(client.get(url).content.decode())
+    response = client.post(url, {"name": "Fresh Customer", "submission": token})
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["form"].errors["name"])
+    assert 'id="id_name_error"' in response.content.decode()
+    assert Account.objects.filter(name="Fresh Customer").count() == 1  # the rival's
+    assert not SubmissionToken.objects.exists()  # rolled back: the corrected form can be sent
