@@ -13,8 +13,9 @@ For each example:
    belongs to a field, and the page shows at least one message (beside a field, or for the
    whole form with role="alert");
 4. a value the field must refuse by itself (not among a select's options, longer than its
-   maxlength, out of its min/max, empty when required, a NUL, a control character in a
-   single-line field, a malformed date or URL) is refused, with its message beside that very
+   maxlength, out of its min/max, empty when required, a NUL, a line break, control or bidi
+   character in a single-line field, a control character other than a line break or tab in a
+   textarea, a malformed date or URL) is refused, with its message beside that very
    field when the form is re-rendered;
 5. accepted: nothing more is asserted. Each example runs in a savepoint rolled back
    afterwards, so the examples are independent and the served `version`s stay current.
@@ -60,7 +61,8 @@ TEXT_CATEGORIES = ("Lu", "Ll", "Lo", "Nd", "No", "Zs", "Zl", "Zp", "Cc", "Cf", "
                    "Me", "Sm", "Sc", "So", "Pd", "Ps", "Pe", "Po")  # fmt: skip
 SPECIAL_TEXT = [
     "", " ", "   ", "\t", "\r\n", "a\rb", "a\nb", "a\x00b", "\x00", "a\x1bb", "\x7f", "\x85",
-    "Invoice \u202egpj.exe", "\u200b", "\ufeff", "🚀", "👩🏽‍💻", "e\u0301", "Z\u0351\u0352\u0353",
+    "Invoice \u202egpj.exe", "a\u2028b", "\u2066x\u2069",
+    "\u200b", "\ufeff", "🚀", "👩🏽‍💻", "e\u0301", "Z\u0351\u0352\u0353",
     SCRIPT, '"><img src=x onerror=alert(1)>', "'; DROP TABLE x; --", "%s%n", "{{ 7*7 }}",
     "../../etc/passwd", "\\", "²", "NaN", "Ⅻ", "𝟘", "ﷺ",
 ]  # fmt: skip
@@ -245,8 +247,22 @@ def _same_choice(value: str, options: list[str]) -> bool:
     return any(o.strip().lstrip("-").isdigit() and int(o) == number for o in options)
 
 
-def _has_control_character(value: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in value.strip())
+# What a single-line field must refuse besides control characters: the Unicode line and
+# paragraph separators and the bidi embeddings, overrides and isolates (issue 12).
+LINE_SEPARATORS = "\u2028\u2029"
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def _single_line_refuses(value: str) -> bool:
+    return any(
+        unicodedata.category(ch) == "Cc" or ch in LINE_SEPARATORS or ch in BIDI_CONTROLS
+        for ch in value.strip()
+    )
+
+
+def _multi_line_refuses(value: str) -> bool:
+    """A textarea keeps line breaks and tabs, and refuses every other control character."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in value.strip())
 
 
 def must_refuse(control: Control, value: str | None) -> str:
@@ -259,8 +275,10 @@ def must_refuse(control: Control, value: str | None) -> str:
         return "" if _same_choice(value, control.options) else "not among the options"
     if "\x00" in value:
         return "a NUL character"
-    if control.single_line and _has_control_character(value):
-        return "a control character in a single-line field"
+    if control.single_line and _single_line_refuses(value):
+        return "a line break, control or bidi character in a single-line field"
+    if control.type == "textarea" and _multi_line_refuses(value):
+        return "a control character (not a line break or tab) in a textarea"
     if control.maxlength and len(value.strip()) > control.maxlength:
         return f"longer than its maxlength {control.maxlength}"
     if control.type == "number":
