@@ -21,7 +21,7 @@ For each example:
    afterwards, so the examples are independent and the served `version`s stay current.
 
 It is derandomized (CI is reproducible) with a fixed number of examples per form and role;
-the whole file runs in about a minute on a 2-core machine (README, "Gates")."""
+the whole file took 64–89 s on a 2-core machine under a load average of 5–7 (README, "Gates")."""
 
 import re
 import time
