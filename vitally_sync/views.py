@@ -35,7 +35,12 @@ from vitally_sync.services import sync_push_request
 
 
 def panel_context(
-    *, account: Account, user, notice: str = "", errors: dict[int, str] | None = None
+    *,
+    account: Account,
+    user,
+    notice: str = "",
+    refused: bool = False,
+    errors: dict[int, str] | None = None,
 ) -> dict:
     """The Vitally section of the account page: state, last push, what Vitally is known to
     hold beside the portal's values (what a push would send is what differs), the fields that
@@ -71,6 +76,8 @@ def panel_context(
         # While something is on its way, the panel refreshes itself (htmx) to show it land.
         "polling": badge.state in ("pending", "retrying"),
         "notice": notice,
+        # The notice says why nothing was done: shown as an error (role="alert"), not a status.
+        "refused": refused,
     }
 
 
@@ -82,11 +89,18 @@ def _account(account_id: int) -> Account:
 
 
 def _render_panel(
-    request, account: Account, *, notice: str = "", errors: dict[int, str] | None = None
+    request,
+    account: Account,
+    *,
+    notice: str = "",
+    refused: bool = False,
+    errors: dict[int, str] | None = None,
 ):
     context = {
         "account": account,
-        "ctx": panel_context(account=account, user=request.user, notice=notice, errors=errors),
+        "ctx": panel_context(
+            account=account, user=request.user, notice=notice, refused=refused, errors=errors
+        ),
         "partial": True,  # also refresh the badge in the page header (out of band)
     }
     return render(request, "vitally_sync/_panel.html", context)
@@ -112,7 +126,8 @@ def vitally_push_view(request, account_id: int):
         notice = "Push requested: a worker sends the current values to Vitally within seconds."
         level = messages.SUCCESS
     if request.htmx:
-        return _render_panel(request, _account(account_id), notice=notice)
+        refused = level == messages.ERROR
+        return _render_panel(request, _account(account_id), notice=notice, refused=refused)
     messages.add_message(request, level, notice)
     return redirect(f"{account.get_absolute_url()}#vitally")
 
@@ -175,10 +190,12 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
             notice = refused.message
         fresh = _account(account.pk)
         if request.htmx:
-            return _render_panel(request, fresh, notice=notice, errors=errors)
+            return _render_panel(request, fresh, notice=notice, refused=True, errors=errors)
         context = {
             "account": fresh,
-            "ctx": panel_context(account=fresh, user=request.user, notice=notice, errors=errors),
+            "ctx": panel_context(
+                account=fresh, user=request.user, notice=notice, refused=True, errors=errors
+            ),
         }
         return render(request, "vitally_sync/panel_page.html", context)
     if keep:

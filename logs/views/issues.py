@@ -41,6 +41,7 @@ from logs.views.common import (
 )
 
 COLUMNS = 9
+STATUS_ERROR = "Choose one of the statuses."
 
 
 def _issue(request, account_id: int, issue_id: int, action=Action.LOG_EDIT):
@@ -50,12 +51,17 @@ def _issue(request, account_id: int, issue_id: int, action=Action.LOG_EDIT):
     return account, issue
 
 
-def _row(request, account, issue):
+def _row(request, account, issue, *, status_error: str = ""):
     with_edit_permission([issue], request.user, account)
     return render(
         request,
         "logs/_issue_row.html",
-        {"account": account, "issue": issue, "statuses": Issue.Status.choices},
+        {
+            "account": account,
+            "issue": issue,
+            "statuses": Issue.Status.choices,
+            "status_error": status_error,
+        },
     )
 
 
@@ -180,9 +186,9 @@ def issue_status_view(request, account_id: int, issue_id: int):
     account, issue = _issue(request, account_id, issue_id)
     form = IssueStatusForm(request.POST)
     if not form.is_valid():
-        if request.htmx:
-            return _row(request, account, issue)
-        messages.error(request, "Choose one of the statuses.")
+        if request.htmx:  # the row again, its select marked with the message beside it
+            return _row(request, account, issue, status_error=STATUS_ERROR)
+        messages.error(request, STATUS_ERROR)
         return redirect(issue)
     try:
         issue = issue_status_change(

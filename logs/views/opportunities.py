@@ -36,6 +36,7 @@ from logs.views.common import (
 
 Stage = ExpansionOpportunity.Stage
 COLUMNS = 8
+STAGE_ERROR = "Choose one of the stages."
 
 
 def _opportunity(request, account_id: int, opportunity_id: int, action=Action.LOG_EDIT):
@@ -47,12 +48,17 @@ def _opportunity(request, account_id: int, opportunity_id: int, action=Action.LO
     return account, opportunity
 
 
-def _row(request, account, opportunity):
+def _row(request, account, opportunity, *, stage_error: str = ""):
     with_edit_permission([opportunity], request.user, account)
     return render(
         request,
         "logs/_opportunity_row.html",
-        {"account": account, "opportunity": opportunity, "stages": Stage.choices},
+        {
+            "account": account,
+            "opportunity": opportunity,
+            "stages": Stage.choices,
+            "stage_error": stage_error,
+        },
     )
 
 
@@ -186,10 +192,11 @@ def opportunity_stage_view(request, account_id: int, opportunity_id: int):
         if not request.htmx:
             messages.success(request, f"Stage: {opportunity.get_stage_display()}.")
     elif not request.htmx:
-        messages.error(request, "Choose one of the stages.")
-    if request.htmx:
+        messages.error(request, STAGE_ERROR)
+    if request.htmx:  # refused: the row again, its select marked with the message beside it
+        error = "" if form.is_valid() else STAGE_ERROR
         fresh = opportunity_get(account_id=account.pk, opportunity_id=opportunity.pk)
-        return _row(request, account, fresh)
+        return _row(request, account, fresh, stage_error=error)
     return redirect(opportunity)
 
 

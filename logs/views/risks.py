@@ -38,6 +38,7 @@ from logs.views.common import (
 )
 
 COLUMNS = 8
+STATUS_ERROR = "Choose one of the statuses."
 
 
 def _risk(request, account_id: int, risk_id: int, action=Action.LOG_EDIT):
@@ -51,12 +52,17 @@ def _status_choices():
     return [(v, label) for v, label in Risk.Status.choices if v != Risk.Status.OCCURRED]
 
 
-def _row(request, account, risk):
+def _row(request, account, risk, *, status_error: str = ""):
     with_edit_permission([risk], request.user, account)
     return render(
         request,
         "logs/_risk_row.html",
-        {"account": account, "risk": risk, "statuses": _status_choices()},
+        {
+            "account": account,
+            "risk": risk,
+            "statuses": _status_choices(),
+            "status_error": status_error,
+        },
     )
 
 
@@ -186,9 +192,11 @@ def risk_status_view(request, account_id: int, risk_id: int):
                 request, f"{risk.reference} is now {risk.get_status_display().lower()}."
             )
     elif not request.htmx:
-        messages.error(request, "Choose one of the statuses.")
-    if request.htmx:
-        return _row(request, account, risk_get(account_id=account.pk, risk_id=risk.pk))
+        messages.error(request, STATUS_ERROR)
+    if request.htmx:  # refused: the row again, its select marked with the message beside it
+        error = "" if form.is_valid() else STATUS_ERROR
+        fresh = risk_get(account_id=account.pk, risk_id=risk.pk)
+        return _row(request, account, fresh, status_error=error)
     return redirect(risk)
 
 

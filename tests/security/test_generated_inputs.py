@@ -1,0 +1,495 @@
+"""Generated inputs: every POST form the portal serves to each role, found by crawling the
+rendered pages (tests/security/forms.py, never a hand list), sent with Hypothesis-generated
+values in one to three of its fields while the rest stay as served (a create form's empty
+required fields filled with a plausible value first).
+
+For each example:
+
+1. no 5xx, and a redirect never leaves the site;
+2. refused (the form re-rendered with its errors, or an error message queued before a
+   redirect, or 4xx): the database is exactly as it was (tests/security/snapshot.py);
+3. refused: every field marked invalid carries its message beside it (`aria-invalid="true"`
+   and an `aria-describedby` naming the `<p class="error" id="…_error">`), every such message
+   belongs to a field, and the page shows at least one message (beside a field, or for the
+   whole form with role="alert");
+4. a value the field must refuse by itself (not among a select's options, longer than its
+   maxlength, out of its min/max, empty when required, a NUL, a line break, control or bidi
+   character in a single-line field, a control character other than a line break or tab in a
+   textarea, a malformed date or URL) is refused, with its message beside that very
+   field when the form is re-rendered;
+5. accepted: nothing more is asserted. Each example runs in a savepoint rolled back
+   afterwards, so the examples are independent and the served `version`s stay current.
+
+It is derandomized (CI is reproducible) with a fixed number of examples per form and role;
+the whole file took 64–89 s on a 2-core machine under a load average of 5–7 (README, "Gates")."""
+
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.messages import constants as message_levels
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from tests.security.forms import Button, Control, Crawl, Form, forms_discover
+from tests.security.snapshot import db_snapshot, snapshot_diff
+from tests.security.world import World, world_build
+from vitally_sync.demo import _difference_seed
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("ie", "ta", "manager")
+# What the crawl finds today (the list is in the README); fewer means the crawl broke.
+FORMS_FLOOR = {"ie": 30, "ta": 13, "manager": 32}
+EXAMPLES_PER_FORM = 10
+# The htmx-only instance check saves nothing and is found once per environment form.
+EXAMPLES_PER_DERIVED_FORM = 4
+
+SCRIPT = '<script>alert("x")</script>'
+
+# --- Values ------------------------------------------------------------------------------------
+# Every Unicode category but surrogates (not encodable in a request), a few chosen on purpose.
+TEXT_CATEGORIES = ("Lu", "Ll", "Lo", "Nd", "No", "Zs", "Zl", "Zp", "Cc", "Cf", "Co", "Mn",
+                   "Me", "Sm", "Sc", "So", "Pd", "Ps", "Pe", "Po")  # fmt: skip
+SPECIAL_TEXT = [
+    "", " ", "   ", "\t", "\r\n", "a\rb", "a\nb", "a\x00b", "\x00", "a\x1bb", "\x7f", "\x85",
+    "Invoice \u202egpj.exe", "a\u2028b", "\u2066x\u2069",
+    "\u200b", "\ufeff", "🚀", "👩🏽‍💻", "e\u0301", "Z\u0351\u0352\u0353",
+    SCRIPT, '"><img src=x onerror=alert(1)>', "'; DROP TABLE x; --", "%s%n", "{{ 7*7 }}",
+    "../../etc/passwd", "\\", "²", "NaN", "Ⅻ", "𝟘", "ﷺ",
+]  # fmt: skip
+text = st.one_of(
+    st.text(st.characters(categories=TEXT_CATEGORIES), max_size=40),
+    st.sampled_from(SPECIAL_TEXT),
+    st.builds(
+        lambda unit, size: (unit * size)[:size],
+        st.sampled_from(["x", "é", "🚀", "\u0301", "a\n", "\x00"]),
+        st.sampled_from([65, 101, 201, 1001, 2001, 5001, 100_000]),
+    ),
+)
+NOT_NUMBERS = ["NaN", "nan", "inf", "-inf", "Infinity", "1e309", "-1e309", "²", "0x10", "",
+               " ", "abc", "1,5", "1.5.5", "--1", "+-1", "1e", "e5", "\x00"]  # fmt: skip
+number = st.one_of(
+    st.integers(-(10**40), 10**40).map(str),
+    st.integers(-3, 3).map(str),
+    st.sampled_from(["2147483647", "2147483648", "-2147483649", "9223372036854775808",
+                     "9" * 400, "-0", "0.5", "1.0", "1e5", "١٢", "１２", "1_000", " 7 "]),
+    st.sampled_from(NOT_NUMBERS),
+    st.floats().map(repr),
+)  # fmt: skip
+BAD_DATES = [
+    "2026-02-30",
+    "2026-13-01",
+    "2026-00-10",
+    "0000-01-01",
+    "10000-01-01",
+    "-2026-01-01",
+    "yesterday",
+    "1e309",
+    "9" * 30,
+    "²",
+    "2026-01-01\x00",
+    "2026-06-31",
+]
+date = st.one_of(
+    st.dates().map(lambda d: d.isoformat()),
+    st.sampled_from(BAD_DATES),
+    st.sampled_from(["2026-1-1", "12/31/2026", "2026-01-01T00:00", "１９９９-０１-０１", ""]),
+)  # fmt: skip
+BAD_URLS = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "ftp://example.com/",
+            "a[b]", "http://[x]/", "http://[::1", "http://ex ample.com", "http://", "https://",
+            "http://exa\x00mple.com"]  # fmt: skip
+url = st.one_of(
+    st.sampled_from(BAD_URLS),
+    st.sampled_from(["//evil.example", "http://[::1]/", "https://[::1]:99999/", "example.com",
+                     "https://example.com/" + "a" * 100_000, "https://exämple.com/ü?q=1#x",
+                     "http://127.0.0.1:8000/", "https://example.com/\r\nSet-Cookie:x=1",
+                     "http://user:pass@example.com/", "http://xn--n3h.com"]),
+    st.builds(lambda host, path: f"https://{host}/{path}", text, text),
+)  # fmt: skip
+
+
+def _foreign(options: list[str]):
+    """Values for a select or radio group: a mix of its own options and values it never
+    offered."""
+    foreign = st.one_of(
+        text, number, st.sampled_from(["-1", "0", "99999999", "9" * 30, "²", "null", "None"])
+    )
+    return st.one_of(st.sampled_from(options), foreign) if options else foreign
+
+
+def values_for(control: Control):
+    kind = control.type
+    if kind in ("select", "select-multiple", "radio"):
+        return _foreign(control.options)
+    if kind == "checkbox":
+        return st.one_of(st.sampled_from(["on", "", "false", "0", "True"]), text)
+    if kind == "number":
+        return st.one_of(number, text)
+    if kind in ("date", "datetime-local", "month", "time"):
+        return st.one_of(date, text)
+    if kind == "url":
+        return st.one_of(url, text)
+    if kind == "email":
+        return st.one_of(st.sampled_from(["a@b", "@", "a@[x]", "a" * 300 + "@x.com"]), text)
+    if kind == "hidden":
+        if control.name == "next":
+            return st.one_of(
+                url,
+                st.sampled_from(["//evil.example", "https://evil.example/", "/\\evil.example",
+                                 "logout", "/mine/\r\nSet-Cookie: x=1", "/\x00", "/" + "a" * 5000]),
+            )  # fmt: skip
+        return st.one_of(number, text)
+    return text
+
+
+# --- Forms as served, filled where a create form leaves a required field empty ------------------
+PLAUSIBLE = {"url": "https://example.com/x", "email": "a@example.com", "number": "1",
+             "date": "2026-06-30"}  # fmt: skip
+
+
+def form_baseline(form: Form) -> dict[str, list[str]]:
+    data = form.served()
+    for c in form.controls:
+        empty = not any(v.strip() for v in data.get(c.name, []))
+        if not (c.required and empty):
+            continue
+        if c.tag == "select":
+            data[c.name] = [next((o for o in c.options if o), "")]
+        elif c.type == "radio":
+            data[c.name] = [c.value]
+        else:
+            value = PLAUSIBLE.get(c.type, "Generated")
+            data[c.name] = [c.min if c.type == "number" and c.min else value]
+    return data
+
+
+def _is_save(form: Form, button: Button | None) -> bool:
+    """Sent to be validated and saved: not an htmx-only check, nor the formsets' add, remove
+    and undo buttons, which re-render the form without validating it."""
+    if form.derived:
+        return False
+    return button is None or not button.name or button.value in ("", "save")
+
+
+# --- The response, parsed: which fields are marked invalid and what describes them ------------
+@dataclass
+class Rendered:
+    invalid: dict[str, list[str]] = field(default_factory=dict)  # name -> describedby ids
+    errors: dict[str, str] = field(default_factory=dict)  # id of a p.error -> its text
+    described: set[str] = field(default_factory=set)  # every id some control names
+    form_errors: bool = False  # a message for the whole form (role="alert" / .form-errors)
+
+    def message_beside(self, name: str) -> bool:
+        return any(self.errors.get(i, "").strip() for i in self.invalid.get(name, []))
+
+
+class _ResponseParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.result = Rendered()
+        self._stack: list[tuple[str, str]] = []  # (tag, aria-describedby) of open elements
+        self._error_id: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        classes = a.get("class", "").split()
+        if "form-errors" in classes or a.get("role") == "alert":
+            self.result.form_errors = True
+        if tag in ("input", "select", "textarea") and a.get("name"):
+            described = a.get("aria-describedby") or next(
+                (d for t, d in reversed(self._stack) if t == "fieldset" and d), ""
+            )
+            self.result.described.update(described.split())
+            if a.get("aria-invalid") == "true":
+                self.result.invalid.setdefault(a["name"], []).extend(described.split())
+        if tag == "p" and "error" in classes and a.get("id"):
+            self._error_id = a["id"]
+            self.result.errors[a["id"]] = ""
+        if tag not in ("input", "br", "img", "meta", "link", "hr", "option"):
+            self._stack.append((tag, a.get("aria-describedby", "")))
+
+    def handle_data(self, data):
+        if self._error_id:
+            self.result.errors[self._error_id] += data
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self._error_id = None
+        while self._stack:
+            if self._stack.pop()[0] == tag:
+                break
+
+
+def rendered(html: str) -> Rendered:
+    parser = _ResponseParser()
+    parser.feed(html)
+    parser.close()
+    return parser.result
+
+
+# --- What a field must refuse by itself ----------------------------------------------------------
+def _same_choice(value: str, options: list[str]) -> bool:
+    if value in options or value.strip() in options:
+        return True
+    try:  # a model choice looks its value up as an integer: "03" is option "3"
+        number = int(value)
+    except ValueError:
+        return False
+    return any(o.strip().lstrip("-").isdigit() and int(o) == number for o in options)
+
+
+# What a single-line field must refuse besides control characters: the Unicode line and
+# paragraph separators and the bidi embeddings, overrides and isolates (issue 12).
+LINE_SEPARATORS = "\u2028\u2029"
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def _single_line_refuses(value: str) -> bool:
+    return any(
+        unicodedata.category(ch) == "Cc" or ch in LINE_SEPARATORS or ch in BIDI_CONTROLS
+        for ch in value.strip()
+    )
+
+
+def _multi_line_refuses(value: str) -> bool:
+    """A textarea keeps line breaks and tabs, and refuses every other control character."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in value.strip())
+
+
+def must_refuse(control: Control, value: str | None) -> str:
+    """Why the field must refuse this value by itself, or "" when it may accept it."""
+    if control.type in ("hidden", "checkbox"):
+        return ""
+    if value is None or not value.strip():
+        return "required" if control.required else ""
+    if control.tag == "select" or control.type == "radio":
+        return "" if _same_choice(value, control.options) else "not among the options"
+    if "\x00" in value:
+        return "a NUL character"
+    if control.single_line and _single_line_refuses(value):
+        return "a line break, control or bidi character in a single-line field"
+    if control.type == "textarea" and _multi_line_refuses(value):
+        return "a control character (not a line break or tab) in a textarea"
+    if control.maxlength and len(value.strip()) > control.maxlength:
+        return f"longer than its maxlength {control.maxlength}"
+    if control.type == "number":
+        if value in NOT_NUMBERS:
+            return "not a number"
+        if re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+            n = int(value)
+            if control.min not in (None, "") and n < float(control.min):
+                return f"below its min {control.min}"
+            if control.max not in (None, "") and n > float(control.max):
+                return f"above its max {control.max}"
+    if control.type == "date" and value in BAD_DATES:
+        return "not a date"
+    if control.type == "url" and value in BAD_URLS:
+        return "not an http(s) link"
+    return ""
+
+
+# --- One example -------------------------------------------------------------------------------
+def _refused_by_message(response) -> bool:
+    """An error or warning queued by this request for the page it redirects to."""
+    storage = getattr(getattr(response, "wsgi_request", None), "_messages", None)
+    queued = getattr(storage, "_queued_messages", [])
+    return any(m.level >= message_levels.WARNING for m in queued)
+
+
+def _assert_same_site(location: str, where: str) -> None:
+    parts = urlsplit(location)
+    assert parts.netloc in ("", "testserver") and not location.startswith(("//", "\\")), (
+        f"{where} redirects off the site: {location!r}"
+    )
+
+
+def _rows_written() -> tuple | None:
+    """The rows this transaction has inserted, updated and deleted so far, per table (a cheap
+    first look: when they did not move, the database cannot differ and the full snapshot is
+    skipped). None where the database does not say (SQLite): then the snapshot always runs."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relid, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relid"
+        )
+        return tuple(cursor.fetchall())
+
+
+@dataclass
+class FormRun:
+    form: Form
+    baseline: dict[str, list[str]]
+    controls: dict[str, Control]  # the first control of each name: what the example targets
+    before: dict
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def example_send(client: Client, run: FormRun, data) -> None:
+    form = run.form
+    names = sorted(n for n in run.controls if n != "csrfmiddlewaretoken")
+    button = data.draw(st.sampled_from(form.buttons)) if form.buttons else None
+    # A form of only its CSRF token (an action button) is sent as served.
+    targets = (
+        data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+        if names
+        else []
+    )
+    post = {k: list(v) for k, v in run.baseline.items()}
+    sent: dict[str, str | None] = {}
+    for name in targets:
+        control = run.controls[name]
+        value = data.draw(st.one_of(values_for(control), st.none()), label=name)  # None: left out
+        sent[name] = value
+        if value is None:
+            post.pop(name, None)
+        else:
+            post[name] = [value]
+    if button is not None and button.name:
+        post[button.name] = [button.value]
+    htmx = bool(form.htmx or (button and button.hx_post)) and data.draw(st.booleans(), "htmx")
+    action = (button.hx_post if button and button.hx_post and htmx else "") or form.action
+    headers = {"HX-Request": "true", "HX-Current-URL": form.page} if htmx else {}
+    note(f"POST {action} htmx={htmx} sent={sent!r}")
+
+    cache.clear()  # cached pages are keyed on change versions, which the rollback hands out again
+    with transaction.atomic():
+        try:
+            written = _rows_written()
+            response = client.post(action, post, headers=headers)
+            status = response.status_code
+            where = f"POST {action} {sent!r}"
+            assert status < 500, f"{where} -> {status}"
+            body = response.content.decode(errors="replace") if status == 200 else ""
+            page = rendered(body)
+            refused = (
+                status >= 400
+                or bool(page.invalid)
+                or page.form_errors
+                or bool(page.errors)
+                or _refused_by_message(response)
+            )
+            for header in ("Location", "HX-Redirect", "HX-Location"):
+                if response.has_header(header):
+                    _assert_same_site(response[header], where)
+            if refused and (written is None or _rows_written() != written):
+                changed = snapshot_diff(run.before, db_snapshot())
+                assert not changed, f"{where} was refused ({status}) but changed {changed}"
+        finally:
+            transaction.set_rollback(True)
+            client.cookies.pop("messages", None)  # unread: the next example starts without it
+    outcome = "refused" if refused else "accepted"
+    run.outcomes[outcome] = run.outcomes.get(outcome, 0) + 1
+    if not refused:
+        reasons = {n: must_refuse(run.controls[n], v) for n, v in sent.items()}
+        reasons = {n: r for n, r in reasons.items() if r}
+        assert not (_is_save(form, button) and reasons), (
+            f"{where} was accepted ({status}), yet {reasons}"
+        )
+        return
+    if status != 200:  # 4xx, or a redirect with an error message for the page it goes to
+        return
+    # Refused with the form re-rendered: each message beside its field.
+    for name, ids in page.invalid.items():
+        assert page.message_beside(name), (
+            f"{where}: {name} is marked invalid, but no message describes it ({ids})"
+        )
+    orphans = [i for i in page.errors if i.endswith("_error") and i not in page.described]
+    assert not orphans, f"{where}: field messages no field points to: {orphans}"
+    assert page.form_errors or any(page.message_beside(n) for n in page.invalid), (
+        f"{where}: refused without a message"
+    )
+    if _is_save(form, button):
+        for name, value in sent.items():
+            reason = must_refuse(run.controls[name], value)
+            if reason:
+                assert page.message_beside(name), (
+                    f"{where}: {name} got {reason}, but no message is beside it "
+                    f"(invalid: {sorted(page.invalid)})"
+                )
+
+
+def form_run(form: Form, *, before: dict) -> FormRun:
+    controls: dict[str, Control] = {}
+    for c in form.controls:
+        first = controls.setdefault(c.name, c)
+        if c.type == "radio":  # a radio group's options are its buttons' values
+            first.options.append(c.value)
+    return FormRun(form, form_baseline(form), controls, before=before)
+
+
+def form_fuzz(client: Client, run: FormRun) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_DERIVED_FORM if run.form.derived else EXAMPLES_PER_FORM,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        # No shrinking: the draws are few and readable as they are, and shrinking several
+        # distinct failures would take minutes of CI.
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+    @given(st.data())
+    def example(data):
+        note(f"form {run.form.label()} from {run.form.page}")
+        example_send(client, run, data)
+
+    example()
+
+
+# --- The test ----------------------------------------------------------------------------------
+@pytest.fixture
+def world(ie, ta, manager, template, settings) -> World:
+    # The Vitally sync configured (nothing is sent: a push waits for a commit that never comes),
+    # and a value changed by hand in Vitally on Acme: the panel then serves "Push now", "Keep
+    # the portal's value" and "Take Vitally's value".
+    settings.VITALLY_BASE_URL = "http://127.0.0.1:9"
+    settings.VITALLY_API_KEY = "generated-inputs"
+    built = world_build(ie=ie, ta=ta, manager=manager)
+    assert _difference_seed(built.acme, "total_cpu", 16)
+    return built
+
+
+def crawl_as(world: World, role: str) -> tuple[Client, Crawl]:
+    client = Client(enforce_csrf_checks=True)  # the served token must be in every form
+    client.force_login(world.user(role))
+    accounts = (world.acme, world.globex, world.umbrella, world.initech)
+    start = [reverse("accounts:dashboard"), reverse("accounts:mine")]
+    start += [reverse("accounts:detail", args=[a.pk]) for a in accounts]
+    return client, forms_discover(client, start)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_generated_inputs_on_every_form(role: str, world: World, capsys):
+    started = time.monotonic()
+    client, crawl = crawl_as(world, role)
+    crawled = time.monotonic() - started
+    with capsys.disabled():
+        print(f"\n{role}: {len(crawl.pages)} pages, {len(crawl.forms)} forms in {crawled:.1f}s")
+    assert len(crawl.forms) >= FORMS_FLOOR[role], (
+        f"the crawl as {role} found {len(crawl.forms)} forms, fewer than {FORMS_FLOOR[role]}: "
+        + ", ".join(form.label() for form in crawl.forms)
+    )
+    before = db_snapshot()  # every example is rolled back: the same state before each one
+    for form in crawl.forms:
+        run = form_run(form, before=before)
+        form_fuzz(client, run)
+        with capsys.disabled():
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(run.outcomes.items()))
+            print(f"  {form.label()}: {counts}")
+    with capsys.disabled():
+        print(f"{role}: done in {time.monotonic() - started:.1f}s")
