@@ -7,13 +7,11 @@ per outcome: SyncAttempt rows are pruned to the latest few per account, so a cou
 falls, and a Prometheus counter must only rise. RequestCount keeps it, and
 `request_count_add` is called where attempts are recorded.
 
-A scrape costs SCRAPE_QUERIES queries whatever the number of accounts, one more once the
-TraitDifference model exists (`trait_differences_found`)."""
+A scrape costs SCRAPE_QUERIES queries whatever the number of accounts."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.apps import apps
 from django.db.models import (
     Case,
     CharField,
@@ -36,7 +34,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from vitally_sync.conf import SyncConfig, sync_config
-from vitally_sync.models import AccountSync, RequestCount, SyncAttempt, VitallyKey
+from vitally_sync.models import (
+    AccountSync,
+    RequestCount,
+    SyncAttempt,
+    TraitDifference,
+    VitallyKey,
+)
 
 OUTCOMES = tuple(SyncAttempt.Outcome.values)
 # The badge's states (selectors.sync_badge), in the order its rules are tried.
@@ -45,7 +49,7 @@ STATES = (
     "pending",
 )  # fmt: skip
 # The accounts (states, quarantined, oldest unacknowledged change), the request counts, the key.
-SCRAPE_QUERIES = 3
+SCRAPE_QUERIES = 4
 # The text format Prometheus has always read (prometheus-client's newer default is 1.0.0).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any audit event: "never synced"
@@ -76,7 +80,7 @@ class SyncFigures:
     requests: dict[str, int] = field(default_factory=dict)  # per outcome, every outcome
     key_refused: bool = False
     rate_limit_pause: float = 0.0  # seconds left
-    trait_differences: int | None = None  # None: the model does not exist (yet)
+    trait_differences: int = 0
 
 
 def _linked() -> Q:
@@ -183,17 +187,6 @@ def _key_figures(config: SyncConfig) -> tuple[bool, float]:
     return bool(row["auth_error"]), max(0.0, pause)
 
 
-def trait_differences_found() -> int | None:
-    """Hook for the reconciliation (another branch adds vitally_sync.TraitDifference): how many
-    differences between Vitally and the portal it found. None while that model does not exist;
-    the metric is then left out, rather than reported as a reassuring 0."""
-    try:
-        model = apps.get_model("vitally_sync", "TraitDifference")
-    except LookupError:
-        return None
-    return model.objects.count()
-
-
 def sync_figures(config: SyncConfig | None = None) -> SyncFigures:
     config = config or sync_config()
     accounts = _accounts_figures(config)
@@ -210,7 +203,7 @@ def sync_figures(config: SyncConfig | None = None) -> SyncFigures:
         requests=requests,
         key_refused=key_refused,
         rate_limit_pause=pause,
-        trait_differences=trait_differences_found(),
+        trait_differences=TraitDifference.objects.count(),
     )
 
 
@@ -269,12 +262,11 @@ class VitallySyncCollector:
             "key; nothing is sent to Vitally before it ends.",
             value=figures.rate_limit_pause,
         )
-        if figures.trait_differences is not None:
-            yield GaugeMetricFamily(
-                "handoff_vitally_trait_differences",
-                "Differences found between the traits Vitally holds and the portal's values.",
-                value=figures.trait_differences,
-            )
+        yield GaugeMetricFamily(
+            "handoff_vitally_trait_differences",
+            "Differences found between the traits Vitally holds and the portal's values.",
+            value=figures.trait_differences,
+        )
 
 
 def metrics_text() -> bytes:

@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,7 +18,13 @@ from tests.factories import AccountFactory
 from vitally_sync import metrics
 from vitally_sync.conf import sync_config
 from vitally_sync.metrics import STATES, metrics_text, request_count_add
-from vitally_sync.models import AccountSync, RequestCount, SyncAttempt, VitallyKey
+from vitally_sync.models import (
+    AccountSync,
+    RequestCount,
+    SyncAttempt,
+    TraitDifference,
+    VitallyKey,
+)
 from vitally_sync.selectors import account_sync_of, sync_badge
 from vitally_sync.services import ATTEMPTS_KEPT
 
@@ -32,18 +37,11 @@ METRIC_NAMES = (
     "handoff_vitally_quarantined_accounts",
     "handoff_vitally_key_refused",
     "handoff_vitally_rate_limit_pause_seconds",
+    "handoff_vitally_trait_differences",
 )
-# The accounts (states, quarantined, oldest change), the request counts, the API key's row;
-# one more (a count) once another branch adds vitally_sync.TraitDifference.
-SCRAPE_QUERIES = 3
-
-
-def trait_model_installed() -> bool:
-    try:
-        apps.get_model("vitally_sync", "TraitDifference")
-    except LookupError:
-        return False
-    return True
+# The accounts (states, quarantined, oldest change), the request counts, the API key's row,
+# the count of differences found in Vitally.
+SCRAPE_QUERIES = 4
 
 
 @pytest.fixture
@@ -204,7 +202,6 @@ def test_the_right_token_gets_every_metric_without_signing_in(client, token, syn
     assert "# TYPE handoff_vitally_requests_total counter" in text
     assert "# TYPE handoff_vitally_accounts gauge" in text
     assert "python_gc" not in text and "process_" not in text  # no per-process numbers
-    assert "handoff_vitally_trait_differences" not in text or trait_model_installed()
     assert scrape(client, authorization=f"bearer {TOKEN}").status_code == 200  # scheme: any case
 
 
@@ -453,24 +450,15 @@ def test_key_refused_and_rate_limit_pause_for_the_configured_key(sync_on):
     assert value("handoff_vitally_rate_limit_pause_seconds") == 0  # over: never negative
 
 
-class _AppsWithTraitDifferences:
-    """The app registry as it will be once vitally_sync.TraitDifference exists (any model
-    stands in: the hook only counts rows)."""
-
-    def get_model(self, app_label, model_name):
-        if (app_label, model_name) == ("vitally_sync", "TraitDifference"):
-            return SyncAttempt
-        return apps.get_model(app_label, model_name)
-
-
 @pytest.mark.django_db
-def test_trait_differences_are_exported_once_the_model_exists(sync_on, account, monkeypatch):
-    if not trait_model_installed():
-        assert "handoff_vitally_trait_differences" not in metrics_text().decode()
-    monkeypatch.setattr(metrics, "apps", _AppsWithTraitDifferences())
-    for _ in range(3):
-        SyncAttempt.objects.create(account=account, change_version=1, outcome="pushed")
-
+def test_trait_differences_are_exported(sync_on, account):
+    assert value("handoff_vitally_trait_differences") == 0
+    now = timezone.now()
+    for key in ("a", "b", "c"):
+        TraitDifference.objects.create(
+            account=account, trait_key=key, field_name="name", portal_value="x",
+            vitally_value="y", first_seen_at=now, last_seen_at=now,
+        )  # fmt: skip
     assert value("handoff_vitally_trait_differences") == 3
 
 
@@ -502,7 +490,7 @@ def test_a_scrape_costs_the_same_queries_whatever_the_accounts(
     request_count_add("pushed")
     VitallyKey.objects.create(fingerprint=config.key_fingerprint, auth_error="refused")
 
-    with django_assert_num_queries(SCRAPE_QUERIES + trait_model_installed()):
+    with django_assert_num_queries(SCRAPE_QUERIES):
         response = scrape(client)
 
     assert response.status_code == 200
