@@ -47,32 +47,38 @@ class HttpURLField(models.URLField):
 
 
 # --- Plain text ---------------------------------------------------------------------------------
-# Explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). In a name or
-# title they reorder what the reader sees ("Invoice \u202egpj.exe" shows as "Invoice exe.jpg")
-# and, left unclosed, the text after it in a heading, an e-mail subject or a CSV cell. Right-to-
-# left scripts need none of them: the browser orders Arabic or Hebrew letters by itself.
+# Explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). They reorder
+# what the reader sees ("Invoice \u202egpj.exe" shows as "Invoice exe.jpg"): in a name, a title,
+# or a signed-off override reason that must read as it was written; left unclosed, also the text
+# after it in a heading, an e-mail subject or a CSV cell. Right-to-left scripts need none of
+# them: the browser orders Arabic or Hebrew letters by itself.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Line breaks and tabs belong in multi-line text; every other control character (NUL, which
 # PostgreSQL refuses in text, BEL, ESC, DEL, C1…) has no place in anything people type.
 _MULTI_LINE_ALLOWED = frozenset("\t\n\r")
 
-SINGLE_LINE_MESSAGE = "Remove the line break or control character (%(char)s)."
-MULTI_LINE_MESSAGE = "Remove the control character (%(char)s)."
+# The messages name what people can recognise (a line break, a tab), and the code point of the
+# rest, which is invisible on the page.
+LINE_BREAK_MESSAGE = "Remove the line break: this field takes one line."
+TAB_MESSAGE = "Remove the tab: this field takes one line."
+CONTROL_MESSAGE = "Remove the invisible control character (%(char)s)."
 BIDI_MESSAGE = "Remove the invisible text-direction character (%(char)s)."
 
 
 def _single_line_message(char: str) -> str | None:
-    if char in _BIDI_CONTROLS:
-        return BIDI_MESSAGE
     # U+2028/U+2029 are line breaks too (Python's e-mail headers split on them).
-    if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
-        return SINGLE_LINE_MESSAGE
-    return None
+    if char in "\n\r\x0b\x0c\x85\u2028\u2029":
+        return LINE_BREAK_MESSAGE
+    if char == "\t":
+        return TAB_MESSAGE
+    return _multi_line_message(char)
 
 
 def _multi_line_message(char: str) -> str | None:
+    if char in _BIDI_CONTROLS:
+        return BIDI_MESSAGE
     if unicodedata.category(char) == "Cc" and char not in _MULTI_LINE_ALLOWED:
-        return MULTI_LINE_MESSAGE
+        return CONTROL_MESSAGE
     return None
 
 
@@ -94,5 +100,6 @@ def validate_single_line_text(value) -> None:
 
 
 def validate_multi_line_text(value) -> None:
-    """A description or note: line breaks and tabs are fine, other control characters are not."""
+    """A description or note: line breaks and tabs are fine; other control characters and bidi
+    overrides are not."""
     _check(value, _multi_line_message)

@@ -163,7 +163,15 @@ def test_the_manager_s_reasons_are_multi_line_too(world, client_for):
     client = client_for(world.manager)
     before = db_snapshot()
     response = client.post(reverse("closeout:reopen", args=[INITECH(world)]), {"reason": "a\x00b"})
-    assert "Remove the control character (U+0000)." in _refused_beside(response, "reason")
+    assert "Remove the invisible control character (U+0000)." in _refused_beside(response, "reason")
+    # A reason recorded with a sign-off must read as it was written: "Because exe.png" is
+    # what "Because \u202egnp.exe" shows.
+    response = client.post(
+        reverse("closeout:reopen", args=[INITECH(world)]), {"reason": "Because \u202egnp.exe"}
+    )
+    assert "Remove the invisible text-direction character (U+202E)." in _refused_beside(
+        response, "reason"
+    )
     response = client.post(
         reverse("closeout:sign_off", args=[UMBRELLA(world)]), {"override_reason": "a\x07b"}
     )
@@ -262,3 +270,23 @@ def test_every_form_with_free_text_applies_the_rules():
         )
     ]
     assert not missing
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("Acme\r\nCorp", "Remove the line break: this field takes one line."),
+        ("Acme\u2028Corp", "Remove the line break: this field takes one line."),
+        ("Acme\tCorp", "Remove the tab: this field takes one line."),
+        ("Acme\x1bCorp", "Remove the invisible control character (U+001B)."),
+        ("Acme\u202eCorp", "Remove the invisible text-direction character (U+202E)."),
+    ],
+)
+def test_the_message_names_what_people_can_recognise(value, message):
+    from django.core.exceptions import ValidationError
+
+    from handoff.common.validators import validate_single_line_text
+
+    with pytest.raises(ValidationError) as refused:
+        validate_single_line_text(value)
+    assert refused.value.messages == [message]

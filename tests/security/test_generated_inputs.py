@@ -261,8 +261,12 @@ def _single_line_refuses(value: str) -> bool:
 
 
 def _multi_line_refuses(value: str) -> bool:
-    """A textarea keeps line breaks and tabs, and refuses every other control character."""
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in value.strip())
+    """A textarea keeps line breaks and tabs, and refuses every other control character and
+    the bidi overrides (a signed-off reason must read as it was written)."""
+    return any(
+        (unicodedata.category(ch) == "Cc" and ch not in "\t\r\n") or ch in BIDI_CONTROLS
+        for ch in value.strip()
+    )
 
 
 def must_refuse(control: Control, value: str | None) -> str:
@@ -278,7 +282,7 @@ def must_refuse(control: Control, value: str | None) -> str:
     if control.single_line and _single_line_refuses(value):
         return "a line break, control or bidi character in a single-line field"
     if control.type == "textarea" and _multi_line_refuses(value):
-        return "a control character (not a line break or tab) in a textarea"
+        return "a control character (not a line break or tab) or bidi override in a textarea"
     if control.maxlength and len(value.strip()) > control.maxlength:
         return f"longer than its maxlength {control.maxlength}"
     if control.type == "number":
