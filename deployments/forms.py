@@ -14,7 +14,12 @@ from django.http import QueryDict
 
 from deployments.models import MAX_INSTANCE_COUNT, CodeHostConnection, Environment
 from deployments.services import ENVIRONMENT_FIELDS, CodeHostChange, DocumentLink, InstanceSpec
-from handoff.common.forms import OnceFormMixin, PlainTextFormMixin, VersionedFormMixin
+from handoff.common.forms import (
+    OnceFormMixin,
+    PlainTextFormMixin,
+    VersionedFormMixin,
+    WholeNumberInput,
+)
 from handoff.common.services import INVALID_VERSION_MESSAGE, MISSING_VERSION_MESSAGE
 from handoff.common.validators import HttpURLFormField
 
@@ -27,7 +32,8 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 def bound_integer_fields(form: forms.ModelForm, model) -> None:
     """Give each number field the model's bounds, so the message names the real limit
-    ("at least 1", not PositiveIntegerField's 0) and the browser's spinner agrees."""
+    ("at least 1", not PositiveIntegerField's 0), and a text input for whole numbers
+    (WholeNumberInput: what was typed reaches the server, which says what is wrong)."""
     for name, field in form.fields.items():
         if not isinstance(field, forms.IntegerField) or isinstance(field.widget, forms.HiddenInput):
             continue
@@ -38,7 +44,10 @@ def bound_integer_fields(form: forms.ModelForm, model) -> None:
         field.validators = [
             v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)
         ] + [MinValueValidator(low), MaxValueValidator(high)]
-        field.widget.attrs.update({"min": low, "max": high, "inputmode": "numeric"})
+        # min/max/step belong to type="number" only; the bounds are in the field's message.
+        field.widget = WholeNumberInput(
+            {k: v for k, v in field.widget.attrs.items() if k not in ("min", "max", "step")}
+        )
 
 
 def _deployment_type_choices() -> list:
@@ -131,7 +140,7 @@ class InstanceTypeForm(PlainTextFormMixin):
         min_value=1,
         max_value=MAX_INSTANCE_COUNT,
         initial=1,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        widget=WholeNumberInput(),
     )
     instance_type = forms.CharField(
         label="Instance type",

@@ -12,6 +12,17 @@ from handoff.common.services import (
 from handoff.common.validators import validate_multi_line_text, validate_single_line_text
 
 
+class WholeNumberInput(forms.TextInput):
+    """A whole number, typed as text with the numeric keypad on phones. Not type="number": a
+    browser sends such an input empty when it cannot read what was typed ("1e309", "²", "12 GB"),
+    so an optional field would save as blank without a word. As text, the server gets what was
+    typed and answers "Enter a whole number." beside the field (GOV.UK's design system advises
+    the same)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "numeric", "autocomplete": "off", **(attrs or {})})
+
+
 class VersionedFormMixin(forms.Form):
     """Carries the version the form was rendered from, for optimistic concurrency.
 

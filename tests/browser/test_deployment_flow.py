@@ -118,3 +118,21 @@ def test_ie_records_production_deployment_and_code_hosts(page, live_server, scre
 
     assert Environment.objects.get(account=account).total_cpu == 16
     assert CodeHostConnection.objects.filter(account=account).count() == 2
+
+
+def test_a_number_the_browser_cannot_read_is_refused_not_dropped(page, live_server):
+    """A type="number" input sends an empty value when it cannot read what was typed, so
+    "12 GB" in an optional field once saved as blank under "saved". The text input sends what
+    was typed, and the portal answers beside the field."""
+    ie = UserFactory(username="ie", role=User.Role.IMPLEMENTATION_ENGINEER)
+    account = AccountFactory(name="Northwind Traders", implementation_engineer=ie)
+    sign_in(page, live_server, "ie")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/deployment/production/")
+    page.get_by_label("Deployment type").select_option(label="Kubernetes with Helm")
+    page.get_by_label("Infrastructure Hosting Provider").select_option(label="AWS")
+    memory = page.get_by_label("Total Memory (GB)")
+    memory.fill("12 GB")
+    page.get_by_role("button", name="Save").first.click()
+    expect(page.get_by_text("Enter a whole number.")).to_be_visible()
+    expect(memory).to_have_value("12 GB")  # what was typed stays, to be corrected
+    assert not Environment.objects.filter(account=account).exists()

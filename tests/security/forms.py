@@ -138,6 +138,8 @@ class _PageParser(HTMLParser):
             return
         if tag in ("input", "select", "textarea") and a.get("name") and "disabled" not in a:
             kind = a.get("type", "text").lower() if tag == "input" else tag
+            if kind == "text" and a.get("inputmode") == "numeric":
+                kind = "number"  # a whole number typed as text (common.forms.WholeNumberInput)
             if tag == "select" and "multiple" in a:
                 kind = "select-multiple"
             control = Control(
