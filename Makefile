@@ -43,7 +43,8 @@ run: install
 	@echo "  Sign in as ie, ta or manager; password: handoff-demo"
 	@echo "  Stop with Ctrl-C."
 	@echo ""
-	DEBUG=1 PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	DEBUG=1 PORT=$(PORT) PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 # Tests talk to real PostgreSQL and Redis (defaults in pyproject.toml: 127.0.0.1, user postgres);
 # set DATABASE_URL / REDIS_URL to point elsewhere.

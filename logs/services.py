@@ -21,6 +21,7 @@ from handoff.common.services import (
     model_create_values,
     model_update,
 )
+from handoff.mail.models import OutgoingEmail
 from handoff.mail.services import email_queue
 from logs.models import (
     ExpansionOpportunity,
@@ -528,7 +529,7 @@ def _digest_queue(*, owner, items, now) -> None:
         },
     )
     email_queue(
-        kind="stale_digest",
+        kind=OutgoingEmail.Kind.STALE_DIGEST,
         subject=f"Update requested: {count} stale item{'s' if count != 1 else ''} "
         "in the Handoff logs",
         body=body,

@@ -13,11 +13,11 @@ from handoff.closeout.models import SignOff
 from handoff.mail.models import OutgoingEmail
 from handoff.mail.services import email_queue
 
-# What each e-mail is about (OutgoingEmail.kind): a page finds the e-mail it promised by it.
-HANDOFF_REQUESTED = "handoff_requested"
-SIGNED_OFF = "signed_off"
-REOPENED = "reopened"
-COMPLETION_REMINDER = "completion_reminder"
+# What each e-mail is about: a page finds the e-mail it promised by it.
+HANDOFF_REQUESTED = OutgoingEmail.Kind.HANDOFF_REQUESTED
+SIGNED_OFF = OutgoingEmail.Kind.SIGNED_OFF
+REOPENED = OutgoingEmail.Kind.REOPENED
+COMPLETION_REMINDER = OutgoingEmail.Kind.COMPLETION_REMINDER
 
 
 def portal_url(path: str) -> str:

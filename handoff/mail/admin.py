@@ -18,7 +18,7 @@ class OutgoingEmailAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.M
         "account",
         "kind",
         "subject",
-        "to",
+        "recipients",
         "status",
         "attempts",
         "last_error",

@@ -6,6 +6,13 @@ class OutgoingEmail(models.Model):
     tried once that transaction commits, and retried by the worker until it is sent or
     EMAIL_MAX_ATTEMPTS is reached. A failure is therefore recorded, never lost in a log."""
 
+    class Kind(models.TextChoices):
+        HANDOFF_REQUESTED = "handoff_requested", "Handoff requested"
+        SIGNED_OFF = "signed_off", "Signed off"
+        REOPENED = "reopened", "Reopened"
+        COMPLETION_REMINDER = "completion_reminder", "Planned completion reminder"
+        STALE_DIGEST = "stale_digest", "Update requested (digest)"
+
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
         SENT = "sent", "Sent"
@@ -14,7 +21,7 @@ class OutgoingEmail(models.Model):
     account = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
-    kind = models.CharField(max_length=40)  # what it is about, e.g. "handoff_requested"
+    kind = models.CharField(max_length=40, choices=Kind.choices)  # a page finds its e-mail by it
     subject = models.CharField(max_length=300)
     body = models.TextField()
     to = models.JSONField(default=list)  # addresses

@@ -137,7 +137,7 @@ def test_the_worker_gives_up_after_the_last_attempt_and_staff_can_send_it_again(
 
 def test_an_email_being_sent_is_not_sent_again_by_another_process(account, mailoutbox, monkeypatch):
     row = OutgoingEmail.objects.create(
-        account=account, kind="test", subject="s", body="b", to=["a@example.com"],
+        account=account, kind="reopened", subject="s", body="b", to=["a@example.com"],
         next_attempt_at=timezone.now(),
     )  # fmt: skip
     send = EmailMessage.send
