@@ -30,7 +30,7 @@ The crawl starts from two accounts besides the shared world's four, for the form
 serve: a checklist not yet started, and a sign-off with blockers (its override reason).
 
 It is derandomized (CI is reproducible) with a fixed number of examples per form and role;
-the whole file took 64–89 s on a 2-core machine under a load average of 5–7 (README, "Gates")."""
+the whole file took 41–45 s on a 2-core machine under a load average of 1 (README, "Gates")."""
 
 import re
 import time
@@ -62,7 +62,7 @@ from vitally_sync.demo import _difference_seed
 pytestmark = pytest.mark.django_db
 
 ROLES = ("ie", "ta", "manager")
-# What the crawl finds today (the list is in the README); fewer means the crawl broke.
+# What the crawl finds today (the counts are in the README); fewer means the crawl broke.
 FORMS_FLOOR = {"ie": 31, "ta": 13, "manager": 34}
 EXAMPLES_PER_FORM = 10
 # The htmx-only instance check saves nothing and is found once per environment form.
