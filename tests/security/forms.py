@@ -1,14 +1,17 @@
-"""Every POST form the portal serves to a person, found by crawling the rendered pages as them.
+"""Every form the portal serves to a person, found by crawling the rendered pages as them.
 
 `forms_discover(client, start)` follows same-site links breadth-first from the start pages
 (bounded: each page pattern once per account, no query strings, no sign-out, no exports) and
-parses every `<form method="post">` with the standard library's HTMLParser: its action, its
+parses every `<form>` with the standard library's HTMLParser, the POST forms (`Crawl.forms`)
+apart from the GET ones, the list filters (`Crawl.get_forms`): its action (the page itself
+when it has none), its
 controls as served (hidden values such as the CSRF token, `version` and the one-time
 `submission` token included), and its submit buttons. An element with `data-hx-post` inside a
 form that posts somewhere else (the environment form's instance check) is an htmx-only action:
 it counts as a form of its own, with the enclosing form's controls, as htmx sends them.
 
-Forms are deduplicated by (action with ids normalised, control names with digits normalised),
+Forms are deduplicated by (method, action with ids normalised, control names with digits
+normalised),
 so the twelve checklist items of a handoff page are one form, as are the edit forms of the
 same kind of record on two accounts."""
 
@@ -52,7 +55,8 @@ class Button:
 class Form:
     page: str  # where it was found
     action: str  # absolute path
-    htmx: bool  # posted by htmx in a browser (data-hx-post on the form)
+    htmx: bool  # sent by htmx in a browser (data-hx-post or data-hx-get on the form)
+    method: str = "post"
     controls: list[Control] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     # An htmx-only action inside another form (it posts that form's controls elsewhere, as a
@@ -60,15 +64,16 @@ class Form:
     derived: bool = False
 
     @property
-    def key(self) -> tuple[str, tuple[str, ...]]:
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
         names = sorted({re.sub(r"\d+", "N", c.name) for c in self.controls})
-        return (pattern(self.action), tuple(names))
+        return (self.method, pattern(self.action), tuple(names))
 
     def label(self) -> str:
-        return f"{pattern(self.action)} [{', '.join(self.key[1])}]"
+        method = "GET " if self.method == "get" else ""
+        return f"{method}{pattern(self.action)} [{', '.join(self.key[2])}]"
 
     def served(self) -> dict[str, list[str]]:
-        """The POST a browser sends when the form is submitted untouched (no button)."""
+        """What a browser sends when the form is submitted untouched (no button)."""
         data: dict[str, list[str]] = {}
         for c in self.controls:
             if c.type in ("checkbox", "radio"):
@@ -118,22 +123,26 @@ class _PageParser(HTMLParser):
         if tag == "a" and a.get("href"):
             self.links.append(self._abs(a["href"]))
         if tag == "form":
-            if a.get("method", "get").lower() == "post":
+            method = a.get("method", "get").lower()
+            if method in ("get", "post"):
+                hx = ("data-hx-post", "hx-post", "data-hx-get", "hx-get")
                 self._form = Form(
                     page=self.url,
                     action=urlsplit(self._abs(a.get("action", ""))).path,
-                    htmx=bool(a.get("data-hx-post") or a.get("hx-post")),
+                    htmx=any(a.get(name) for name in hx),
+                    method=method,
                 )
             return
         form = self._form
         if form is None:
             return
         hx = a.get("data-hx-post") or a.get("hx-post")
-        if hx and tag not in ("button", "input") and urlsplit(self._abs(hx)).path != form.action:
-            self.extra.append((form, urlsplit(self._abs(hx)).path))
+        hx_path = urlsplit(self._abs(hx)).path if hx else ""
+        elsewhere = hx_path not in ("", form.action) and tag not in ("button", "input")
+        if elsewhere and form.method == "post":
+            self.extra.append((form, hx_path))
         if tag == "button" or (tag == "input" and a.get("type") in ("submit", "image")):
             if a.get("type", "submit") == "submit" or tag == "input":
-                hx_path = urlsplit(self._abs(hx)).path if hx else ""
                 form.buttons.append(Button(a.get("name", ""), a.get("value", ""), hx_path))
             return
         if tag in ("input", "select", "textarea") and a.get("name") and "disabled" not in a:
@@ -195,7 +204,7 @@ class _PageParser(HTMLParser):
 
 
 def page_parse(url: str, html: str) -> tuple[list[str], list[Form]]:
-    """(same-site links, POST forms) of one page."""
+    """(same-site links, forms) of one page."""
     parser = _PageParser(url)
     parser.feed(html)
     parser.close()
@@ -223,11 +232,12 @@ def _follow(url: str) -> bool:
 @dataclass
 class Crawl:
     pages: list[str]
-    forms: list[Form]
+    forms: list[Form]  # method="post"
+    get_forms: list[Form]  # method="get": the list filters
 
 
 def forms_discover(client, start: list[str], *, max_pages: int = 400) -> Crawl:
-    """Crawl from `start` as the client's user; every distinct POST form found, in order."""
+    """Crawl from `start` as the client's user; every distinct form found, in order."""
     queue = [urlsplit(u).path for u in start]
     seen_keys: set[str] = set()
     pages: list[str] = []
@@ -251,4 +261,9 @@ def forms_discover(client, start: list[str], *, max_pages: int = 400) -> Crawl:
         for link in links:
             if _follow(link):
                 queue.append(urlsplit(link).path)
-    return Crawl(pages=pages, forms=list(forms.values()))
+    found_forms = list(forms.values())
+    return Crawl(
+        pages=pages,
+        forms=[f for f in found_forms if f.method == "post"],
+        get_forms=[f for f in found_forms if f.method == "get"],
+    )
