@@ -3,7 +3,6 @@ from django import forms
 from handoff.accounts.models import Account
 from handoff.common.forms import (
     FilterForm,
-    IdFilterField,
     OnceFormMixin,
     PlainTextFormMixin,
     VersionedFormMixin,
@@ -73,8 +72,15 @@ class AccountFilterForm(FilterForm):
 
     q = forms.CharField()
     phase = forms.ChoiceField(choices=Account.Phase.choices)
-    ie = IdFilterField()
-    ta = IdFilterField()
+    ie = forms.TypedChoiceField(coerce=int, empty_value=None)
+    ta = forms.TypedChoiceField(coerce=int, empty_value=None)
+
+    def __init__(self, data, *, engineers, advisors):
+        super().__init__(data)
+        # Only the people the selects offer: any other id (a TA's in `ie`, someone who left)
+        # would filter the list while the select shows "Anyone".
+        self.fields["ie"].choices = [(person.pk, str(person)) for person in engineers]
+        self.fields["ta"].choices = [(person.pk, str(person)) for person in advisors]
 
     def clean_q(self) -> str:
         # A pasted paragraph still searches, by its start.

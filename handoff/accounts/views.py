@@ -21,8 +21,11 @@ from handoff.permissions import Action, can, require
 
 
 def _account_list(request, *, mine: bool):
+    engineers = list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER))
+    advisors = list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR))
+    form = AccountFilterForm(request.GET, engineers=engineers, advisors=advisors)
     filters = {
-        **AccountFilterForm(request.GET).filters(),
+        **form.filters(),
         "involving_user_id": request.user.pk if mine else None,
     }
     page = Paginator(account_list_for_dashboard(**filters), settings.DASHBOARD_PAGE_SIZE).get_page(
@@ -36,8 +39,8 @@ def _account_list(request, *, mine: bool):
         "filters": filters,
         "query_string": query.urlencode(),
         "phases": Account.Phase.choices,
-        "engineers": list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER)),
-        "advisors": list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR)),
+        "engineers": engineers,
+        "advisors": advisors,
         "can_create": can(request.user, Action.ACCOUNT_CREATE),
         "columns": dashboard_columns(),
     }

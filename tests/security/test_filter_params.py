@@ -106,14 +106,23 @@ def test_every_list_filter_is_in_the_table():
 
 
 def test_the_filter_forms_drop_what_does_not_parse_and_keep_what_does(world):
-    filters = AccountFilterForm({"q": " Acme ", "phase": "nope", "ie": "²", "ta": str(world.ta.pk)})
-    assert filters.filters() == {
+    people = {"engineers": [world.ie], "advisors": [world.ta]}
+    data = {"q": " Acme ", "phase": "nope", "ie": "²", "ta": str(world.ta.pk)}
+    assert AccountFilterForm(data, **people).filters() == {
         "search": "Acme",
         "phase": "",
         "implementation_engineer_id": None,
         "technical_advisor_id": world.ta.pk,
     }
-    assert AccountFilterForm({"q": "x" * 500}).filters()["search"] == "x" * 100
+    assert AccountFilterForm({"q": "x" * 500}, **people).filters()["search"] == "x" * 100
+    # Someone the select does not offer (a TA as the IE) is dropped, as the select shows it:
+    # "Anyone", over the whole list, never "Anyone" over an empty one.
+    assert (
+        AccountFilterForm({"ie": str(world.ta.pk)}, **people).filters()[
+            "implementation_engineer_id"
+        ]
+        is None
+    )
     cell = RiskHeatmapFilterForm({"likelihood": "3", "impact": "9"}).filters()
     assert (cell["likelihood"], cell["impact"]) == (None, None)  # a cell needs both
     cell = RiskHeatmapFilterForm({"likelihood": "3", "impact": "4"}).filters()
