@@ -346,6 +346,22 @@ def hand_edits(accounts) -> list[str]:
     return edited
 
 
+def wait_recorded(*, timeout: float) -> bool:
+    """True once PostgreSQL holds the long 429's wait (VitallyKey.paused_until): more than half
+    of it ahead, so an earlier, short wait does not count."""
+    from django.db.models.functions import Now
+
+    from vitally_sync.models import VitallyKey
+
+    ahead = Now() + timedelta(seconds=LONG_WAIT_SECONDS / 2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if VitallyKey.objects.filter(paused_until__gt=ahead).exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def long_wait_across_restarts(procs, events: list) -> None:
     """Vitally announces a long wait; while it runs, Redis restarts (empty) and the worker is
     SIGKILLed. Nobody may call Vitally before the wait ends (the fake logs who does)."""
@@ -369,6 +385,11 @@ def long_wait_across_restarts(procs, events: list) -> None:
             f"({len(entries)} requests since; see {OUT / 'worker.log'})"
         )
     events.append((time.time(), f"429 with a {LONG_WAIT_SECONDS} s wait"))
+    # The fake logs the 429 when it answers; a worker killed before it has read that answer
+    # never learned of the wait (as if the answer were lost), and its successor would be
+    # blamed for ignoring it. The scenario is a wait the portal knows: kill once it is durable.
+    if not wait_recorded(timeout=10):
+        raise RuntimeError("the portal did not record the 429's wait within 10 s")
     log(f"a {LONG_WAIT_SECONDS} s 429 wait: restart Redis and SIGKILL the worker during it")
     os.killpg(procs.worker.pid, signal.SIGKILL)
     procs.worker.wait()
