@@ -8,7 +8,8 @@ end) and the benchmark's portfolio (bench/portfolio.py, the same rows a `make be
 has), then renders the first account's handoff page `--renders` times with the page cache off,
 signed in as the benchmark's manager, in this process (no HTTP, no gunicorn). It prints:
 
-- wall time per render, and how much of it the database took (the queries' own durations);
+- wall time per render (without, then with the profiler), and how much of it the database
+  took (the queries' own durations);
 - the queries per render, and the per-render CPU time of the three parts a page is made of:
   building SQL (Django's query compiler), turning rows into objects, rendering templates;
 - cProfile's functions with the most cumulative time.
@@ -91,6 +92,11 @@ def main() -> None:
         query_count = len(queries.captured_queries)
         db_seconds = sum(float(q["time"]) for q in queries.captured_queries)
 
+        started = time.perf_counter()
+        for _ in range(args.renders):
+            client.get(url, secure=True)
+        plain = (time.perf_counter() - started) / args.renders
+
         profile = cProfile.Profile()
         started = time.perf_counter()
         profile.enable()
@@ -101,6 +107,7 @@ def main() -> None:
 
         stats = pstats.Stats(profile)
         print(f"handoff page of {account.name}: {query_count} queries")
+        print(f"  wall per render              {plain * 1000:7.1f} ms")
         print(f"  wall per render (profiled)   {wall * 1000:7.1f} ms")
         print(f"  the database (one render)    {db_seconds * 1000:7.1f} ms")
         for part, seconds in part_seconds(stats).items():

@@ -500,7 +500,7 @@ def compare(accounts) -> dict[str, list[str]]:
     # The portal's payloads first (one database connection), then the fake's state in parallel.
     accounts = list(Account.objects.filter(pk__in=[a.pk for a in accounts]))
     expected = {
-        a.pk: traits_build(portal_values_get(account=a), trait_map=config.trait_map)
+        a.pk: traits_build(portal_values_get(account_id=a.pk), trait_map=config.trait_map)
         for a in accounts
     }
 

@@ -7,9 +7,7 @@ class DeploymentsConfig(AppConfig):
     verbose_name = "Deployments"
 
     def ready(self):
-        from deployments.handoff import register_handoff
-        from deployments.sections import register_sections
+        from deployments.contribution import DEPLOYMENTS
+        from handoff import registry
 
-        register_sections()
-        # Readiness rules, sizing warnings, snapshot sections and their Markdown.
-        register_handoff()
+        registry.register(DEPLOYMENTS)

@@ -131,37 +131,15 @@ class DeploymentOverview:
     sizing: SizingResult
 
 
-def handoff_prefetch() -> tuple[Prefetch, ...]:
-    """What the handoff registries read (closeout's `account_handoff_get` applies it): the
-    environments with their rows, and the code hosts. Four queries; two without environments."""
-    return (
-        Prefetch("environments", queryset=_environments_with_rows().order_by("pk")),
-        Prefetch("code_hosts", queryset=CodeHostConnection.objects.order_by("position", "pk")),
-    )
-
-
-def _prefetched(account, name: str) -> list | None:
-    cache = getattr(account, "_prefetched_objects_cache", {})
-    return list(cache[name]) if name in cache else None
-
-
-def deployment_overview_get(*, account) -> DeploymentOverview:
-    """Four queries (environments, their documents, their instance rows, code hosts), however
-    many there are; none when the account came with `handoff_prefetch` (the handoff page).
-    Kept on the account object, so the page's four sections share one read."""
-    cached = getattr(account, "_deployment_overview", None)
-    if cached is not None:
-        return cached
-    environments = _prefetched(account, "environments")
-    if environments is None:
-        environments = list(_environments_with_rows().filter(account_id=account.pk))
-    environments = sorted(environments, key=_kind_order)
+def deployment_overview_get(*, account_id: int) -> DeploymentOverview:
+    """The account's deployment record, the deployment's slice of the account's record
+    (handoff/record.py). Four queries (environments, their documents, their instance rows, code
+    hosts), however many there are."""
+    environments = sorted(_environments_with_rows().filter(account_id=account_id), key=_kind_order)
     production = next((e for e in environments if e.is_production), None)
-    code_hosts = _prefetched(account, "code_hosts")
-    if code_hosts is None:
-        code_hosts = code_host_list(account_id=account.pk)
+    code_hosts = code_host_list(account_id=account_id)
     totals = code_host_totals(code_hosts)
-    overview = DeploymentOverview(
+    return DeploymentOverview(
         production=production,
         others=[e for e in environments if not e.is_production],
         code_hosts=code_hosts,
@@ -169,22 +147,14 @@ def deployment_overview_get(*, account) -> DeploymentOverview:
         instance_check=environment_instance_check(production) if production else None,
         sizing=sizing_check(sizing_input(production=production, totals=totals)),
     )
-    account._deployment_overview = overview
-    return overview
 
 
 def deployment_summary_get(*, account_id: int) -> DeploymentSummary:
     """The production deployment and code host totals Vitally shows. Four queries."""
-    production = environment_production_get(account_id=account_id)
-    return _summary(production, code_host_totals(code_host_list(account_id=account_id)))
+    return deployment_summary(deployment_overview_get(account_id=account_id))
 
 
-def deployment_summary_of(*, account) -> DeploymentSummary:
-    """The same summary, from the overview a page already read for this account object (no
-    query), else as deployment_summary_get. The handoff page shows both: one read, not two."""
-    overview = getattr(account, "_deployment_overview", None)
-    if overview is None:
-        return deployment_summary_get(account_id=account.pk)
+def deployment_summary(overview: DeploymentOverview) -> DeploymentSummary:
     return _summary(overview.production, overview.totals)
 
 
@@ -206,3 +176,8 @@ def _summary(production: Environment | None, totals: CodeHostTotals) -> Deployme
         number_of_monorepos=totals.number_of_monorepos,
         largest_repository_mb=totals.largest_repository_mb,
     )
+
+
+def deployment_of(record) -> DeploymentOverview:
+    """The deployment's slice of an account's record (handoff/record.py)."""
+    return record.slices["deployments"]

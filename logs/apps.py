@@ -8,9 +8,7 @@ class LogsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from logs.handoff import register_handoff
-        from logs.sections import register_log_sections
+        from handoff import registry
+        from logs.contribution import LOGS
 
-        register_log_sections()
-        # Readiness rules, attention items, snapshot sections and their Markdown.
-        register_handoff()
+        registry.register(LOGS)

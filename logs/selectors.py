@@ -10,14 +10,12 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
-    Prefetch,
     Q,
     QuerySet,
     Value,
     When,
     Window,
 )
-from django.utils import timezone
 
 from handoff.audit.models import AuditEvent
 from logs.models import ExpansionOpportunity, Issue, IssueNote, JournalEntry, Risk
@@ -31,6 +29,7 @@ from logs.staleness import (
 )
 
 SECTION_ROWS = 5  # rows an account-page section shows before "View all"
+SECTION_NOTES = 3  # implementation notes the account page shows
 
 
 # --- The contract the Vitally sync reads -----------------------------------------------------
@@ -40,29 +39,11 @@ class LogCounts:
     open_high_risks: int  # open/monitoring risks whose band is high or critical
 
 
-def log_counts_get(*, account_id: int) -> LogCounts:
-    """Two queries, whatever the size of the logs."""
-    open_issues = Issue.objects.filter(
-        account_id=account_id, status__in=Issue.OPEN_STATUSES
-    ).count()
-    high_from, _ = band_score_range(Risk.Band.HIGH)
-    open_high_risks = (
-        with_score(Risk.objects.filter(account_id=account_id, status__in=Risk.OPEN_STATUSES))
-        .filter(risk_score__gte=high_from)
-        .count()
-    )
-    return LogCounts(open_issues=open_issues, open_high_risks=open_high_risks)
-
-
-def log_counts_of(*, account) -> LogCounts:
-    """As `log_counts_get`, from the rows the handoff load prefetched when it did (no query)."""
-    issues, risks = prefetched(account, "issues"), prefetched(account, "risks")
-    if issues is None or risks is None:
-        return log_counts_get(account_id=account.pk)
+def log_counts(logs: "LogsRecord") -> LogCounts:
     high_from, _ = band_score_range(Risk.Band.HIGH)
     return LogCounts(
-        open_issues=sum(1 for i in issues if i.is_open),
-        open_high_risks=sum(1 for r in risks if r.is_open and (r.score or 0) >= high_from),
+        open_issues=sum(1 for i in logs.issues if i.is_open),
+        open_high_risks=sum(1 for r in logs.risks if r.is_open and (r.score or 0) >= high_from),
     )
 
 
@@ -164,18 +145,6 @@ def issue_note_list(*, issue_id: int) -> QuerySet[IssueNote]:
     return IssueNote.objects.filter(issue_id=issue_id).select_related("author")
 
 
-def issue_summary(*, account_id: int) -> dict[str, int]:
-    """Counts for the account page, one query."""
-    return Issue.objects.filter(account_id=account_id).aggregate(
-        total=Count("pk"),
-        open=Count("pk", filter=Q(status__in=Issue.OPEN_STATUSES)),
-        critical=Count(
-            "pk", filter=Q(status__in=Issue.OPEN_STATUSES, severity=Issue.Severity.CRITICAL)
-        ),
-        stale=Count("pk", filter=issue_stale_q(now=timezone.now())),
-    )
-
-
 # --- Risk Log --------------------------------------------------------------------------------
 def risk_list(
     *, account_id: int, status: str = "", band: str = "", owner_id: int | None = None
@@ -199,17 +168,6 @@ def risk_list(
 def risk_get(*, account_id: int, risk_id: int) -> Risk:
     return Risk.objects.select_related("account", "owner", "raised_by", "issue").get(
         pk=risk_id, account_id=account_id
-    )
-
-
-def risk_summary(*, account_id: int) -> dict[str, int]:
-    high_from, _ = band_score_range(Risk.Band.HIGH)
-    is_open = Q(status__in=Risk.OPEN_STATUSES)
-    return with_score(Risk.objects.filter(account_id=account_id)).aggregate(
-        total=Count("pk"),
-        open=Count("pk", filter=is_open),
-        high=Count("pk", filter=is_open & Q(risk_score__gte=high_from)),
-        stale=Count("pk", filter=risk_stale_q(now=timezone.now())),
     )
 
 
@@ -241,70 +199,56 @@ def opportunity_get(*, account_id: int, opportunity_id: int) -> ExpansionOpportu
     )
 
 
-def opportunity_summary(*, account_id: int) -> dict[str, int]:
-    return ExpansionOpportunity.objects.filter(account_id=account_id).aggregate(
-        total=Count("pk"),
-        active=Count("pk", filter=Q(stage__in=ExpansionOpportunity.ACTIVE_STAGES)),
-        won=Count("pk", filter=Q(stage=ExpansionOpportunity.Stage.WON)),
-    )
+# --- The logs' slice of an account's record (handoff/record.py) ------------------------------
+@dataclass(frozen=True)
+class LogsRecord:
+    notes: list[JournalEntry]  # newest first: every note for the snapshot, else the newest few
+    notes_total: int
+    issues: list[Issue]  # as issue_list orders them
+    risks: list[Risk]  # as risk_list orders them
+    opportunities: list[ExpansionOpportunity]  # as opportunity_list orders them
 
 
-# --- The account as the handoff loads it ----------------------------------------------------
-def handoff_prefetch() -> tuple[Prefetch, ...]:
-    """What the handoff registries read (closeout's `account_handoff_get` applies it): every
-    row of the four logs. Four queries, whatever the logs' size; the people they name and a
-    risk's issue are set afterwards from what is loaded (loaded_relations_attach)."""
-    return (
-        Prefetch("journal_entries", queryset=JournalEntry.objects.order_by("-created_at", "-id")),
-        # The reverse one-to-one (the risk an issue came from) is joined: an issue without one
-        # would otherwise ask the database whether it has one.
-        Prefetch(
-            "issues", queryset=Issue.objects.select_related("source_risk").order_by("-number")
+def logs_record_get(*, account_id: int, for_snapshot: bool = False) -> LogsRecord:
+    """Four queries, whatever the logs' size. The people the rows name, and a risk's issue, are
+    set by the record's loader from what is loaded. Without `for_snapshot`, only the newest
+    SECTION_NOTES notes and their total (one query): the pages show no more."""
+    if for_snapshot:
+        notes = list(
+            JournalEntry.objects.filter(account_id=account_id).order_by("-created_at", "-id")
+        )
+        total = len(notes)
+    else:
+        notes, total = journal_latest_get(account_id=account_id, limit=SECTION_NOTES)
+    # The reverse one-to-one (the risk an issue came from) is joined: an issue without one
+    # would otherwise ask the database whether it has one.
+    issues = Issue.objects.filter(account_id=account_id).select_related("source_risk")
+    return LogsRecord(
+        notes=notes,
+        notes_total=total,
+        issues=list(
+            issues.alias(done=ISSUE_DONE_RANK, rank=SEVERITY_RANK).order_by(
+                "done", "rank", "-number"
+            )
         ),
-        Prefetch("risks", queryset=Risk.objects.order_by("-number")),
-        Prefetch(
-            "expansion_opportunities",
-            queryset=ExpansionOpportunity.objects.order_by("-created_at", "-id"),
+        risks=list(
+            with_score(Risk.objects.filter(account_id=account_id))
+            .alias(done=RISK_DONE_RANK)
+            .order_by("done", "-risk_score", "-number")
+        ),
+        opportunities=list(
+            ExpansionOpportunity.objects.filter(account_id=account_id)
+            .alias(rank=STAGE_RANK)
+            .order_by("rank", "-created_at", "-id")
         ),
     )
 
 
-def prefetched(account, name: str) -> list | None:
-    """The rows `handoff_prefetch` loaded for `name`, or None when the account came without."""
-    cache = getattr(account, "_prefetched_objects_cache", {})
-    return list(cache[name]) if name in cache else None
+def logs_of(record) -> LogsRecord:
+    return record.slices["logs"]
 
 
-# The orders and counts of the lists and summaries above, for rows already loaded (no query).
-# tests/logs/test_handoff.py holds each pair together.
-_SEVERITIES = list(Issue.Severity)
-_STAGES = list(ExpansionOpportunity.Stage)
-
-
-def journal_entries_ordered(entries: list[JournalEntry]) -> list[JournalEntry]:
-    return sorted(entries, key=lambda e: (e.created_at, e.pk), reverse=True)
-
-
-def issues_ordered(issues: list[Issue]) -> list[Issue]:
-    """As `issue_list`: open first, the most severe on top, then newest."""
-    return sorted(
-        issues,
-        key=lambda i: (i.status in Issue.DONE_STATUSES, _SEVERITIES.index(i.severity), -i.number),
-    )
-
-
-def risks_ordered(risks: list[Risk]) -> list[Risk]:
-    """As `risk_list`: open and monitored first, the highest score on top, then newest."""
-    return sorted(risks, key=lambda r: (not r.is_open, -r.score, -r.number))
-
-
-def opportunities_ordered(opportunities: list[ExpansionOpportunity]) -> list:
-    """As `opportunity_list`: by stage, then newest."""
-    newest = sorted(opportunities, key=lambda o: (o.created_at, o.pk), reverse=True)
-    return sorted(newest, key=lambda o: _STAGES.index(o.stage))
-
-
-def issue_summary_of(issues: list[Issue], *, now: datetime.datetime) -> dict[str, int]:
+def issue_summary(issues: list[Issue], *, now: datetime.datetime) -> dict[str, int]:
     open_issues = [i for i in issues if i.is_open]
     return {
         "total": len(issues),
@@ -314,7 +258,7 @@ def issue_summary_of(issues: list[Issue], *, now: datetime.datetime) -> dict[str
     }
 
 
-def risk_summary_of(risks: list[Risk], *, now: datetime.datetime) -> dict[str, int]:
+def risk_summary(risks: list[Risk], *, now: datetime.datetime) -> dict[str, int]:
     high_from, _ = band_score_range(Risk.Band.HIGH)
     open_risks = [r for r in risks if r.is_open]
     return {
@@ -325,7 +269,7 @@ def risk_summary_of(risks: list[Risk], *, now: datetime.datetime) -> dict[str, i
     }
 
 
-def opportunity_summary_of(opportunities: list[ExpansionOpportunity]) -> dict[str, int]:
+def opportunity_summary(opportunities: list[ExpansionOpportunity]) -> dict[str, int]:
     return {
         "total": len(opportunities),
         "active": sum(1 for o in opportunities if o.stage in ExpansionOpportunity.ACTIVE_STAGES),

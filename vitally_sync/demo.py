@@ -45,7 +45,7 @@ def _difference_seed(account: Account, field_name: str, more: int) -> bool:
     if TraitDifference.objects.filter(account=account).exists():
         return False
     account = Account.objects.get(pk=account.pk)
-    traits = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
+    traits = traits_build(portal_values_get(account_id=account.pk), trait_map=config.trait_map)
     now = timezone.now()
     AccountSync.objects.update_or_create(
         account=account,

@@ -3,7 +3,7 @@ the account's maintainer does about each field.
 
 - "Differs in Vitally" on the account's Vitally panel and the handoff page's attention strip:
   the field in the handbook's words, the portal's value, Vitally's value, since when. Both read
-  the rows the handoff load prefetched (`differences_prefetch`), so neither adds a query.
+  the differences the account's record loaded (`difference_list`), so neither adds a query.
 - Keep the portal's value: the key is forgotten from the known state and the account marked
   changed, so the next push sends it again (the sweeper guarantees it; the kick is for speed).
 - Take Vitally's value: an ordinary edit of the production environment through
@@ -21,7 +21,6 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -38,11 +37,10 @@ from vitally_sync.selectors import account_sync_of, portal_values_get, sync_know
 
 
 # --- what people see ---------------------------------------------------------------------------
-def differences_prefetch() -> Prefetch:
-    """What the handoff load (closeout.selectors.account_handoff_get) adds for the panel and the
-    attention strip: one query, however many differences."""
-    return Prefetch(
-        "vitally_differences", queryset=TraitDifference.objects.order_by("first_seen_at", "pk")
+def difference_list(*, account_id: int) -> list[TraitDifference]:
+    """The differences found in Vitally for an account (the record's Vitally slice): one query."""
+    return list(
+        TraitDifference.objects.filter(account_id=account_id).order_by("first_seen_at", "pk")
     )
 
 
@@ -89,23 +87,23 @@ class DifferenceRow:
 
 
 def difference_rows(
-    account: Account, *, config: SyncConfig | None = None, errors: Mapping[int, str] | None = None
+    account: Account,
+    differences: list[TraitDifference],
+    *,
+    config: SyncConfig | None = None,
+    errors: Mapping[int, str] | None = None,
 ) -> list[DifferenceRow]:
     """The account's differences that still hold, in the table's order: those whose portal
     value is still what Vitally was known to hold (when the portal's value changed since, its
-    push overwrote Vitally's or is about to). Reads the handoff load's prefetch (no query),
-    else one query; the sync row comes joined with the account."""
+    push overwrote Vitally's or is about to). No query: the sync row comes joined with the
+    account, the differences with the record."""
     config = config or sync_config()
     sync = account_sync_of(account)
     if not config.enabled or sync is None or not account.vitally_account_id:
         return []
     known = sync_known_traits(sync, account.vitally_account_id)
     order = {trait.name: n for n, trait in enumerate(TRAIT_FIELDS)}
-    rows = [
-        d
-        for d in account.vitally_differences.all()
-        if d.trait_key in known and known[d.trait_key] == d.portal_value
-    ]
+    rows = [d for d in differences if d.trait_key in known and known[d.trait_key] == d.portal_value]
     rows.sort(key=lambda d: (order.get(d.field_name, len(order)), d.pk))
     deployments = apps.is_installed("deployments")
     errors = errors or {}
@@ -369,8 +367,7 @@ def difference_take(
             beside_field=True,
         )
     config = sync_config()
-    fresh = Account.objects.get(pk=account.pk)
-    current = traits_build(portal_values_get(account=fresh), trait_map=config.trait_map)
+    current = traits_build(portal_values_get(account_id=account.pk), trait_map=config.trait_map)
     now = current.get(difference.trait_key)
     if not values_agree(difference.portal_value, now, field_name=difference.field_name):
         raise ResolveRefused(

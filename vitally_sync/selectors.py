@@ -1,48 +1,32 @@
-"""Reads: the portal's values for an account (through the domain's selectors only) and the
-sync state people see (badge, panel)."""
+"""Reads: the portal's values for an account (from its record) and the sync state people see
+(badge, panel)."""
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 
+from handoff import registry
 from handoff.accounts.models import Account
+from handoff.record import account_record_get
 from vitally_sync.conf import SyncConfig
 from vitally_sync.models import AccountSync, SyncAttempt
 from vitally_sync.payloads import PortalValues
 
 
-def portal_values_get(*, account: Account) -> PortalValues:
-    """What the portal shows for the account. Apps that are not installed contribute nothing:
-    their traits are left out of the payload rather than sent as null. Constant query count."""
-    values: dict = {"handoff_status": account.get_phase_display()}
-    if apps.is_installed("deployments"):
-        from deployments.selectors import deployment_summary_of
-
-        # The page's deployment read when it has one (the handoff page), else four queries.
-        summary = deployment_summary_of(account=account)
-        values.update(
-            technical_design_document_urls=tuple(summary.technical_design_document_urls),
-            prod_infra_start_date=summary.prod_infra_start_date,
-            prod_infra_completion_date=summary.prod_infra_completion_date,
-            sourcegraph_instance_url=summary.sourcegraph_instance_url,
-            deployment_type=summary.deployment_type,
-            infrastructure_hosting_provider=summary.infrastructure_hosting_provider,
-            machine_instance_types=summary.machine_instance_types,
-            total_cpu=summary.total_cpu,
-            total_memory_gb=summary.total_memory_gb,
-            total_disk_space_gb=summary.total_disk_space_gb,
-            code_hosts_in_use=tuple(summary.code_hosts_in_use),
-            number_of_repositories=summary.number_of_repositories,
-            number_of_monorepos=summary.number_of_monorepos,
-            largest_repository_mb=summary.largest_repository_mb,
-        )
-    if apps.is_installed("logs"):
-        from logs.selectors import log_counts_of
-
-        counts = log_counts_of(account=account)
-        values.update(open_issues=counts.open_issues, open_high_risks=counts.open_high_risks)
+def portal_values_of(record) -> PortalValues:
+    """What the portal shows for the account, from its record (handoff/record.py): the phase and
+    each contribution's `vitally_values`. Apps that are not installed contribute nothing: their
+    traits are left out of the payload rather than sent as null."""
+    values: dict = {"handoff_status": record.account.get_phase_display()}
+    for contribution in registry.contributions():
+        if contribution.vitally_values is not None:
+            values.update(contribution.vitally_values(record))
     return PortalValues(**values)
+
+
+def portal_values_get(*, account_id: int) -> PortalValues:
+    """As `portal_values_of`, loading the account's record. Constant query count."""
+    return portal_values_of(account_record_get(account_id))
 
 
 def sync_known_traits(sync: AccountSync, target: str) -> dict:

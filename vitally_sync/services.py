@@ -446,7 +446,7 @@ def _push(*, claim, config, client, limiter, max_wait, force, budget, sleep) -> 
         # The version first, then the values: what is sent is at least this version.
         read_at = timezone.now()
         version = account.change_version
-        current = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
+        current = traits_build(portal_values_get(account_id=account.pk), trait_map=config.trait_map)
         known = sync_known_traits(sync, target)
         held, overridden = _differences_held(sync, current)
         plan = _Plan(

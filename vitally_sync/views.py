@@ -1,5 +1,3 @@
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -12,73 +10,15 @@ from django.views.decorators.http import require_GET, require_POST
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
 from handoff.common.forms import VersionForm
-from handoff.permissions import Action, can, require
+from handoff.permissions import Action, require
+from handoff.record import account_record_get
 from vitally_sync.conf import sync_config
-from vitally_sync.differences import (
-    ResolveRefused,
-    difference_keep,
-    difference_rows,
-    difference_take,
-)
+from vitally_sync.contribution import panel_context
+from vitally_sync.differences import ResolveRefused, difference_keep, difference_take
 from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from vitally_sync.metrics import metrics_text
-from vitally_sync.payloads import traits_build, traits_diff
 from vitally_sync.reconcile import value_text
-from vitally_sync.selectors import (
-    account_sync_of,
-    portal_values_get,
-    sync_attempt_list,
-    sync_badge,
-    sync_known_traits,
-)
 from vitally_sync.services import sync_push_request
-
-
-def panel_context(
-    *,
-    account: Account,
-    user,
-    notice: str = "",
-    refused: bool = False,
-    errors: dict[int, str] | None = None,
-) -> dict:
-    """The Vitally section of the account page: state, last push, what Vitally is known to
-    hold beside the portal's values (what a push would send is what differs), the fields that
-    differ in Vitally (read back by reconcile.py) with what may be done about them, the last
-    error, recent attempts. Constant query count: the differences come with the page's load."""
-    config = sync_config()
-    sync = account_sync_of(account)
-    badge = sync_badge(account=account, sync=sync, config=config)
-    current = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
-    last = sync_known_traits(sync, account.vitally_account_id) if sync is not None else None
-    rows = traits_diff(last, current, trait_map=config.trait_map)
-    differences = difference_rows(account, config=config, errors=errors)
-    read_back = {row.difference.trait_key: row.difference for row in differences}
-    can_resolve = can(user, Action.VITALLY_PUSH, account)
-    return {
-        "config": config,
-        "sync": sync,
-        "badge": badge,
-        "rows": rows,
-        # Each trait row with what the last read found in Vitally when it differs.
-        "table": [(row, read_back.get(row.key)) for row in rows],
-        "differences": differences,
-        "can_resolve": can_resolve,
-        "can_take": can_resolve and can(user, Action.RECORD_EDIT, account),
-        "changed_count": sum(1 for row in rows if row.changed),
-        "known_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
-        "attempts": sync_attempt_list(account_id=account.pk),
-        "can_push": (
-            config.enabled
-            and bool(account.vitally_account_id)
-            and can(user, Action.VITALLY_PUSH, account)
-        ),
-        # While something is on its way, the panel refreshes itself (htmx) to show it land.
-        "polling": badge.state in ("pending", "retrying"),
-        "notice": notice,
-        # The notice says why nothing was done: shown as an error (role="alert"), not a status.
-        "refused": refused,
-    }
 
 
 def _account(account_id: int) -> Account:
@@ -88,21 +28,18 @@ def _account(account_id: int) -> Account:
         raise Http404("No such account.") from None
 
 
-def _render_panel(
-    request,
-    account: Account,
-    *,
-    notice: str = "",
-    refused: bool = False,
-    errors: dict[int, str] | None = None,
-):
-    context = {
-        "account": account,
-        "ctx": panel_context(
-            account=account, user=request.user, notice=notice, refused=refused, errors=errors
-        ),
-        "partial": True,  # also refresh the badge in the page header (out of band)
-    }
+def _panel(request, account_id: int, **shown) -> dict:
+    """The panel as the account page shows it, from the account's record read now."""
+    try:
+        record = account_record_get(account_id)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+    return {"account": record.account, "ctx": panel_context(record, request.user, **shown)}
+
+
+def _render_panel(request, account_id: int, **shown):
+    # `partial`: also refresh the badge in the page header (out of band).
+    context = {**_panel(request, account_id, **shown), "partial": True}
     return render(request, "vitally_sync/_panel.html", context)
 
 
@@ -110,7 +47,7 @@ def _render_panel(
 def vitally_panel_view(request, account_id: int):
     account = _account(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    return _render_panel(request, account)
+    return _render_panel(request, account.pk)
 
 
 @require_POST
@@ -127,7 +64,7 @@ def vitally_push_view(request, account_id: int):
         level = messages.SUCCESS
     if request.htmx:
         refused = level == messages.ERROR
-        return _render_panel(request, _account(account_id), notice=notice, refused=refused)
+        return _render_panel(request, account_id, notice=notice, refused=refused)
     messages.add_message(request, level, notice)
     return redirect(f"{account.get_absolute_url()}#vitally")
 
@@ -188,16 +125,10 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
             errors[difference_id] = refused.message
         else:
             notice = refused.message
-        fresh = _account(account.pk)
+        shown = {"notice": notice, "refused": True, "errors": errors}
         if request.htmx:
-            return _render_panel(request, fresh, notice=notice, refused=True, errors=errors)
-        context = {
-            "account": fresh,
-            "ctx": panel_context(
-                account=fresh, user=request.user, notice=notice, refused=True, errors=errors
-            ),
-        }
-        return render(request, "vitally_sync/panel_page.html", context)
+            return _render_panel(request, account.pk, **shown)
+        return render(request, "vitally_sync/panel_page.html", _panel(request, account.pk, **shown))
     if keep:
         notice = (
             f"Kept the portal's value of {done.label} "
@@ -209,6 +140,6 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
             "production deployment now says so, and History records it."
         )
     if request.htmx:
-        return _render_panel(request, _account(account.pk), notice=notice)
+        return _render_panel(request, account.pk, notice=notice)
     messages.success(request, notice)
     return redirect(f"{account.get_absolute_url()}#vitally")

@@ -1,9 +1,9 @@
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 
-from handoff.accounts.columns import dashboard_columns_prepare
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from handoff.people.models import User
+from handoff.registry import columns_prepare
 
 _PEOPLE = ("implementation_engineer", "technical_advisor", "manager")
 
@@ -18,7 +18,7 @@ def account_list_for_dashboard(
 ) -> QuerySet[Account]:
     """Accounts for the dashboard, people joined in (and whatever the registered columns
     need), so a page costs the same at any size."""
-    qs = dashboard_columns_prepare(Account.objects.select_related(*_PEOPLE)).order_by("name", "pk")
+    qs = columns_prepare(Account.objects.select_related(*_PEOPLE)).order_by("name", "pk")
     if search:
         qs = qs.filter(name__icontains=search)
     if phase:
@@ -37,7 +37,7 @@ def account_list_for_dashboard(
 
 
 def account_get(*, account_id: int) -> Account:
-    return dashboard_columns_prepare(Account.objects.select_related(*_PEOPLE)).get(pk=account_id)
+    return columns_prepare(Account.objects.select_related(*_PEOPLE)).get(pk=account_id)
 
 
 def account_version_get(*, account_id: int) -> Account:
@@ -48,7 +48,7 @@ def account_version_get(*, account_id: int) -> Account:
     Raises Account.DoesNotExist."""
     people = User.objects.order_by()
     return (
-        dashboard_columns_prepare(Account.objects.all())
+        columns_prepare(Account.objects.all())
         .annotate(
             latest_event_id=Subquery(
                 AuditEvent.objects.filter(account_id=OuterRef("pk"))

@@ -6,11 +6,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from handoff.accounts.columns import dashboard_columns
+from handoff import registry
 from handoff.accounts.forms import AccountFilterForm, AccountForm
 from handoff.accounts.models import Account
 from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
-from handoff.accounts.sections import account_page_load, account_sections
 from handoff.accounts.selectors import account_list_for_dashboard, account_version_get
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
@@ -18,6 +17,7 @@ from handoff.common.services import ConcurrentEditError, field_values, submissio
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, can, require
+from handoff.record import account_record_get
 
 
 def _account_list(request, *, mine: bool):
@@ -42,7 +42,7 @@ def _account_list(request, *, mine: bool):
         "engineers": engineers,
         "advisors": advisors,
         "can_create": can(request.user, Action.ACCOUNT_CREATE),
-        "columns": dashboard_columns(),
+        "columns": registry.columns(),
     }
     template = "accounts/_account_rows.html" if request.htmx else "accounts/dashboard.html"
     return render(request, template, context)
@@ -127,10 +127,10 @@ def account_detail(request, account_id: int):
     key = page_cache_key(request, version, page="account")
     if cached := cached_page(request, key):
         return cached
-    account = account_page_load(account_id=account_id)
+    record = account_record_get(account_id)
+    account = record.account
     sections = [
-        {"section": s, "context": s.get_context(account=account, user=request.user)}
-        for s in account_sections()
+        {"section": s, "context": s.context(record, request.user)} for s in registry.sections()
     ]
     return page_render(
         request,
@@ -139,7 +139,7 @@ def account_detail(request, account_id: int):
         {
             "account": account,
             "sections": sections,
-            "columns": [c for c in dashboard_columns() if c.on_account_page],
+            "columns": [c for c in registry.columns() if c.on_account_page],
             "history": audit_event_list_for_account(account_id=account.pk),
             "can_edit": can(request.user, Action.ACCOUNT_EDIT, account),
         },

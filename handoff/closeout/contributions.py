@@ -1,28 +1,16 @@
-"""What the core itself contributes to the registries that deployments, logs and vitally_sync
-fill too: readiness rules, attention items, snapshot sections with their Markdown, and the
-closeout section of the account page."""
+"""What the core contributes to an account's record (handoff/registry.py), as two contributions:
+"account" (the people rules, the planned completion and sign-off notes, the account and people
+parts of the snapshot) first, and "closeout" (the checklist: its rule, its snapshot part and the
+closeout section of the account page) after the apps' own, in the handbook's order."""
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from handoff.accounts.sections import AccountSection, register_section
-from handoff.closeout.attention import AttentionItem, register_attention_provider
-from handoff.closeout.markdown import (
-    md_date,
-    md_link,
-    md_table,
-    md_text,
-    register_markdown_renderer,
-)
-from handoff.closeout.readiness import Blocker, register_readiness_rule
-from handoff.closeout.selectors import checklist_items_of, closeout_of, latest_sign_off
-from handoff.closeout.snapshot import register_snapshot_provider
-
-# Orders leave room: deployments' rules and sections around 100-299, logs' around 300-599,
-# the closeout checklist near the end (the handbook's order).
-ORDER_PEOPLE = 10
-ORDER_CHECKLIST = 900
+from handoff.closeout.forms import ChecklistItemForm
+from handoff.closeout.markdown import md_date, md_link, md_table, md_text
+from handoff.permissions import Action, can
+from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section
 
 
 def _handoff_url(account, fragment: str = "") -> str:
@@ -42,7 +30,8 @@ def _name(user) -> str | None:
 
 
 # --- Readiness rules -------------------------------------------------------------------------
-def rule_technical_advisor_assigned(account) -> list[Blocker]:
+def rule_technical_advisor_assigned(record) -> list[Blocker]:
+    account = record.account
     if account.technical_advisor_id:
         return []
     return [
@@ -54,9 +43,9 @@ def rule_technical_advisor_assigned(account) -> list[Blocker]:
     ]
 
 
-def rule_technical_advisor_acknowledged(account) -> list[Blocker]:
-    closeout = closeout_of(account)
-    if closeout is not None and closeout.acknowledged_by_current_ta(account):
+def rule_technical_advisor_acknowledged(record) -> list[Blocker]:
+    account = record.account
+    if record.acknowledged:
         return []
     if account.technical_advisor_id is None:
         return [
@@ -76,7 +65,8 @@ def rule_technical_advisor_acknowledged(account) -> list[Blocker]:
     ]
 
 
-def rule_manager_assigned(account) -> list[Blocker]:
+def rule_manager_assigned(record) -> list[Blocker]:
+    account = record.account
     if account.manager_id:
         return []
     return [
@@ -88,8 +78,8 @@ def rule_manager_assigned(account) -> list[Blocker]:
     ]
 
 
-def rule_checklist_complete(account) -> list[Blocker]:
-    items = checklist_items_of(account)
+def rule_checklist_complete(record) -> list[Blocker]:
+    account, items = record.account, record.checklist
     if not items:
         return [
             Blocker(
@@ -110,7 +100,8 @@ def rule_checklist_complete(account) -> list[Blocker]:
 
 
 # --- Attention items -------------------------------------------------------------------------
-def attention_planned_completion(account) -> list[AttentionItem]:
+def attention_planned_completion(record) -> list[AttentionItem]:
+    account = record.account
     date = account.planned_completion_date
     if date is None or account.phase == account.Phase.HANDED_OFF:
         return []
@@ -124,9 +115,7 @@ def attention_planned_completion(account) -> list[AttentionItem]:
                 url=_edit_url(account, "planned_completion_date"),
             )
         ]
-    closeout = closeout_of(account)
-    acknowledged = closeout is not None and closeout.acknowledged_by_current_ta(account)
-    if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or acknowledged:
+    if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or record.acknowledged:
         return []
     when = f"Planned completion in {days} day{'s' if days != 1 else ''}"
     if account.technical_advisor_id is None:
@@ -148,8 +137,8 @@ def attention_planned_completion(account) -> list[AttentionItem]:
     ]
 
 
-def attention_sign_off(account) -> list[AttentionItem]:
-    sign_off = latest_sign_off(account)
+def attention_sign_off(record) -> list[AttentionItem]:
+    account, sign_off = record.account, record.latest_sign_off
     if sign_off is None:
         return []
     if sign_off.reopened_at and account.phase != account.Phase.HANDED_OFF:
@@ -175,8 +164,8 @@ def attention_sign_off(account) -> list[AttentionItem]:
 
 
 # --- Snapshot sections and their Markdown ------------------------------------------------------
-def snapshot_account(account) -> dict:
-    closeout = closeout_of(account)
+def snapshot_account(record) -> dict:
+    account, closeout = record.account, record.closeout
     return {
         "name": account.name,
         "vitally_account_id": account.vitally_account_id,
@@ -194,7 +183,8 @@ def _person(user) -> dict | None:
     return {"name": str(user), "email": user.email} if user is not None else None
 
 
-def snapshot_people(account) -> dict:
+def snapshot_people(record) -> dict:
+    account = record.account
     return {
         "implementation_engineer": _person(account.implementation_engineer),
         "technical_advisor": _person(account.technical_advisor),
@@ -202,8 +192,8 @@ def snapshot_people(account) -> dict:
     }
 
 
-def snapshot_checklist(account) -> dict:
-    closeout = closeout_of(account)
+def snapshot_checklist(record) -> dict:
+    closeout = record.closeout
     return {
         "started_at": _iso(closeout and closeout.checklist_started_at),
         "started_by": _name(closeout and closeout.checklist_started_by),
@@ -218,7 +208,7 @@ def snapshot_checklist(account) -> dict:
                 "completed_by": _name(item.completed_by),
                 "completed_at": _iso(item.completed_at),
             }
-            for item in checklist_items_of(account)
+            for item in record.checklist
         ],
     }
 
@@ -295,51 +285,78 @@ def markdown_checklist(data: dict) -> str:
     return head + "\n\n" + md_table(["#", "Item", "Status", "Evidence", "By", "When"], rows)
 
 
-# --- The account page's closeout section ---------------------------------------------------------
-def closeout_section_context(*, account, user) -> dict:
-    from handoff.closeout.views import closeout_panel_context  # views import this module
+# --- The closeout section (the account page; the handoff page's status panel too) -------------
+def closeout_permissions(user, account) -> dict[str, bool]:
+    return {
+        "edit_account": can(user, Action.ACCOUNT_EDIT, account),
+        "start": can(user, Action.CHECKLIST_START, account),
+        "edit_items": can(user, Action.CHECKLIST_EDIT, account),
+        "request": can(user, Action.HANDOFF_REQUEST, account),
+        "withdraw": can(user, Action.HANDOFF_WITHDRAW, account),
+        "acknowledge": can(user, Action.HANDOFF_ACKNOWLEDGE, account),
+        "mark_reviewed": can(user, Action.HANDOFF_MARK_REVIEWED, account),
+        "sign_off": can(user, Action.CLOSEOUT_SIGN_OFF, account),
+        "reopen": can(user, Action.CLOSEOUT_REOPEN, account),
+    }
 
-    return closeout_panel_context(account=account, user=user)
+
+def closeout_context(record, user) -> dict:
+    """Status, actions and the checklist, each item with its form for those who may edit."""
+    permissions = closeout_permissions(user, record.account)
+    items = record.checklist
+    return {
+        "account": record.account,
+        "closeout": record.closeout,
+        "acknowledged": record.acknowledged,
+        "items": [
+            {
+                "item": item,
+                "form": ChecklistItemForm(instance=item) if permissions["edit_items"] else None,
+            }
+            for item in items
+        ],
+        "settled": sum(1 for item in items if item.is_settled),
+        "readiness": record.readiness,
+        "latest_sign_off": record.latest_sign_off,
+        "can": permissions,
+    }
 
 
-def register_all() -> None:
-    register_readiness_rule(
-        "technical_advisor_assigned",
-        "A technical advisor assigned",
-        rule_technical_advisor_assigned,
-        order=10,
-    )
-    register_readiness_rule(
-        "technical_advisor_acknowledged",
-        "The technical advisor has acknowledged the account",
-        rule_technical_advisor_acknowledged,
-        order=20,
-    )
-    register_readiness_rule(
-        "manager_assigned", "A manager assigned", rule_manager_assigned, order=30
-    )
-    register_readiness_rule(
-        "checklist_complete",
-        "Every closeout checklist item done or not applicable",
-        rule_checklist_complete,
-        order=ORDER_CHECKLIST,
-    )
-    register_attention_provider("planned_completion", attention_planned_completion, order=10)
-    register_attention_provider("sign_off", attention_sign_off, order=20)
-    register_snapshot_provider("account", "Account", snapshot_account, order=1)
-    register_snapshot_provider("people", "People", snapshot_people, order=ORDER_PEOPLE)
-    register_snapshot_provider(
-        "checklist", "Closeout checklist", snapshot_checklist, order=ORDER_CHECKLIST
-    )
-    register_markdown_renderer("account", markdown_account)
-    register_markdown_renderer("people", markdown_people)
-    register_markdown_renderer("checklist", markdown_checklist)
-    register_section(
-        AccountSection(
-            key="closeout",
-            title="Closeout checklist",
-            template="closeout/_closeout_section.html",
-            get_context=closeout_section_context,
-            order=ORDER_CHECKLIST,
-        )
-    )
+ACCOUNT = Contribution(
+    key="account",
+    rules=(
+        Rule(
+            "technical_advisor_assigned",
+            "A technical advisor assigned",
+            rule_technical_advisor_assigned,
+        ),
+        Rule(
+            "technical_advisor_acknowledged",
+            "The technical advisor has acknowledged the account",
+            rule_technical_advisor_acknowledged,
+        ),
+        Rule("manager_assigned", "A manager assigned", rule_manager_assigned),
+    ),
+    attention=(attention_planned_completion, attention_sign_off),
+    snapshot=(
+        Part("account", "Account", snapshot_account, markdown_account),
+        Part("people", "People", snapshot_people, markdown_people),
+    ),
+)
+
+CLOSEOUT = Contribution(
+    key="closeout",
+    rules=(
+        Rule(
+            "checklist_complete",
+            "Every closeout checklist item done or not applicable",
+            rule_checklist_complete,
+        ),
+    ),
+    snapshot=(Part("checklist", "Closeout checklist", snapshot_checklist, markdown_checklist),),
+    sections=(
+        Section(
+            "closeout", "Closeout checklist", "closeout/_closeout_section.html", closeout_context
+        ),
+    ),
+)

@@ -22,9 +22,9 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_update
 from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem, Closeout, HandoffReview
-from handoff.closeout.readiness import readiness_evaluate
-from handoff.closeout.selectors import account_handoff_get, checklist_template_active
+from handoff.closeout.selectors import checklist_template_active
 from handoff.common.services import ANY_VERSION
+from handoff.record import account_record_get
 
 # After every other app's demo: a sign-off snapshots the records they seed.
 SEED_ORDER = 100
@@ -144,7 +144,7 @@ def _drive_phase(account: Account, *, target, ie, manager, override: str) -> Non
         services.handoff_request(account=account, actor=ie, notify=False)
         account.refresh_from_db()
     if target == Account.Phase.HANDED_OFF and account.phase == Account.Phase.READY_FOR_HANDOFF:
-        readiness = readiness_evaluate(account_handoff_get(account_id=account.pk))
+        readiness = account_record_get(account.pk).readiness
         if not readiness.ready and not override:
             # Another app's rule (say, a production field its demo leaves empty) blocks a
             # sign-off the story wants clean: say so instead of pretending it was ready.

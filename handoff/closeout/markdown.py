@@ -1,34 +1,22 @@
 """The handoff record as Markdown, to paste into a Vitally doc or a ticket.
 
-A registry of Markdown renderers, one per snapshot section:
-
-    register_markdown_renderer("deployments", render_deployments)
-
-`fn(data) -> str`: a pure function of the data that section's snapshot provider returned
-(no queries, no clock), written without the section heading. Sections without a renderer
-get a generic one. The same renderers draw the live export and a signed snapshot.
+Each snapshot part (handoff/registry.py `Part`) draws its own data: a pure function of what its
+`collect` returned (no queries, no clock), without the section heading. A section no part
+draws any more (in an old signed snapshot) gets a generic table. The same renderers draw the
+live export and a signed snapshot.
 """
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 import markdown as markdown_lib
 import nh3
 from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
 
-from handoff.closeout.snapshot import snapshot_sections
-
-_renderers: dict[str, Callable[[Any], str]] = {}
-
-
-def register_markdown_renderer(key: str, fn: Callable[[Any], str]) -> None:
-    _renderers[key] = fn
-
-
-def unregister_markdown_renderer(key: str) -> None:
-    _renderers.pop(key, None)
-
+from handoff import registry
+from handoff.closeout.snapshot import snapshot_collect, snapshot_sections
 
 # --- Helpers renderers share -------------------------------------------------------------------
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
@@ -94,7 +82,8 @@ def _inline(value: Any) -> str:
 
 
 def section_markdown(key: str, data: Any) -> str:
-    return _renderers.get(key, _generic)(data).strip()
+    renderers = {part.key: part.markdown for part in registry.snapshot_parts()}
+    return renderers.get(key, _generic)(data).strip()
 
 
 # --- The document --------------------------------------------------------------------------------
@@ -147,6 +136,62 @@ def record_markdown(
         parts += [f"## {md_text(title)}", section_markdown(key, data)]
     parts += ["## Sign-off", sign_off_markdown(sign_off)]
     return "\n\n".join(parts) + "\n"
+
+
+# --- The live export and a signed snapshot ------------------------------------------------------
+def _sign_off_data(sign_off) -> dict | None:
+    if sign_off is None:
+        return None
+    return {
+        "signed_by": sign_off.signed_by_name,
+        "signed_at": sign_off.signed_at.isoformat(),
+        "readiness_percent": sign_off.readiness_percent,
+        "override_reason": sign_off.override_reason,
+        "blockers": sign_off.blockers,
+        "snapshot_sha256": sign_off.snapshot_sha256,
+        "reopened_at": sign_off.reopened_at.isoformat() if sign_off.reopened_at else None,
+        "reopened_by": str(sign_off.reopened_by) if sign_off.reopened_by else None,
+        "reopen_reason": sign_off.reopen_reason,
+    }
+
+
+def handoff_markdown_text(record, *, now=None) -> str:
+    """The handoff page as Markdown: the record (loaded `for_snapshot`) taken now, rendered like
+    a signed snapshot."""
+    now = now or timezone.now()
+    account = record.account
+    snapshot = snapshot_collect(record, taken_at=now)
+    intro = [
+        ("Phase", md_text(account.get_phase_display())),
+        ("Handoff page", f"<{absolute_url(reverse('closeout:handoff', args=[account.pk]))}>"),
+        ("Exported", now.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    return record_markdown(
+        snapshot,
+        heading=f"Handoff: {md_text(account.name)}",
+        intro=intro,
+        sign_off=_sign_off_data(record.latest_sign_off),
+    )
+
+
+def signed_snapshot_markdown(sign_off) -> str:
+    """A signed snapshot as Markdown: the frozen data, drawn as the live export is."""
+    name = sign_off.snapshot_account_name
+    intro = [
+        ("Phase at sign-off", md_text(sign_off.snapshot["sections"]["account"]["data"]["phase"]))
+        if "account" in sign_off.snapshot.get("sections", {})
+        else ("Account", md_text(name)),
+        (
+            "Snapshot taken",
+            sign_off.signed_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        ),
+    ]
+    return record_markdown(
+        sign_off.snapshot,
+        heading=f"Signed handoff record: {md_text(name)}",
+        intro=intro,
+        sign_off=_sign_off_data(sign_off),
+    )
 
 
 _ALLOWED_TAGS = {"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "code", "a"}

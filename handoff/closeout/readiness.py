@@ -1,46 +1,18 @@
-"""Readiness for handoff: a registry of named rules, each listing its blockers.
-
-Any app adds its rules in its AppConfig.ready():
-
-    register_readiness_rule(
-        "production_fields", "Required production fields present and valid", check,
-        order=100, prefetch=("environments",),
-    )
-
-`check(account) -> list[Blocker]`: an empty list means the rule is met. The account it gets
-comes from `account_handoff_get`, which applies every registered `prefetch` lookup in one
-pass, so rules share the queries and a page's query count stays constant. A rule must not
-query per row (use the prefetched relations).
+"""Readiness for handoff: every registered rule (handoff/registry.py) over the account's record.
 
 Readiness = the percent of rules met, plus every rule's blockers, each linking to the place
 to fix it. Sign-off is refused while blockers remain unless the manager overrides them.
 """
 
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from django.db.models import Prefetch
-
-
-@dataclass(frozen=True)
-class Blocker:
-    title: str  # names what is missing, e.g. "Checklist item open: Indexing"
-    detail: str  # one sentence: what to do
-    url: str  # where to fix it (a path inside the portal)
-
-
-@dataclass(frozen=True)
-class ReadinessRule:
-    key: str
-    title: str
-    check: Callable[..., list[Blocker]]
-    order: int = 100
-    prefetch: tuple[str | Prefetch, ...] = ()
+from handoff import registry
+from handoff.registry import Blocker, Rule
 
 
 @dataclass(frozen=True)
 class RuleResult:
-    rule: ReadinessRule
+    rule: Rule
     blockers: tuple[Blocker, ...]
 
     @property
@@ -91,34 +63,10 @@ class Readiness:
         }
 
 
-_rules: dict[str, ReadinessRule] = {}
-
-
-def register_readiness_rule(
-    key: str,
-    title: str,
-    fn: Callable[..., list[Blocker]],
-    *,
-    order: int = 100,
-    prefetch: Sequence[str | Prefetch] = (),
-) -> None:
-    _rules[key] = ReadinessRule(
-        key=key, title=title, check=fn, order=order, prefetch=tuple(prefetch)
-    )
-
-
-def unregister_readiness_rule(key: str) -> None:
-    _rules.pop(key, None)
-
-
-def readiness_rules() -> list[ReadinessRule]:
-    return sorted(_rules.values(), key=lambda r: (r.order, r.key))
-
-
-def readiness_evaluate(account) -> Readiness:
-    """Evaluate every registered rule. `account` must come from `account_handoff_get`."""
+def readiness_evaluate(record) -> Readiness:
+    """Every registered rule over `record` (use `record.readiness`: evaluated once)."""
     return Readiness(
         results=tuple(
-            RuleResult(rule=rule, blockers=tuple(rule.check(account))) for rule in readiness_rules()
+            RuleResult(rule=rule, blockers=tuple(rule.check(record))) for rule in registry.rules()
         )
     )

@@ -24,8 +24,7 @@ from handoff.closeout.models import (
     HandoffReview,
     SignOff,
 )
-from handoff.closeout.readiness import readiness_evaluate
-from handoff.closeout.selectors import account_handoff_get, checklist_template_active
+from handoff.closeout.selectors import checklist_template_active
 from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
 from handoff.common.services import (
     ExpectedVersion,
@@ -36,6 +35,7 @@ from handoff.common.services import (
     model_create_values,
     model_update,
 )
+from handoff.record import account_record_get
 
 TEMPLATE_ITEM_FIELDS = ["title", "guidance", "position", "is_active"]
 CHECKLIST_ITEM_FIELDS = ["status", "not_applicable_reason", "evidence_url", "evidence_note"]
@@ -297,8 +297,8 @@ def closeout_sign_off(
     locked = _lock_account(account.pk)
     if locked.phase != Phase.READY_FOR_HANDOFF:
         raise ValidationError("Only an account that is ready for handoff can be signed off.")
-    current = account_handoff_get(account_id=locked.pk)
-    readiness = readiness_evaluate(current)
+    current = account_record_get(locked.pk, for_snapshot=True)
+    readiness = current.readiness
     reason = override_reason.strip()
     blockers = readiness.blockers
     if blockers and not reason:
@@ -310,7 +310,7 @@ def closeout_sign_off(
             }
         )
     now = timezone.now()
-    snapshot = snapshot_collect(current, readiness=readiness.as_data(), taken_at=now)
+    snapshot = snapshot_collect(current, taken_at=now)
     sign_off = SignOff(
         account=locked,
         signed_by=actor,

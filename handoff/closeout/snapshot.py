@@ -1,10 +1,5 @@
-"""The record as data: a registry of snapshot providers, one per section of the handoff record.
-
-    register_snapshot_provider("deployments", "Production deployment", deployment_data, order=100)
-
-`fn(account) -> JSON-safe data` (dicts, lists, str, int, float, bool, None: dates as ISO
-strings, choices as their labels, people as names). The account comes from
-`account_handoff_get` (see readiness.py for `prefetch`).
+"""The record as data: each contribution's snapshot parts (handoff/registry.py `Part`), in the
+record's order.
 
 A manager's sign-off freezes `snapshot_collect(...)` into the SignOff row; the Markdown export
 renders the same data taken now, so the download and a signed snapshot read alike.
@@ -12,46 +7,11 @@ renders the same data taken now, so the download and a signed snapshot read alik
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch
+from handoff import registry
 
 SNAPSHOT_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class SnapshotProvider:
-    key: str
-    title: str
-    collect: Callable[..., Any]
-    order: int = 100
-    prefetch: tuple[str | Prefetch, ...] = ()
-
-
-_providers: dict[str, SnapshotProvider] = {}
-
-
-def register_snapshot_provider(
-    key: str,
-    title: str,
-    fn: Callable[..., Any],
-    *,
-    order: int = 100,
-    prefetch: Sequence[str | Prefetch] = (),
-) -> None:
-    _providers[key] = SnapshotProvider(
-        key=key, title=title, collect=fn, order=order, prefetch=tuple(prefetch)
-    )
-
-
-def unregister_snapshot_provider(key: str) -> None:
-    _providers.pop(key, None)
-
-
-def snapshot_providers() -> list[SnapshotProvider]:
-    return sorted(_providers.values(), key=lambda p: (p.order, p.key))
 
 
 def json_safe(value: Any, *, where: str) -> Any:
@@ -63,20 +23,20 @@ def json_safe(value: Any, *, where: str) -> Any:
         raise TypeError(f"Snapshot section {where!r} is not JSON-safe: {error}") from error
 
 
-def snapshot_collect(account, *, readiness: dict, taken_at) -> dict:
-    """The whole record now: readiness plus every provider's section."""
+def snapshot_collect(record, *, taken_at) -> dict:
+    """The whole record now (loaded `for_snapshot`): readiness plus every part."""
     return {
         "format": SNAPSHOT_FORMAT,
         "taken_at": taken_at.isoformat(),
-        "account_id": account.pk,
-        "readiness": json_safe(readiness, where="readiness"),
+        "account_id": record.account.pk,
+        "readiness": json_safe(record.readiness.as_data(), where="readiness"),
         "sections": {
-            p.key: {
-                "title": p.title,
-                "order": p.order,
-                "data": json_safe(p.collect(account), where=p.key),
+            part.key: {
+                "title": part.title,
+                "order": position,
+                "data": json_safe(part.collect(record), where=part.key),
             }
-            for p in snapshot_providers()
+            for position, part in enumerate(registry.snapshot_parts(), start=1)
         },
     }
 

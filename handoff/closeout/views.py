@@ -2,7 +2,6 @@
 Thin: parse, ask handoff/permissions.py, call one service, render or redirect."""
 
 import copy
-import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,44 +13,46 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from handoff import registry
 from handoff.accounts.models import Account
 from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
-from handoff.accounts.sections import account_sections
-from handoff.accounts.selectors import account_version_get
+from handoff.accounts.selectors import account_get, account_version_get
 from handoff.audit.selectors import audit_event_list_for_account
 from handoff.closeout import notifications, services
 from handoff.closeout.attention import attention_items
 from handoff.closeout.forms import ChecklistItemForm, ReopenForm, SignOffForm
-from handoff.closeout.markdown import absolute_url, markdown_to_html, md_text, record_markdown
+from handoff.closeout.markdown import (
+    handoff_markdown_text,
+    markdown_to_html,
+    signed_snapshot_markdown,
+)
 from handoff.closeout.models import ChecklistItem, SignOff
-from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.review import changes_since_review
 from handoff.closeout.selectors import (
-    account_handoff_get,
-    account_page_get,
     checklist_item_get,
-    checklist_items_of,
-    closeout_of,
     handoff_review_get,
-    latest_sign_off,
     sign_off_get,
+    sign_off_latest_get,
 )
-from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
+from handoff.closeout.snapshot import snapshot_digest
 from handoff.common.services import ConcurrentEditError
 from handoff.mail.selectors import email_latest, email_outcome
-from handoff.permissions import Action, can, require
+from handoff.permissions import Action, require
+from handoff.record import AccountRecord, account_record_get
 
 
 def _account(account_id: int) -> Account:
     try:
-        return account_handoff_get(account_id=account_id)
+        return account_get(account_id=account_id)
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
 
 
-def _is_handoff_loaded(account: Account) -> bool:
-    cache = getattr(account, "_prefetched_objects_cache", {})
-    return "checklist_items" in cache and "sign_offs" in cache
+def _record(account_id: int, *, for_snapshot: bool = False) -> AccountRecord:
+    try:
+        return account_record_get(account_id, for_snapshot=for_snapshot)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
 
 
 def _back(request, account: Account, fragment: str = ""):
@@ -64,54 +65,6 @@ def _back(request, account: Account, fragment: str = ""):
     ):
         target = reverse("closeout:handoff", args=[account.pk])
     return HttpResponseRedirect(target + (f"#{fragment}" if fragment and "#" not in target else ""))
-
-
-def _permissions(user, account: Account) -> dict[str, bool]:
-    return {
-        "edit_account": can(user, Action.ACCOUNT_EDIT, account),
-        "start": can(user, Action.CHECKLIST_START, account),
-        "edit_items": can(user, Action.CHECKLIST_EDIT, account),
-        "request": can(user, Action.HANDOFF_REQUEST, account),
-        "withdraw": can(user, Action.HANDOFF_WITHDRAW, account),
-        "acknowledge": can(user, Action.HANDOFF_ACKNOWLEDGE, account),
-        "mark_reviewed": can(user, Action.HANDOFF_MARK_REVIEWED, account),
-        "sign_off": can(user, Action.CLOSEOUT_SIGN_OFF, account),
-        "reopen": can(user, Action.CLOSEOUT_REOPEN, account),
-    }
-
-
-def closeout_panel_context(*, account: Account, user) -> dict:
-    """The closeout section (status, actions, checklist). Uses the handoff prefetch when the
-    account came from account_handoff_get (the handoff page), else loads it once. Kept on the
-    account object: the handoff page's status panel and its closeout section share one."""
-    kept = account.__dict__.setdefault("_closeout_panels", {})
-    if user.pk not in kept:
-        kept[user.pk] = _closeout_panel_context(account=account, user=user)
-    return kept[user.pk]
-
-
-def _closeout_panel_context(*, account: Account, user) -> dict:
-    if not _is_handoff_loaded(account):
-        account = account_handoff_get(account_id=account.pk)
-    permissions = _permissions(user, account)
-    items = checklist_items_of(account)
-    closeout = closeout_of(account)
-    return {
-        "account": account,
-        "closeout": closeout,
-        "acknowledged": closeout is not None and closeout.acknowledged_by_current_ta(account),
-        "items": [
-            {
-                "item": item,
-                "form": ChecklistItemForm(instance=item) if permissions["edit_items"] else None,
-            }
-            for item in items
-        ],
-        "settled": sum(1 for item in items if item.is_settled),
-        "readiness": readiness_evaluate(account),
-        "latest_sign_off": latest_sign_off(account),
-        "can": permissions,
-    }
 
 
 # --- The handoff page -------------------------------------------------------------------------
@@ -131,15 +84,13 @@ def handoff_page(request, account_id: int):
     )
     if cached := cached_page(request, key):
         return cached
-    try:
-        account = account_page_get(account_id=account_id)
-    except Account.DoesNotExist:
-        raise Http404("No such account.") from None
-    panel = closeout_panel_context(account=account, user=request.user)
+    record = _record(account_id)
+    account = record.account
     sections = [
-        {"section": s, "context": s.get_context(account=account, user=request.user)}
-        for s in account_sections()
+        {"section": s, "context": s.context(record, request.user)} for s in registry.sections()
     ]
+    # The status panel at the top shows the closeout section's own context.
+    panel = next(item["context"] for item in sections if item["section"].key == "closeout")
     return page_render(
         request,
         key,
@@ -148,51 +99,16 @@ def handoff_page(request, account_id: int):
             "account": account,
             "panel": panel,
             "readiness": panel["readiness"],
-            "attention": attention_items(account),
+            "attention": attention_items(record),
             "review": review,
             "changes": changes_since_review(account_id=account.pk, review=review)
             if review
             else None,
             "sections": sections,
-            "sign_offs": list(account.sign_offs.all()),
+            "sign_offs": record.sign_offs,
             "history": audit_event_list_for_account(account_id=account.pk),
             "handoff_page": True,
         },
-    )
-
-
-def _sign_off_data(sign_off: SignOff | None) -> dict | None:
-    if sign_off is None:
-        return None
-    return {
-        "signed_by": sign_off.signed_by_name,
-        "signed_at": sign_off.signed_at.isoformat(),
-        "readiness_percent": sign_off.readiness_percent,
-        "override_reason": sign_off.override_reason,
-        "blockers": sign_off.blockers,
-        "snapshot_sha256": sign_off.snapshot_sha256,
-        "reopened_at": sign_off.reopened_at.isoformat() if sign_off.reopened_at else None,
-        "reopened_by": str(sign_off.reopened_by) if sign_off.reopened_by else None,
-        "reopen_reason": sign_off.reopen_reason,
-    }
-
-
-def handoff_markdown_text(account: Account, *, now=None) -> str:
-    """The handoff page as Markdown: the record taken now, rendered like a signed snapshot."""
-    now = now or timezone.now()
-    snapshot = snapshot_collect(
-        account, readiness=readiness_evaluate(account).as_data(), taken_at=now
-    )
-    intro = [
-        ("Phase", md_text(account.get_phase_display())),
-        ("Handoff page", f"<{absolute_url(reverse('closeout:handoff', args=[account.pk]))}>"),
-        ("Exported", now.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
-    ]
-    return record_markdown(
-        snapshot,
-        heading=f"Handoff: {md_text(account.name)}",
-        intro=intro,
-        sign_off=_sign_off_data(latest_sign_off(account)),
     )
 
 
@@ -204,10 +120,11 @@ def _markdown_response(text: str, filename: str) -> HttpResponse:
 
 @require_GET
 def handoff_markdown(request, account_id: int):
-    account = _account(account_id)
+    record = _record(account_id, for_snapshot=True)
+    account = record.account
     require(request.user, Action.ACCOUNT_VIEW, account)
     filename = f"handoff-{slugify(account.name) or account.pk}.md"
-    return _markdown_response(handoff_markdown_text(account), filename)
+    return _markdown_response(handoff_markdown_text(record), filename)
 
 
 # --- Checklist -----------------------------------------------------------------------------------
@@ -258,9 +175,9 @@ def checklist_item_update(request, account_id: int, item_id: int):
     if request.htmx:
         if saved:
             # Readiness and progress changed with the item: refresh them too (out-of-band).
-            current = _account(account_id)
-            items = checklist_items_of(current)
-            context["readiness"] = readiness_evaluate(current)
+            current = _record(account_id)
+            items = current.checklist
+            context["readiness"] = current.readiness
             context["progress"] = {
                 "settled": sum(1 for i in items if i.is_settled),
                 "total": len(items),
@@ -348,7 +265,6 @@ def sign_off(request, account_id: int):
             )
         except ValidationError as error:
             form.add_error(None, error)
-            account = _account(account_id)  # readiness may have moved meanwhile
         else:
             email = email_latest(
                 account_id=account.pk, kind=notifications.SIGNED_OFF, since=started
@@ -357,16 +273,16 @@ def sign_off(request, account_id: int):
                 request, f"{account.name} is signed off and handed off. {email_outcome(email)}"
             )
             return redirect(signed)
-    readiness = readiness_evaluate(account)
-    items = checklist_items_of(account)
+    record = _record(account_id)  # read after any refused sign-off: readiness may have moved
+    items = record.checklist
     return render(
         request,
         "closeout/sign_off_form.html",
         {
-            "account": account,
+            "account": record.account,
             "form": form,
-            "readiness": readiness,
-            "attention": attention_items(account),
+            "readiness": record.readiness,
+            "attention": attention_items(record),
             "items_total": len(items),
             "items_settled": sum(1 for item in items if item.is_settled),
         },
@@ -378,25 +294,6 @@ def _sign_off(account_id: int, sign_off_id: int) -> SignOff:
         return sign_off_get(account_id=account_id, sign_off_id=sign_off_id)
     except SignOff.DoesNotExist:
         raise Http404("No such sign-off on this account.") from None
-
-
-def _snapshot_markdown(sign_off: SignOff) -> str:
-    name = sign_off.snapshot_account_name
-    intro = [
-        ("Phase at sign-off", md_text(sign_off.snapshot["sections"]["account"]["data"]["phase"]))
-        if "account" in sign_off.snapshot.get("sections", {})
-        else ("Account", md_text(name)),
-        (
-            "Snapshot taken",
-            sign_off.signed_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        ),
-    ]
-    return record_markdown(
-        sign_off.snapshot,
-        heading=f"Signed handoff record: {md_text(name)}",
-        intro=intro,
-        sign_off=_sign_off_data(sign_off),
-    )
 
 
 @require_GET
@@ -412,7 +309,7 @@ def sign_off_detail(request, account_id: int, sign_off_id: int):
             "intact": snapshot_digest(signed.snapshot) == signed.snapshot_sha256,
             # Our own Markdown of the frozen data, with every piece of user text escaped, then
             # sanitised by nh3 to plain tags and http(s) links.
-            "snapshot_html": markdown_to_html(_snapshot_markdown(signed)),
+            "snapshot_html": markdown_to_html(signed_snapshot_markdown(signed)),
         },
     )
 
@@ -423,7 +320,7 @@ def sign_off_markdown(request, account_id: int, sign_off_id: int):
     require(request.user, Action.ACCOUNT_VIEW, signed.account)
     name = slugify(signed.snapshot_account_name) or str(account_id)
     filename = f"sign-off-{name}-{signed.signed_at:%Y-%m-%d}.md"
-    return _markdown_response(_snapshot_markdown(signed), filename)
+    return _markdown_response(signed_snapshot_markdown(signed), filename)
 
 
 @require_http_methods(["GET", "POST"])
@@ -449,5 +346,9 @@ def reopen(request, account_id: int):
     return render(
         request,
         "closeout/reopen_form.html",
-        {"account": account, "form": form, "latest_sign_off": latest_sign_off(account)},
+        {
+            "account": account,
+            "form": form,
+            "latest_sign_off": sign_off_latest_get(account_id=account.pk),
+        },
     )

@@ -7,17 +7,16 @@ from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from handoff.closeout.attention import attention_items
 from handoff.closeout.models import ChecklistItem, HandoffReview, SignOff
-from handoff.closeout.readiness import readiness_evaluate
 from handoff.closeout.review import changes_since_review
-from handoff.closeout.selectors import account_handoff_get
 from handoff.closeout.snapshot import snapshot_digest
 from handoff.people.models import User
+from handoff.record import account_record_get
 
 pytestmark = pytest.mark.django_db
 
 
 def readiness(name):
-    return readiness_evaluate(account_handoff_get(account_id=Account.objects.get(name=name).pk))
+    return account_record_get(Account.objects.get(name=name).pk).readiness
 
 
 def test_demo_accounts_cover_every_phase_and_story(template):
@@ -28,7 +27,7 @@ def test_demo_accounts_cover_every_phase_and_story(template):
     # Ready to sign off on every rule: the record complete, no critical issue, every high risk
     # planned for, the opportunities with the TA, the checklist done.
     assert (cobalt.ready, cobalt.percent, cobalt.total) == (True, 100, 9)
-    cobalt_account = account_handoff_get(account_id=Account.objects.get(name="Cobalt Health").pk)
+    cobalt_account = account_record_get(Account.objects.get(name="Cobalt Health").pk)
     # Nothing critical or stale: the one high risk is there with its response plan.
     assert [(i.level, i.title) for i in attention_items(cobalt_account)] == [
         ("warning", "High risk R-1: PHI committed to a repository gets indexed")

@@ -1,6 +1,7 @@
 """The Markdown export against golden files (fixed names, ids and clock). After a deliberate
 change, rewrite them with UPDATE_GOLDEN=1 and read the diff before committing."""
 
+import dataclasses
 import datetime
 import os
 from pathlib import Path
@@ -11,19 +12,14 @@ from django.urls import reverse
 
 from deployments.models import Environment
 from deployments.services import DocumentLink, InstanceSpec, code_host_create, environment_create
+from handoff import registry
 from handoff.closeout import services
-from handoff.closeout.markdown import (
-    markdown_to_html,
-    register_markdown_renderer,
-    section_markdown,
-    unregister_markdown_renderer,
-)
+from handoff.closeout.markdown import handoff_markdown_text, markdown_to_html, section_markdown
 from handoff.closeout.models import ChecklistItem
-from handoff.closeout.selectors import account_handoff_get
-from handoff.closeout.snapshot import register_snapshot_provider, unregister_snapshot_provider
-from handoff.closeout.views import handoff_markdown_text
 from handoff.common.services import ANY_VERSION
 from handoff.people.models import User
+from handoff.record import account_record_get
+from handoff.registry import Part
 from logs.models import Issue, JournalEntry, Risk
 from logs.services import (
     issue_create,
@@ -267,9 +263,9 @@ def story(template, settings):
 
 
 def test_handoff_markdown_matches_the_golden_file(story):
-    account = account_handoff_get(account_id=9001)
+    record = account_record_get(9001, for_snapshot=True)
     exported = datetime.datetime(2027, 2, 2, 8, 30, tzinfo=datetime.UTC)
-    assert_golden("handoff.md", handoff_markdown_text(account, now=exported))
+    assert_golden("handoff.md", handoff_markdown_text(record, now=exported))
 
 
 def test_signed_snapshot_markdown_matches_the_golden_file(client_for, story):
@@ -299,21 +295,24 @@ def test_a_section_without_its_own_renderer_gets_the_generic_one():
     assert section_markdown("unknown", []) == "Nothing recorded."
 
 
-def test_other_apps_add_sections_to_the_export_and_the_snapshot(client_for, account, ie, template):
-    """How deployments and logs plug into the Markdown and the snapshot."""
-    register_snapshot_provider("vitally", "Vitally", lambda a: {"synced": True}, order=800)
-    register_markdown_renderer("vitally", lambda data: f"Synced: {data['synced']}")
-    try:
-        text = (
-            client_for(ie)
-            .get(reverse("closeout:handoff_markdown", args=[account.pk]))
-            .content.decode()
-        )
-        assert "## People\n\n" in text
-        assert "## Vitally\n\nSynced: True\n\n## Closeout checklist" in text
-    finally:
-        unregister_snapshot_provider("vitally")
-        unregister_markdown_renderer("vitally")
+def test_other_apps_add_sections_to_the_export_and_the_snapshot(
+    client_for, account, ie, template, monkeypatch
+):
+    """How deployments and logs plug into the Markdown and the snapshot: a contribution's
+    parts, in the record's order (vitally_sync comes after the checklist)."""
+    part = Part(
+        "vitally", "Vitally", lambda record: {"synced": True}, lambda d: f"Synced: {d['synced']}"
+    )
+    vitally = dataclasses.replace(registry._contributions["vitally_sync"], snapshot=(part,))
+    monkeypatch.setitem(registry._contributions, "vitally_sync", vitally)
+    text = (
+        client_for(ie).get(reverse("closeout:handoff_markdown", args=[account.pk])).content.decode()
+    )
+    assert "## People\n\n" in text
+    assert "## Closeout checklist" in text
+    assert text.index("## Closeout checklist") < text.index(
+        "## Vitally\n\nSynced: True\n\n## Sign-off"
+    )
 
 
 def test_markdown_to_html_keeps_only_plain_tags_and_http_links():

@@ -8,7 +8,7 @@ from django.urls import reverse
 from deployments.models import CodeHostConnection, Environment, InstanceTypeRow
 from tests.closeout.conftest import record_deployment
 from tests.logs.factories import IssueFactory, JournalEntryFactory, OpportunityFactory, RiskFactory
-from tests.query_budget import account_page_queries, handoff_load_queries, handoff_page_queries
+from tests.query_budget import account_page_queries, handoff_page_queries, record_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_markdown_export_costs_the_same_with_1_or_50_rows_everywhere(
 ):
     grow(account, [ie, ta, manager], size)
     client = client_for(ta)
-    with django_assert_num_queries(MARKDOWN_EXPORT_OWN + handoff_load_queries()):
+    with django_assert_num_queries(MARKDOWN_EXPORT_OWN + record_queries()):
         response = client.get(reverse("closeout:handoff_markdown", args=[account.pk]))
     text = response.content.decode()
     assert text.count("| GitLab.com | GitLab ") == size

@@ -1,31 +1,33 @@
 """Each readiness rule, blocker on and off; the percent; the registry other apps fill."""
 
+import dataclasses
+
 import pytest
-from django.db.models import Prefetch
 from django.urls import reverse
 
+from handoff import registry
 from handoff.accounts.services import account_update
 from handoff.audit.models import AuditEvent
 from handoff.closeout import services
-from handoff.closeout.readiness import (
-    Blocker,
-    readiness_evaluate,
-    readiness_rules,
-    register_readiness_rule,
-    unregister_readiness_rule,
-)
-from handoff.closeout.selectors import account_handoff_get, handoff_prefetch_lookups
 from handoff.common.services import ANY_VERSION
 from handoff.people.models import User
+from handoff.record import account_record_get
+from handoff.registry import Blocker, Rule
 from tests.closeout.conftest import record_deployment, settle
 from tests.factories import UserFactory
-from tests.query_budget import handoff_load_queries
+from tests.query_budget import record_queries
 
 pytestmark = pytest.mark.django_db
 
 
 def readiness(account):
-    return readiness_evaluate(account_handoff_get(account_id=account.pk))
+    return account_record_get(account.pk).readiness
+
+
+def contribute(monkeypatch, key: str, **changes) -> None:
+    """For this test only: the contribution `key` with `changes` (a rule added, a slice...)."""
+    changed = dataclasses.replace(registry._contributions[key], **changes)
+    monkeypatch.setitem(registry._contributions, key, changed)
 
 
 def blockers_of(account, rule_key):
@@ -34,8 +36,8 @@ def blockers_of(account, rule_key):
 
 
 def test_every_rule_in_order():
-    """The core's rules, then deployments' (100-299) and logs' (300-599), the checklist last."""
-    assert [r.key for r in readiness_rules()] == [
+    """The core's rules, then deployments' and logs', the checklist last (registry.ORDER)."""
+    assert [r.key for r in registry.rules()] == [
         "technical_advisor_assigned",
         "technical_advisor_acknowledged",
         "manager_assigned",
@@ -131,7 +133,7 @@ def test_checklist_rule_not_started_then_each_open_item_then_met(account, ie, te
     assert blockers_of(account, "checklist_complete") == []
 
 
-def test_percent_counts_rules_met_and_rounds_down(account, ie, ta, template):
+def test_percent_counts_rules_met_and_rounds_down(account, ie, ta, template, monkeypatch):
     # TA and manager assigned; empty logs have nothing critical, unplanned or untransitioned.
     assert (readiness(account).met, readiness(account).total) == (5, 9)
     assert readiness(account).percent == 55
@@ -144,53 +146,38 @@ def test_percent_counts_rules_met_and_rounds_down(account, ie, ta, template):
     result = readiness(account)
     assert (result.percent, result.ready, result.blockers) == (100, True, [])
 
-    register_readiness_rule("always_blocked", "Never met", lambda a: [Blocker("x", "y", "/z")])
-    try:
-        result = readiness(account)
-        assert (result.met, result.total, result.percent) == (9, 10, 90)
-        assert [b.title for b in result.blockers] == ["x"]
-    finally:
-        unregister_readiness_rule("always_blocked")
+    closeout = registry._contributions["closeout"]
+    blocked = Rule("always_blocked", "Never met", lambda record: [Blocker("x", "y", "/z")])
+    contribute(monkeypatch, "closeout", rules=(*closeout.rules, blocked))
+    result = readiness(account)
+    assert (result.met, result.total, result.percent) == (9, 10, 90)
+    assert [b.title for b in result.blockers] == ["x"]
 
 
-def test_a_registered_rule_shares_the_prefetch_and_costs_no_query(
-    account, ie, template, django_assert_num_queries
+def test_a_contributed_slice_is_loaded_with_the_record_and_its_rule_costs_no_query(
+    account, ie, template, monkeypatch, django_assert_num_queries
 ):
-    """How deployments and logs plug in: their rule reads a prefetched relation."""
+    """How deployments and logs plug in: their slice loads with the record, their rules read
+    it."""
     seen = []
 
-    def audit_rule(account):
-        events = list(account.audit_events.all())  # prefetched: no query here
+    def load(account, *, for_snapshot):
+        return list(AuditEvent.objects.filter(account=account).order_by("pk"))
+
+    def audit_rule(record):
+        events = record.slices["account"]  # loaded with the record: no query here
         seen.append(len(events))
         return [] if events else [Blocker("No history", "", "/")]
 
-    register_readiness_rule(
-        "has_history",
-        "Has history",
-        audit_rule,
-        order=50,
-        prefetch=(Prefetch("audit_events", queryset=AuditEvent.objects.order_by("pk")),),
-    )
-    try:
-        services.checklist_start(account=account, actor=ie)
-        loaded = account_handoff_get(account_id=account.pk)
-        with django_assert_num_queries(0):
-            result = readiness_evaluate(loaded)
-        assert seen == [1]
-        assert [r.rule.key for r in result.results][3] == "has_history"
-    finally:
-        unregister_readiness_rule("has_history")
-
-
-def test_prefetch_lookups_named_twice_are_applied_once():
-    register_readiness_rule("a", "A", lambda a: [], prefetch=("audit_events",))
-    register_readiness_rule("b", "B", lambda a: [], prefetch=("audit_events",))
-    try:
-        lookups = handoff_prefetch_lookups()
-        assert lookups.count("audit_events") == 1
-    finally:
-        unregister_readiness_rule("a")
-        unregister_readiness_rule("b")
+    core = registry._contributions["account"]
+    has_history = Rule("has_history", "Has history", audit_rule)
+    contribute(monkeypatch, "account", load=load, rules=(*core.rules, has_history))
+    services.checklist_start(account=account, actor=ie)
+    record = account_record_get(account.pk)
+    with django_assert_num_queries(0):
+        result = record.readiness
+    assert seen == [1]
+    assert [r.rule.key for r in result.results][3] == "has_history"
 
 
 @pytest.mark.parametrize("items_settled", [0, 11])
@@ -202,5 +189,5 @@ def test_loading_for_readiness_is_constant_in_queries(
         settle(account, ie)
     # account + people + closeout (joined), checklist items, sign-offs, and the deployment
     # record's and the logs' prefetches
-    with django_assert_num_queries(handoff_load_queries(with_environments=False)):
-        readiness_evaluate(account_handoff_get(account_id=account.pk))
+    with django_assert_num_queries(record_queries(with_environments=False)):
+        assert account_record_get(account.pk).readiness.total == 9

@@ -537,18 +537,21 @@ def test_emails_skip_people_without_an_address(
     assert mailoutbox[0].to == [manager.email]
 
 
-def test_a_snapshot_provider_must_return_json_safe_data(account, ie, ta, manager, template):
+def test_a_snapshot_part_must_return_json_safe_data(
+    account, ie, ta, manager, template, monkeypatch
+):
+    import dataclasses
     import datetime
 
-    from handoff.closeout.snapshot import register_snapshot_provider, unregister_snapshot_provider
+    from handoff import registry
+    from handoff.registry import Part
 
     ready_account(account, ie=ie, ta=ta)
-    register_snapshot_provider("broken", "Broken", lambda a: {"when": datetime.date(2027, 1, 1)})
-    try:
-        with pytest.raises(TypeError, match="Snapshot section 'broken' is not JSON-safe"):
-            services.closeout_sign_off(account=account, actor=manager)
-    finally:
-        unregister_snapshot_provider("broken")
+    broken = Part("broken", "Broken", lambda record: {"when": datetime.date(2027, 1, 1)}, str)
+    closeout = dataclasses.replace(registry._contributions["closeout"], snapshot=(broken,))
+    monkeypatch.setitem(registry._contributions, "closeout", closeout)
+    with pytest.raises(TypeError, match="Snapshot section 'broken' is not JSON-safe"):
+        services.closeout_sign_off(account=account, actor=manager)
     account.refresh_from_db()
     assert account.phase == Phase.READY_FOR_HANDOFF
     assert not SignOff.objects.exists()

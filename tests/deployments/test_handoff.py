@@ -1,6 +1,6 @@
 """What the deployment record adds to the handoff: the two readiness rules (each blocker on and
-off), the sizing warnings in the attention strip, the snapshot sections and their Markdown,
-all read from the handoff's one prefetch without a query of their own."""
+off), the sizing warnings in the attention strip, the snapshot parts and their Markdown, all
+read from the record's deployment slice without a query of their own."""
 
 import datetime
 import json
@@ -8,37 +8,39 @@ import json
 import pytest
 from django.urls import reverse
 
-from deployments.handoff import (
+from deployments.contribution import (
     NOT_FOR_CLOUD,
     REQUIRED_FIELDS,
     attention_sizing,
+    rule_code_host_details,
+    rule_production_fields,
+)
+from deployments.models import CodeHostConnection, Environment, InstanceTypeRow
+from deployments.selectors import deployment_of, deployment_overview_get
+from deployments.services import InstanceSpec, environment_create, environment_update
+from deployments.snapshot import (
     markdown_code_hosts,
     markdown_other_environments,
     markdown_production,
     markdown_sizing,
-    rule_code_host_details,
-    rule_production_fields,
     snapshot_code_hosts,
     snapshot_other_environments,
     snapshot_production,
     snapshot_sizing,
 )
-from deployments.models import CodeHostConnection, Environment, InstanceTypeRow
-from deployments.selectors import deployment_overview_get
-from deployments.services import InstanceSpec, environment_create, environment_update
-from handoff.closeout.attention import AttentionItem, attention_items
+from handoff.closeout.attention import attention_items
 from handoff.closeout.markdown import section_markdown
-from handoff.closeout.readiness import readiness_evaluate
-from handoff.closeout.selectors import account_handoff_get
 from handoff.common.services import ANY_VERSION
+from handoff.record import account_record_get
+from handoff.registry import AttentionItem
 from tests.closeout.conftest import COMPLETE_PRODUCTION, record_deployment
 
 pytestmark = pytest.mark.django_db
 
 
 def loaded(account):
-    """The account as the handoff page and the sign-off read it."""
-    return account_handoff_get(account_id=account.pk)
+    """The account's record, as the pages and the sign-off read it."""
+    return account_record_get(account.pk, for_snapshot=True)
 
 
 def titles(blockers):
@@ -69,7 +71,7 @@ def test_production_rule_without_a_production_environment(account):
 def test_production_rule_is_met_by_a_complete_environment(account, complete):
     assert rule_production_fields(loaded(account)) == []
     assert "production_fields" not in [
-        r.rule.key for r in readiness_evaluate(loaded(account)).results if not r.met
+        r.rule.key for r in loaded(account).readiness.results if not r.met
     ]
 
 
@@ -193,7 +195,7 @@ def test_an_invalid_production_field_is_a_blocker_with_the_models_message(
 def test_completion_before_start_is_invalid(account, complete):
     # The database's check constraint keeps such a row out, so change the loaded one.
     current = loaded(account)
-    production = next(e for e in current.environments.all() if e.is_production)
+    production = deployment_of(current).production
     production.infra_completion_date = production.infra_start_date - datetime.timedelta(days=1)
     (blocker,) = rule_production_fields(current)
     assert (blocker.title, blocker.detail) == (
@@ -253,7 +255,7 @@ def test_an_invalid_code_host_is_a_blocker(account, make_code_host):
     )
 
 
-def test_the_rules_read_the_prefetch_and_cost_no_query(
+def test_the_rules_read_the_record_and_cost_no_query(
     account, complete, make_code_host, django_assert_num_queries
 ):
     for n in range(20):
@@ -272,7 +274,7 @@ def test_the_rules_read_the_prefetch_and_cost_no_query(
             snapshot(current)
 
 
-def test_the_sections_read_the_same_rows_from_the_prefetch(
+def test_the_record_holds_the_deployment_overview(
     account, complete, ie, make_code_host, django_assert_num_queries
 ):
     environment_create(
@@ -285,14 +287,15 @@ def test_the_sections_read_the_same_rows_from_the_prefetch(
     make_code_host(kind=CodeHostConnection.Kind.GERRIT, repositories=5, largest=900)
     current = loaded(account)
     with django_assert_num_queries(0):
-        from_prefetch = deployment_overview_get(account=current)
-    from_queries = deployment_overview_get(account=type(account).objects.get(pk=account.pk))
-    assert from_prefetch.production == from_queries.production
-    assert from_prefetch.others == from_queries.others
-    assert from_prefetch.code_hosts == from_queries.code_hosts
-    assert from_prefetch.totals == from_queries.totals
-    assert from_prefetch.sizing == from_queries.sizing
-    assert from_prefetch.instance_check == from_queries.instance_check
+        in_record = deployment_of(current)
+    with django_assert_num_queries(4):
+        from_queries = deployment_overview_get(account_id=account.pk)
+    assert in_record.production == from_queries.production
+    assert in_record.others == from_queries.others
+    assert in_record.code_hosts == from_queries.code_hosts
+    assert in_record.totals == from_queries.totals
+    assert in_record.sizing == from_queries.sizing
+    assert in_record.instance_check == from_queries.instance_check
 
 
 # --- Attention: sizing warnings ------------------------------------------------------------------

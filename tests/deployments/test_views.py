@@ -733,11 +733,11 @@ def test_seed_demo_gives_realistic_idempotent_records():
         CodeHostConnection.objects.count(),
         AuditEvent.objects.count(),
     ) == counts
-    borealis = deployment_overview_get(account=Account.objects.get(name="Borealis Bank"))
+    borealis = deployment_overview_get(account_id=Account.objects.get(name="Borealis Bank").pk)
     assert any("Total CPU 16 is below" in w.message for w in borealis.sizing.warnings)
-    evergreen = deployment_overview_get(account=Account.objects.get(name="Evergreen Energy"))
+    evergreen = deployment_overview_get(account_id=Account.objects.get(name="Evergreen Energy").pk)
     assert any("12 GB monorepo and Rockskip" in w.message for w in evergreen.sizing.warnings)
-    cobalt = deployment_overview_get(account=Account.objects.get(name="Cobalt Health"))
+    cobalt = deployment_overview_get(account_id=Account.objects.get(name="Cobalt Health").pk)
     assert cobalt.sizing.warnings == () and cobalt.production.infra_completion_date
     assert Environment.objects.filter(kind="production").count() >= 6
     assert User.objects.filter(username="ie").exists()

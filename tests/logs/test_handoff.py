@@ -1,7 +1,7 @@
 """What the four logs add to the handoff: three readiness rules (each blocker on and off), the
 attention items (critical and high issues, high and critical risks, stale items), a snapshot
-section per log with its Markdown, all read from the handoff's one prefetch. And the account
-sections computed from that prefetch agree with the ones computed by queries."""
+part per log with its Markdown, all read from the record's logs slice. And the account
+sections computed from that slice agree with the log pages' own queries."""
 
 import datetime
 import json
@@ -10,27 +10,30 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from handoff.closeout.attention import AttentionItem
-from handoff.closeout.selectors import account_handoff_get
 from handoff.common.services import ANY_VERSION
-from logs.handoff import (
+from handoff.record import account_record_get
+from handoff.registry import AttentionItem
+from logs.contribution import (
     attention_issues,
     attention_risks,
     attention_stale,
-    markdown_issues,
-    markdown_notes,
-    markdown_opportunities,
-    markdown_risks,
+    issues_context,
+    notes_context,
+    opportunities_context,
+    risks_context,
     rule_expansion_transitioned,
     rule_no_open_critical_issue,
     rule_risks_have_response_plans,
-    snapshot_issues,
-    snapshot_notes,
-    snapshot_opportunities,
-    snapshot_risks,
 )
 from logs.models import ExpansionOpportunity, Issue, Risk
-from logs.sections import issues_context, journal_context, opportunities_context, risks_context
+from logs.scoring import band_score_range
+from logs.selectors import (
+    OPEN_FILTER,
+    issue_list,
+    journal_entry_list,
+    opportunity_list,
+    risk_list,
+)
 from logs.services import (
     issue_create,
     issue_status_change,
@@ -43,6 +46,17 @@ from logs.services import (
     risk_status_change,
     risk_update,
 )
+from logs.snapshot import (
+    markdown_issues,
+    markdown_notes,
+    markdown_opportunities,
+    markdown_risks,
+    snapshot_issues,
+    snapshot_notes,
+    snapshot_opportunities,
+    snapshot_risks,
+)
+from logs.staleness import issue_stale_q, risk_stale_q, with_score
 from tests.factories import AccountFactory
 from tests.logs.factories import IssueFactory, JournalEntryFactory, OpportunityFactory, RiskFactory
 
@@ -50,7 +64,7 @@ pytestmark = pytest.mark.django_db
 
 
 def loaded(account):
-    return account_handoff_get(account_id=account.pk)
+    return account_record_get(account.pk, for_snapshot=True)
 
 
 def titles(rows):
@@ -361,7 +375,7 @@ def test_snapshot_of_the_four_logs_is_json_safe_with_labels(account, ie, ta):
     }
 
 
-def test_the_hooks_read_the_prefetch_and_cost_no_query(
+def test_the_hooks_read_the_record_and_cost_no_query(
     account, ie, ta, manager, django_assert_num_queries
 ):
     fill(account, [ie, ta, manager], 30)
@@ -383,12 +397,7 @@ def test_the_hooks_read_the_prefetch_and_cost_no_query(
             hook(current)
 
 
-def test_a_hook_refuses_an_account_loaded_without_the_prefetch(account):
-    with pytest.raises(ValueError, match="account_handoff_get"):
-        rule_no_open_critical_issue(account)
-
-
-# --- The account sections: from the prefetch as from the queries --------------------------------
+# --- The account sections: from the record as the log pages show them ---------------------------
 def fill(account, people, size):
     """`size` rows in every log: every status, severity, stage and score, some stale."""
     now = timezone.now()
@@ -420,22 +429,52 @@ def fill(account, people, size):
             Risk.objects.filter(pk=risk.pk).update(updated_at=now - datetime.timedelta(days=n + 7))
 
 
-@pytest.mark.parametrize(
-    "context", [journal_context, issues_context, risks_context, opportunities_context]
-)
-def test_sections_from_the_prefetch_equal_the_sections_from_queries(
-    account, ie, ta, manager, context, django_assert_num_queries
+def test_sections_from_the_record_agree_with_the_log_pages_and_counts(
+    account, ie, ta, manager, django_assert_num_queries
 ):
     fill(account, [ie, ta, manager], 40)
-    current = loaded(account)
+    record = account_record_get(account.pk)
     with django_assert_num_queries(0):
-        from_prefetch = context(account=current, user=ie)
-    from_queries = context(account=type(account).objects.get(pk=account.pk), user=ie)
-    assert from_prefetch == from_queries
-    rows = next(v for k, v in from_queries.items() if isinstance(v, list))
-    assert len(rows) in (3, 5)  # a full section: the latest notes, or the first rows
-    if "stale" in from_queries.get("summary", {}):
-        assert from_queries["summary"]["stale"] > 0  # the Python staleness rule ran too
+        notes = notes_context(record, ie)
+        issues = issues_context(record, ie)
+        risks = risks_context(record, ie)
+        opportunities = opportunities_context(record, ie)
+    # The first rows, as each log's own page lists them.
+    assert notes["entries"] == list(journal_entry_list(account_id=account.pk)[:3])
+    assert issues["issues"] == list(issue_list(account_id=account.pk, status=OPEN_FILTER)[:5])
+    assert risks["risks"] == list(risk_list(account_id=account.pk, status=OPEN_FILTER)[:5])
+    assert opportunities["opportunities"] == list(
+        opportunity_list(account_id=account.pk, stage=OPEN_FILTER)[:5]
+    )
+    # The counts, as the database counts them (staleness by the SQL rule the digest uses).
+    now = timezone.now()
+    open_issues = Issue.objects.filter(account=account, status__in=Issue.OPEN_STATUSES)
+    assert notes["total"] == 40
+    assert issues["summary"] == {
+        "total": 40,
+        "open": open_issues.count(),
+        "critical": open_issues.filter(severity=Issue.Severity.CRITICAL).count(),
+        "stale": Issue.objects.filter(issue_stale_q(now=now), account=account).count(),
+    }
+    high_from, _ = band_score_range(Risk.Band.HIGH)
+    open_risks = [r for r in Risk.objects.filter(account=account) if r.is_open]
+    assert risks["summary"] == {
+        "total": 40,
+        "open": len(open_risks),
+        "high": sum(1 for r in open_risks if r.likelihood * r.impact >= high_from),
+        "stale": with_score(Risk.objects.filter(account=account))
+        .filter(risk_stale_q(now=now))
+        .count(),
+    }
+    assert issues["summary"]["stale"] > 0 and risks["summary"]["stale"] > 0
+    active = ExpansionOpportunity.objects.filter(
+        account=account, stage__in=ExpansionOpportunity.ACTIVE_STAGES
+    )
+    assert opportunities["summary"] == {
+        "total": 40,
+        "active": active.count(),
+        "won": ExpansionOpportunity.objects.filter(account=account, stage="won").count(),
+    }
 
 
 # --- Markdown ------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import pytest
 from logs.selectors import (
     LogCounts,
     issue_overview_list,
-    log_counts_get,
+    log_counts,
+    logs_record_get,
     open_risk_list,
     risk_heatmap_get,
 )
@@ -42,23 +43,29 @@ def test_log_counts_counts_open_issues_and_open_high_or_critical_risks(account):
     IssueFactory(account=other)
     RiskFactory(account=other, likelihood=5, impact=5)
 
-    assert log_counts_get(account_id=account.pk) == LogCounts(open_issues=3, open_high_risks=3)
-    assert log_counts_get(account_id=other.pk) == LogCounts(open_issues=1, open_high_risks=1)
+    assert counts_of(account.pk) == LogCounts(open_issues=3, open_high_risks=3)
+    assert counts_of(other.pk) == LogCounts(open_issues=1, open_high_risks=1)
+
+
+def counts_of(account_id):
+    return log_counts(logs_record_get(account_id=account_id))
 
 
 @pytest.mark.parametrize("size", [0, 1, 150])
-def test_log_counts_costs_two_queries_at_any_size(account, size, django_assert_num_queries):
+def test_the_logs_slice_costs_four_queries_at_any_size(account, size, django_assert_num_queries):
     for n in range(size):
         IssueFactory(account=account)
         RiskFactory(account=account, likelihood=n % 5 + 1, impact=5)
-    with django_assert_num_queries(2):
-        counts = log_counts_get(account_id=account.pk)
+    with django_assert_num_queries(4):  # the newest notes with their total, issues, risks, opps
+        logs = logs_record_get(account_id=account.pk)
+    with django_assert_num_queries(0):
+        counts = log_counts(logs)
     assert counts.open_issues == size
     assert counts.open_high_risks == sum(1 for n in range(size) if (n % 5 + 1) * 5 >= 10)
 
 
 def test_log_counts_of_an_account_without_logs_is_zero():
-    assert log_counts_get(account_id=987654) == LogCounts(open_issues=0, open_high_risks=0)
+    assert counts_of(987654) == LogCounts(open_issues=0, open_high_risks=0)
 
 
 def test_the_heatmap_counts_open_risks_per_cell_and_filters_by_people():

@@ -3,9 +3,10 @@
 import pytest
 
 from handoff.accounts.models import Account
-from handoff.closeout.selectors import account_handoff_get
 from handoff.people.selectors import people_attach
+from handoff.record import account_record_get
 from logs.models import Issue
+from logs.selectors import logs_of
 from tests.logs.factories import IssueFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,17 +38,18 @@ def test_people_attach_leaves_loaded_people_alone_and_skips_the_query_when_none_
     assert issue.owner == ie
 
 
-def test_the_handoff_load_links_risks_and_issues_and_names_people_without_more_queries(
+def test_the_record_links_risks_and_issues_and_names_people_without_more_queries(
     account, ie, ta, django_assert_num_queries
 ):
     risk = RiskFactory(account=account, owner=ta, raised_by=ie)
     issue = IssueFactory(account=account, owner=ie, raised_by=ta)
     risk.issue = issue
     risk.save(update_fields=["issue"])
-    loaded = account_handoff_get(account_id=account.pk)
+    record = account_record_get(account.pk)
+    loaded = record.account
     with django_assert_num_queries(0):
-        (loaded_risk,) = loaded.risks.all()
-        (loaded_issue,) = loaded.issues.all()
+        (loaded_risk,) = logs_of(record).risks
+        (loaded_issue,) = logs_of(record).issues
         assert loaded_risk.issue is loaded_issue
         assert loaded_issue.source_risk.pk == risk.pk
         assert (loaded_risk.owner, loaded_risk.raised_by) == (ta, ie)

@@ -60,7 +60,7 @@ def portal_traits(account) -> dict:
     from vitally_sync.selectors import portal_values_get
 
     account = Account.objects.get(pk=account.pk)
-    return traits_build(portal_values_get(account=account), trait_map=sync_config().trait_map)
+    return traits_build(portal_values_get(account_id=account.pk), trait_map=sync_config().trait_map)
 
 
 def as_stored(traits: dict) -> dict:

@@ -366,13 +366,11 @@ def test_the_pages_cost_the_same_queries_with_one_or_several_differences(
         client.get(reverse("accounts:detail", args=[deployed.pk]))
 
 
-def test_the_attention_items_read_the_prefetch(
-    fake_vitally, hand_edited, django_assert_num_queries
-):
-    from handoff.closeout.selectors import account_handoff_get
-    from vitally_sync.handoff import vitally_difference_items
+def test_the_attention_items_read_the_record(fake_vitally, hand_edited, django_assert_num_queries):
+    from handoff.record import account_record_get
+    from vitally_sync.contribution import vitally_difference_items
 
-    loaded = account_handoff_get(account_id=hand_edited.pk)
+    loaded = account_record_get(hand_edited.pk)
     with django_assert_num_queries(0):
         items = vitally_difference_items(loaded)
     assert [(i.level, i.title) for i in items] == [("warning", "Differs in Vitally: Total CPU")]

@@ -313,16 +313,16 @@ def test_accounts_without_sync_rows_and_timezone_aware_times_render(client_for, 
 def test_the_handoff_attention_strip_shows_a_failed_or_retrying_sync(
     client_for, ta, fake_vitally, people, sync, expected, django_assert_num_queries
 ):
-    from handoff.closeout.selectors import account_handoff_get
-    from vitally_sync.handoff import vitally_attention_items
+    from handoff.record import account_record_get
+    from vitally_sync.contribution import vitally_attention_items
 
     account = AccountFactory(vitally_account_id="strip-co", **people)
     config = sync_config()
     current = {"failed_key": config.key_fingerprint, "config_fingerprint": config.fingerprint}
     sync = {name: current[name] if value == "CURRENT" else value for name, value in sync.items()}
     AccountSync.objects.create(account=account, **sync)
-    loaded = account_handoff_get(account_id=account.pk)
-    with django_assert_num_queries(0):  # the sync row rides on the handoff load
+    loaded = account_record_get(account.pk)
+    with django_assert_num_queries(0):  # the sync row rides on the record's account query
         items = vitally_attention_items(loaded)
     assert [(i.level, i.title, i.detail) for i in items] == expected
     page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()

@@ -110,7 +110,9 @@ class Command(BaseCommand):
 
     def _dry_run(self, account_ids: list[int], config) -> None:
         for account in Account.objects.filter(pk__in=account_ids).order_by("pk"):
-            traits = traits_build(portal_values_get(account=account), trait_map=config.trait_map)
+            traits = traits_build(
+                portal_values_get(account_id=account.pk), trait_map=config.trait_map
+            )
             payload = {
                 "account_id": account.pk,
                 "name": account.name,

@@ -1,0 +1,152 @@
+"""The one registry: what each part of the portal adds to an account's record.
+
+Each app registers one `Contribution` from its `AppConfig.ready()`. The record
+(`handoff/record.py`) loads each contribution's slice once; the account and handoff pages,
+readiness, the attention strip, the sign-off snapshot, its Markdown and the Vitally payload read
+that record and nothing else, so every page costs the same queries whatever the record's size.
+
+The order is explicit (`ORDER`): the handbook's order of the record. The core never imports
+deployments, logs or vitally_sync: it names them here, and an app that is not installed simply
+contributes nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+if TYPE_CHECKING:
+    from handoff.people.models import User
+    from handoff.record import AccountRecord
+
+# The account and its people, the deployment, the four logs, the closeout checklist, Vitally.
+ORDER = ("account", "deployments", "logs", "closeout", "vitally_sync")
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why the account is not ready for handoff: what is missing, what to do, where."""
+
+    title: str  # names what is missing, e.g. "Checklist item open: Indexing"
+    detail: str  # one sentence: what to do
+    url: str  # where to fix it (a path inside the portal)
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """A line of the handoff page's attention strip."""
+
+    class Level:
+        CRITICAL = "critical"
+        WARNING = "warning"
+        INFO = "info"
+
+    level: str  # AttentionItem.Level.*
+    title: str
+    detail: str = ""
+    url: str = ""
+
+    @property
+    def badge_class(self) -> str:
+        return {"critical": "bad", "warning": "warn"}.get(self.level, "muted")
+
+    @property
+    def level_label(self) -> str:
+        return {"critical": "Critical", "warning": "Warning"}.get(self.level, "Note")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the account page (and of the handoff page). `key` is also its HTML id."""
+
+    key: str
+    title: str
+    template: str  # rendered with `ctx`, what `context(record, user)` returns
+    context: Callable[["AccountRecord", "User"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A readiness rule: `check(record)` lists its blockers, none when it is met."""
+
+    key: str
+    title: str
+    check: Callable[["AccountRecord"], list[Blocker]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of the signed snapshot: `collect(record)` returns JSON-safe data (dates as ISO
+    strings, choices as labels, people as names); `markdown(data)` draws it, without its
+    heading, as a pure function of that data (a signed snapshot is drawn the same way)."""
+
+    key: str
+    title: str
+    collect: Callable[["AccountRecord"], Any]
+    markdown: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    """An extra column of the accounts dashboard. `prepare(queryset)` adds what its cell needs
+    to the page's one row query; `on_account_page` shows it beside the phase too."""
+
+    key: str
+    title: str
+    template: str  # rendered with `account` (a row of the prepared queryset)
+    prepare: Callable[[QuerySet], QuerySet] | None = None
+    on_account_page: bool = False
+
+
+@dataclass(frozen=True)
+class Contribution:
+    key: str  # one of ORDER
+    # The app's slice of the record: `load(account, for_snapshot=...)`, a constant number of
+    # queries whatever the record's size. The people its rows name are attached afterwards
+    # from one query (return them in `rows(slice)`).
+    load: Callable[..., Any] | None = None
+    rows: Callable[[Any], list] | None = None
+    sections: tuple[Section, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    attention: tuple[Callable[["AccountRecord"], list[AttentionItem]], ...] = ()
+    snapshot: tuple[Part, ...] = ()
+    # The values of this slice that Vitally shows: {portal field name: value}.
+    vitally_values: Callable[["AccountRecord"], dict[str, Any]] | None = None
+    columns: tuple[Column, ...] = ()
+
+
+_contributions: dict[str, Contribution] = {}
+
+
+def register(contribution: Contribution) -> None:
+    if contribution.key not in ORDER:
+        raise ValueError(f"Name {contribution.key!r} in handoff.registry.ORDER first.")
+    _contributions[contribution.key] = contribution
+
+
+def contributions() -> list[Contribution]:
+    return [_contributions[key] for key in ORDER if key in _contributions]
+
+
+def sections() -> list[Section]:
+    return [s for c in contributions() for s in c.sections]
+
+
+def rules() -> list[Rule]:
+    return [r for c in contributions() for r in c.rules]
+
+
+def snapshot_parts() -> list[Part]:
+    return [p for c in contributions() for p in c.snapshot]
+
+
+def columns() -> list[Column]:
+    return [column for c in contributions() for column in c.columns]
+
+
+def columns_prepare(queryset: QuerySet) -> QuerySet:
+    for column in columns():
+        if column.prepare is not None:
+            queryset = column.prepare(queryset)
+    return queryset

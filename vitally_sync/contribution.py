@@ -1,0 +1,149 @@
+"""What the Vitally sync adds to an account's record (handoff/registry.py): its slice (the
+differences found in Vitally), the Vitally column of the dashboard (its badge beside the phase
+too), the Vitally section of the account page, and the sync's state and differences in the
+handoff page's attention strip. The sync row comes joined with the account (the column's
+`prepare`), so none of these queries but the panel's recent attempts."""
+
+import json
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from handoff.permissions import Action, can
+from handoff.registry import AttentionItem, Column, Contribution, Section
+from vitally_sync.conf import sync_config
+from vitally_sync.differences import difference_list, difference_rows
+from vitally_sync.payloads import traits_build, traits_diff
+from vitally_sync.reconcile import value_text
+from vitally_sync.selectors import (
+    account_sync_of,
+    portal_values_of,
+    sync_attempt_list,
+    sync_badge,
+    sync_known_traits,
+)
+
+
+def differences_of(record) -> list:
+    return record.slices["vitally_sync"]
+
+
+_LEVELS = {
+    "failed": AttentionItem.Level.CRITICAL,
+    "attention": AttentionItem.Level.CRITICAL,
+    "retrying": AttentionItem.Level.WARNING,
+}
+
+
+def vitally_attention_items(record) -> list[AttentionItem]:
+    """Only what needs someone: a refused key, an account that needs attention, or a push
+    being retried."""
+    account = record.account
+    badge = sync_badge(account=account, sync=account_sync_of(account), config=sync_config())
+    level = _LEVELS.get(badge.state)
+    if level is None:
+        return []
+    return [
+        AttentionItem(
+            level=level,
+            title=f"Vitally sync: {badge.label.lower()}",
+            detail=badge.title,
+            url=reverse("accounts:detail", args=[account.pk]) + "#vitally",
+        )
+    ]
+
+
+def vitally_difference_items(record) -> list[AttentionItem]:
+    """Each field someone changed in Vitally since the portal sent it ("Differs in Vitally"):
+    the field in the handbook's words, both values, since when; linked to the panel's row,
+    where the maintainer keeps the portal's value or takes Vitally's."""
+    page = reverse("accounts:detail", args=[record.account.pk])
+    return [
+        AttentionItem(
+            level=AttentionItem.Level.WARNING,
+            title=f"Differs in Vitally: {row.label}",
+            detail=(
+                f"The portal: {value_text(row.difference.portal_value)} · Vitally: "
+                f"{value_text(row.difference.vitally_value, none='not set')} · first seen "
+                f"{date_format(timezone.localtime(row.difference.first_seen_at), 'j M Y, H:i')}"
+            ),
+            url=f"{page}#{row.anchor}",
+        )
+        for row in difference_rows(record.account, differences_of(record))
+    ]
+
+
+# --- The Vitally section of the account page ---------------------------------------------------
+def panel_context(
+    record,
+    user,
+    *,
+    notice: str = "",
+    refused: bool = False,
+    errors: dict[int, str] | None = None,
+) -> dict:
+    """The Vitally section of the account page: state, last push, what Vitally is known to
+    hold beside the portal's values (what a push would send is what differs), the fields that
+    differ in Vitally (read back by reconcile.py) with what may be done about them, the last
+    error, recent attempts. One query (the attempts): the rest comes with the record."""
+    account = record.account
+    config = sync_config()
+    sync = account_sync_of(account)
+    badge = sync_badge(account=account, sync=sync, config=config)
+    current = traits_build(portal_values_of(record), trait_map=config.trait_map)
+    last = sync_known_traits(sync, account.vitally_account_id) if sync is not None else None
+    rows = traits_diff(last, current, trait_map=config.trait_map)
+    differences = difference_rows(account, differences_of(record), config=config, errors=errors)
+    read_back = {row.difference.trait_key: row.difference for row in differences}
+    can_resolve = can(user, Action.VITALLY_PUSH, account)
+    return {
+        "config": config,
+        "sync": sync,
+        "badge": badge,
+        "rows": rows,
+        # Each trait row with what the last read found in Vitally when it differs.
+        "table": [(row, read_back.get(row.key)) for row in rows],
+        "differences": differences,
+        "can_resolve": can_resolve,
+        "can_take": can_resolve and can(user, Action.RECORD_EDIT, account),
+        "changed_count": sum(1 for row in rows if row.changed),
+        "known_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
+        "attempts": sync_attempt_list(account_id=account.pk),
+        "can_push": (
+            config.enabled
+            and bool(account.vitally_account_id)
+            and can(user, Action.VITALLY_PUSH, account)
+        ),
+        # While something is on its way, the panel refreshes itself (htmx) to show it land.
+        "polling": badge.state in ("pending", "retrying"),
+        "notice": notice,
+        # The notice says why nothing was done: shown as an error (role="alert"), not a status.
+        "refused": refused,
+    }
+
+
+def _with_sync_state(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("vitally_sync")  # the badge, in the same query
+
+
+def _load(account, *, for_snapshot: bool) -> list:
+    return difference_list(account_id=account.pk)
+
+
+VITALLY = Contribution(
+    key="vitally_sync",
+    load=_load,
+    columns=(
+        Column(
+            "vitally",
+            "Vitally",
+            "vitally_sync/_badge.html",
+            prepare=_with_sync_state,
+            on_account_page=True,
+        ),
+    ),
+    sections=(Section("vitally", "Vitally", "vitally_sync/_panel.html", panel_context),),
+    attention=(vitally_attention_items, vitally_difference_items),
+)
