@@ -1,6 +1,6 @@
-"""Writes to the deployment record. Every write: one transaction, full_clean, an audit event with
-field-level before → after, and the account marked changed (what the Vitally sync follows):
-record_change. A save of several code hosts records an event per row and marks once."""
+"""Writes to the deployment record. Every write: one transaction, full_clean, and record_change:
+an audit event with field-level before → after, and the account marked changed (what the
+Vitally sync follows). A save of several code hosts records an event per row and marks once."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,7 +196,6 @@ def environment_create(
     )
     record_change(
         actor=actor,
-        account=account,
         obj=environment,
         action=AuditEvent.Action.CREATE,
         changes=_create_changes(environment, ENVIRONMENT_FIELDS) + child_changes,
@@ -239,7 +238,6 @@ def environment_update(
     if changes or child_changes:
         record_change(
             actor=actor,
-            account=locked.account,
             obj=locked,
             action=AuditEvent.Action.UPDATE,
             changes=changes + child_changes,
@@ -261,7 +259,6 @@ def environment_delete(
     children = _replace_children(environment=locked, design_documents=[], instance_types=[])
     record_change(
         actor=actor,
-        account=locked.account,
         obj=locked,
         action=AuditEvent.Action.DELETE,
         changes=changes + children,
@@ -324,7 +321,6 @@ def _code_host_create(
     checked_save(code_host)
     record_change(
         actor=actor,
-        account=account,
         obj=code_host,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(code_host, CODE_HOST_FIELDS),
@@ -343,7 +339,6 @@ def _code_host_update(
     if changes:
         record_change(
             actor=actor,
-            account=locked.account,
             obj=locked,
             action=AuditEvent.Action.UPDATE,
             changes=changes,
@@ -355,7 +350,6 @@ def _code_host_update(
 def _code_host_delete(*, locked: CodeHostConnection, actor, mark_changed: bool) -> None:
     record_change(
         actor=actor,
-        account=locked.account,
         obj=locked,
         action=AuditEvent.Action.DELETE,
         changes=field_changes(locked, field_values(locked, CODE_HOST_FIELDS), {}),

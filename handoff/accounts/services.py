@@ -59,17 +59,21 @@ def account_mark_changed(*, account_id: int) -> None:
 def record_change(
     *,
     actor,
-    account: Account,
     obj: models.Model,
     action: str,
     changes: list[dict[str, Any]] | None = None,
     message: str = "",
+    account: Account | None = None,
     mark_changed: bool = True,
 ) -> AuditEvent:
-    """Record a change under `account`, in the caller's transaction: its audit event, then the
-    account marked changed. `mark_changed=False` leaves the mark to the caller: a save of several
-    rows records an event per row and marks once. A write that changes nothing the record shows
-    (a review, a reminder, the outbox) calls audit_record alone."""
+    """Record a change under an account, in the caller's transaction: its audit event, then the
+    account marked changed. `account` is obj's own unless given (obj.account, or obj when it is
+    the account): pass it when you hold it and obj.account is not loaded. `mark_changed=False`
+    leaves the mark to the caller: a save of several rows records an event per row and marks
+    once. A write that changes nothing the record shows (a review, a reminder, the outbox)
+    calls audit_record alone."""
+    if account is None:
+        account = obj if isinstance(obj, Account) else obj.account
     event = audit_record(
         actor=actor, account=account, obj=obj, action=action, changes=changes, message=message
     )
@@ -105,7 +109,6 @@ def account_create(
     checked_save(account)
     record_change(
         actor=actor,
-        account=account,
         obj=account,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(account, ACCOUNT_CREATE_FIELDS),
@@ -130,11 +133,5 @@ def account_update(
         instance=locked, fields=[f for f in ACCOUNT_FIELDS if f in data], data=data
     )
     if changes:
-        record_change(
-            actor=actor,
-            account=locked,
-            obj=locked,
-            action=AuditEvent.Action.UPDATE,
-            changes=changes,
-        )
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked

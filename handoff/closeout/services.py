@@ -61,7 +61,6 @@ def _change_phase(*, account: Account, actor, to: str, message: str) -> None:
     changes = model_update(instance=account, fields=["phase"], data={"phase": to})
     record_change(
         actor=actor,
-        account=account,
         obj=account,
         action=AuditEvent.Action.STATUS,
         changes=changes,
@@ -189,13 +188,7 @@ def checklist_item_update(
             "updated_at",
         ]
     )
-    record_change(
-        actor=actor,
-        account=locked.account,
-        obj=locked,
-        action=AuditEvent.Action.UPDATE,
-        changes=changes,
-    )
+    record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
