@@ -1,5 +1,6 @@
-"""Writes to the four logs. Every write: one transaction, full_clean, an audit event with the
-field-level before → after, and account_mark_changed (what the Vitally sync follows)."""
+"""Writes to the four logs. Every write: one transaction, full_clean, and record_change: an audit
+event with the field-level before → after, and the account marked changed (what the Vitally
+sync follows)."""
 
 import datetime
 import logging
@@ -12,9 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from handoff.accounts.models import Account
-from handoff.accounts.services import account_mark_changed
+from handoff.accounts.services import record_change
 from handoff.audit.models import AuditEvent
-from handoff.audit.services import audit_record
 from handoff.common.services import (
     ExpectedVersion,
     check_version,
@@ -70,19 +70,6 @@ OPPORTUNITY_FIELDS = [
 ]
 
 
-def _record(*, actor, item, action: str, changes=None, message: str = "") -> None:
-    """The two things every write under an account does, in the write's transaction."""
-    audit_record(
-        actor=actor,
-        account=item.account,
-        obj=item,
-        action=action,
-        changes=changes,
-        message=message,
-    )
-    account_mark_changed(account_id=item.account_id)
-
-
 def _stripped(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
 
@@ -126,9 +113,9 @@ def journal_entry_create(
     )
     entry.full_clean()
     entry.save()
-    _record(
+    record_change(
         actor=author,
-        item=entry,
+        obj=entry,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(entry, JOURNAL_FIELDS),
     )
@@ -145,7 +132,7 @@ def journal_entry_update(
     fields = [f for f in JOURNAL_FIELDS if f in data]
     changes = model_update(instance=locked, fields=fields, data=_stripped(data))
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -180,9 +167,9 @@ def _issue_create(
     issue.full_clean(exclude=["number"])  # validate before taking a number (and its lock)
     issue.number = _next_number(account_id=account.pk, log=LogSequence.Log.ISSUE)
     issue.save()
-    _record(
+    record_change(
         actor=actor,
-        item=issue,
+        obj=issue,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(issue, ISSUE_FIELDS),
         message=message,
@@ -235,7 +222,7 @@ def issue_update(
     check_version(locked, expected_version)
     changes = _issue_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -249,7 +236,7 @@ def issue_status_change(*, issue: Issue, actor, status: str, resolution: str = "
         data["resolution"] = resolution
     changes = _issue_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
     return locked
 
 
@@ -261,9 +248,9 @@ def issue_note_add(*, issue: Issue, actor, body: str) -> IssueNote:
     note.full_clean()
     note.save()
     locked.save(update_fields=["updated_at"])
-    _record(
+    record_change(
         actor=actor,
-        item=locked,
+        obj=locked,
         action=AuditEvent.Action.ACTION,
         changes=model_create_values(note, ["body"]),
         message=f"Update added to {locked.reference}",
@@ -313,9 +300,9 @@ def risk_create(
     risk.full_clean(exclude=["number"])
     risk.number = _next_number(account_id=account.pk, log=LogSequence.Log.RISK)
     risk.save()
-    _record(
+    record_change(
         actor=actor,
-        item=risk,
+        obj=risk,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(risk, RISK_FIELDS),
     )
@@ -337,7 +324,7 @@ def risk_update(
     check_version(locked, expected_version)
     changes = _risk_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -346,7 +333,7 @@ def risk_status_change(*, risk: Risk, actor, status: str) -> Risk:
     locked = Risk.objects.select_for_update().get(pk=risk.pk)
     changes = _risk_apply(locked=locked, data={"status": status})
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
     return locked
 
 
@@ -391,9 +378,9 @@ def risk_mark_occurred(*, risk: Risk, actor) -> Issue:
     locked.full_clean()
     locked.version += 1
     locked.save(update_fields=["status", "issue", "occurred_at", "version", "updated_at"])
-    _record(
+    record_change(
         actor=actor,
-        item=locked,
+        obj=locked,
         action=AuditEvent.Action.STATUS,
         changes=[
             {"field": "status", "label": "Status", "before": before["status"], "after": "Occurred"},
@@ -449,9 +436,9 @@ def opportunity_create(
     )
     opportunity.full_clean()
     opportunity.save()
-    _record(
+    record_change(
         actor=actor,
-        item=opportunity,
+        obj=opportunity,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(opportunity, OPPORTUNITY_FIELDS),
     )
@@ -470,7 +457,7 @@ def opportunity_update(
     check_version(locked, expected_version)
     changes = _opportunity_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -481,7 +468,7 @@ def opportunity_stage_change(
     locked = ExpansionOpportunity.objects.select_for_update().get(pk=opportunity.pk)
     changes = _opportunity_apply(locked=locked, data={"stage": stage})
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
     return locked
 
 
