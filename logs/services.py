@@ -6,10 +6,8 @@ import datetime
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from handoff.accounts.models import Account
@@ -21,8 +19,7 @@ from handoff.common.services import (
     model_create_values,
     model_update,
 )
-from handoff.mail.models import OutgoingEmail
-from handoff.mail.services import email_queue
+from logs import notifications
 from logs.models import (
     ExpansionOpportunity,
     Issue,
@@ -478,8 +475,8 @@ def stale_digests_send(*, now: datetime.datetime | None = None) -> int:
     once a day. Returns how many digests were queued.
 
     Each owner is done in their own transaction: the StaleDigest row and the e-mail are
-    recorded together (mail.services.email_queue), and the outbox retries an e-mail the mail
-    server refuses."""
+    recorded together (notifications.email_stale_digest), and the outbox retries an e-mail the
+    mail server refuses."""
     from logs.selectors import stale_items_by_owner
 
     now = now or timezone.now()
@@ -495,30 +492,6 @@ def stale_digests_send(*, now: datetime.datetime | None = None) -> int:
             )
             if not created:
                 continue  # already sent today
-            _digest_queue(owner=owner, items=items, now=now)
+            notifications.email_stale_digest(owner=owner, items=items, now=now)
         sent += 1
     return sent
-
-
-def _digest_queue(*, owner, items, now) -> None:
-    count = len(items)
-    accounts: dict[Account, list] = {}
-    for item in items:
-        accounts.setdefault(item.account, []).append(item)
-    body = render_to_string(
-        "logs/email/stale_digest.txt",
-        {
-            "owner": owner,
-            "count": count,
-            "accounts": list(accounts.items()),
-            "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
-            "now": now,
-        },
-    )
-    email_queue(
-        kind=OutgoingEmail.Kind.STALE_DIGEST,
-        subject=f"Update requested: {count} stale item{'s' if count != 1 else ''} "
-        "in the Handoff logs",
-        body=body,
-        to=[owner.email],
-    )
