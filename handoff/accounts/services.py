@@ -66,12 +66,10 @@ def record_change(
     account: Account | None = None,
     mark_changed: bool = True,
 ) -> AuditEvent:
-    """Record a change under an account, in the caller's transaction: its audit event, then the
-    account marked changed. `account` is obj's own unless given (obj.account, or obj when it is
-    the account): pass it when you hold it and obj.account is not loaded. `mark_changed=False`
-    leaves the mark to the caller: a save of several rows records an event per row and marks
-    once. A write that changes nothing the record shows (a review, a reminder, the outbox)
-    calls audit_record alone."""
+    """Record a change under an account in the caller's transaction: its audit event, then the
+    account marked changed (unless `mark_changed` is off: a save of several rows marks once).
+    `account` defaults to obj's own (obj.account, or obj if it is the account): pass it when
+    obj.account is not loaded. Writes that change nothing the record shows use audit_record."""
     if account is None:
         account = obj if isinstance(obj, Account) else obj.account
     event = audit_record(
