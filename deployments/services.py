@@ -1,5 +1,6 @@
-"""Writes to the deployment record. Every write: one transaction, full_clean, an audit event with
-field-level before → after, and account_mark_changed (what the Vitally sync follows)."""
+"""Writes to the deployment record. Every write: one transaction, full_clean, and record_change:
+an audit event with field-level before → after, and the account marked changed (what the
+Vitally sync follows). A save of several code hosts records an event per row and marks once."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,9 +11,8 @@ from django.db.models import Max
 
 from deployments.models import CodeHostConnection, DesignDocument, Environment, InstanceTypeRow
 from handoff.accounts.models import Account
-from handoff.accounts.services import account_mark_changed
+from handoff.accounts.services import account_mark_changed, record_change
 from handoff.audit.models import AuditEvent
-from handoff.audit.services import audit_record
 from handoff.common.services import (
     ANY_VERSION,
     ExpectedVersion,
@@ -194,14 +194,12 @@ def environment_create(
         design_documents=list(design_documents),
         instance_types=list(instance_types),
     )
-    audit_record(
+    record_change(
         actor=actor,
-        account=account,
         obj=environment,
         action=AuditEvent.Action.CREATE,
         changes=_create_changes(environment, ENVIRONMENT_FIELDS) + child_changes,
     )
-    account_mark_changed(account_id=account.pk)
     return environment
 
 
@@ -238,15 +236,13 @@ def environment_update(
         locked.version += 1
         locked.save(update_fields=["version", "updated_at"])
     if changes or child_changes:
-        audit_record(
+        record_change(
             actor=actor,
-            account=locked.account,
             obj=locked,
             action=AuditEvent.Action.UPDATE,
             changes=changes + child_changes,
             message=message,
         )
-        account_mark_changed(account_id=locked.account_id)
     return locked
 
 
@@ -261,15 +257,13 @@ def environment_delete(
     before = field_values(locked, ENVIRONMENT_FIELDS)
     changes = field_changes(locked, before, {})
     children = _replace_children(environment=locked, design_documents=[], instance_types=[])
-    audit_record(
+    record_change(
         actor=actor,
-        account=locked.account,
         obj=locked,
         action=AuditEvent.Action.DELETE,
         changes=changes + children,
     )
     locked.delete()
-    account_mark_changed(account_id=locked.account_id)
 
 
 # --- Code hosts --------------------------------------------------------------------------------
@@ -315,7 +309,9 @@ class CodeHostChange:
     delete: bool = False
 
 
-def _code_host_create(*, account: Account, actor, data: dict[str, Any]) -> CodeHostConnection:
+def _code_host_create(
+    *, account: Account, actor, data: dict[str, Any], mark_changed: bool
+) -> CodeHostConnection:
     last = CodeHostConnection.objects.filter(account=account).aggregate(m=Max("position"))["m"]
     fields = {k: v for k, v in _clean_strings(data).items() if k in CODE_HOST_FIELDS}
     code_host = CodeHostConnection(
@@ -323,48 +319,48 @@ def _code_host_create(*, account: Account, actor, data: dict[str, Any]) -> CodeH
     )
     code_host.full_clean()
     checked_save(code_host)
-    audit_record(
+    record_change(
         actor=actor,
-        account=account,
         obj=code_host,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(code_host, CODE_HOST_FIELDS),
+        mark_changed=mark_changed,
     )
     return code_host
 
 
-def _code_host_update(*, locked: CodeHostConnection, actor, data: dict[str, Any]) -> bool:
+def _code_host_update(
+    *, locked: CodeHostConnection, actor, data: dict[str, Any], mark_changed: bool
+) -> bool:
     data = _clean_strings(data)
     changes = model_update(
         instance=locked, fields=[f for f in CODE_HOST_FIELDS if f in data], data=data
     )
     if changes:
-        audit_record(
+        record_change(
             actor=actor,
-            account=locked.account,
             obj=locked,
             action=AuditEvent.Action.UPDATE,
             changes=changes,
+            mark_changed=mark_changed,
         )
     return bool(changes)
 
 
-def _code_host_delete(*, locked: CodeHostConnection, actor) -> None:
-    audit_record(
+def _code_host_delete(*, locked: CodeHostConnection, actor, mark_changed: bool) -> None:
+    record_change(
         actor=actor,
-        account=locked.account,
         obj=locked,
         action=AuditEvent.Action.DELETE,
         changes=field_changes(locked, field_values(locked, CODE_HOST_FIELDS), {}),
+        mark_changed=mark_changed,
     )
     locked.delete()
 
 
 @transaction.atomic
 def code_host_create(*, account: Account, actor, data: dict[str, Any]) -> CodeHostConnection:
-    code_host = _code_host_create(account=account, actor=actor, data=data)
-    account_mark_changed(account_id=account.pk)
-    return code_host
+    return _code_host_create(account=account, actor=actor, data=data, mark_changed=True)
 
 
 @transaction.atomic
@@ -377,8 +373,7 @@ def code_host_update(
 ) -> CodeHostConnection:
     locked = CodeHostConnection.objects.select_for_update().get(pk=code_host.pk)
     check_version(locked, expected_version)
-    if _code_host_update(locked=locked, actor=actor, data=data):
-        account_mark_changed(account_id=locked.account_id)
+    _code_host_update(locked=locked, actor=actor, data=data, mark_changed=True)
     return locked
 
 
@@ -388,9 +383,7 @@ def code_host_delete(
 ) -> None:
     locked = CodeHostConnection.objects.select_for_update().get(pk=code_host.pk)
     check_version(locked, expected_version)
-    account_id = locked.account_id
-    _code_host_delete(locked=locked, actor=actor)
-    account_mark_changed(account_id=account_id)
+    _code_host_delete(locked=locked, actor=actor, mark_changed=True)
 
 
 @transaction.atomic
@@ -424,12 +417,14 @@ def code_host_list_save(*, account: Account, actor, rows: list[CodeHostChange]) 
     for row in rows:
         if row.id is None:
             if not row.delete:
-                _code_host_create(account=account, actor=actor, data=row.data)
+                _code_host_create(account=account, actor=actor, data=row.data, mark_changed=False)
                 changed += 1
         elif row.delete:
-            _code_host_delete(locked=locked[row.id], actor=actor)
+            _code_host_delete(locked=locked[row.id], actor=actor, mark_changed=False)
             changed += 1
-        elif _code_host_update(locked=locked[row.id], actor=actor, data=row.data):
+        elif _code_host_update(
+            locked=locked[row.id], actor=actor, data=row.data, mark_changed=False
+        ):
             changed += 1
     if changed:
         account_mark_changed(account_id=account.pk)

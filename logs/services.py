@@ -1,28 +1,25 @@
-"""Writes to the four logs. Every write: one transaction, full_clean, an audit event with the
-field-level before → after, and account_mark_changed (what the Vitally sync follows)."""
+"""Writes to the four logs. Every write: one transaction, full_clean, and record_change: an audit
+event with the field-level before → after, and the account marked changed (what the Vitally
+sync follows)."""
 
 import datetime
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from handoff.accounts.models import Account
-from handoff.accounts.services import account_mark_changed
+from handoff.accounts.services import record_change
 from handoff.audit.models import AuditEvent
-from handoff.audit.services import audit_record
 from handoff.common.services import (
     ExpectedVersion,
     check_version,
     model_create_values,
     model_update,
 )
-from handoff.mail.models import OutgoingEmail
-from handoff.mail.services import email_queue
+from logs import notifications
 from logs.models import (
     ExpansionOpportunity,
     Issue,
@@ -70,19 +67,6 @@ OPPORTUNITY_FIELDS = [
 ]
 
 
-def _record(*, actor, item, action: str, changes=None, message: str = "") -> None:
-    """The two things every write under an account does, in the write's transaction."""
-    audit_record(
-        actor=actor,
-        account=item.account,
-        obj=item,
-        action=action,
-        changes=changes,
-        message=message,
-    )
-    account_mark_changed(account_id=item.account_id)
-
-
 def _stripped(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
 
@@ -126,9 +110,9 @@ def journal_entry_create(
     )
     entry.full_clean()
     entry.save()
-    _record(
+    record_change(
         actor=author,
-        item=entry,
+        obj=entry,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(entry, JOURNAL_FIELDS),
     )
@@ -145,7 +129,7 @@ def journal_entry_update(
     fields = [f for f in JOURNAL_FIELDS if f in data]
     changes = model_update(instance=locked, fields=fields, data=_stripped(data))
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -180,9 +164,9 @@ def _issue_create(
     issue.full_clean(exclude=["number"])  # validate before taking a number (and its lock)
     issue.number = _next_number(account_id=account.pk, log=LogSequence.Log.ISSUE)
     issue.save()
-    _record(
+    record_change(
         actor=actor,
-        item=issue,
+        obj=issue,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(issue, ISSUE_FIELDS),
         message=message,
@@ -235,7 +219,7 @@ def issue_update(
     check_version(locked, expected_version)
     changes = _issue_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -249,7 +233,7 @@ def issue_status_change(*, issue: Issue, actor, status: str, resolution: str = "
         data["resolution"] = resolution
     changes = _issue_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
     return locked
 
 
@@ -261,9 +245,9 @@ def issue_note_add(*, issue: Issue, actor, body: str) -> IssueNote:
     note.full_clean()
     note.save()
     locked.save(update_fields=["updated_at"])
-    _record(
+    record_change(
         actor=actor,
-        item=locked,
+        obj=locked,
         action=AuditEvent.Action.ACTION,
         changes=model_create_values(note, ["body"]),
         message=f"Update added to {locked.reference}",
@@ -313,9 +297,9 @@ def risk_create(
     risk.full_clean(exclude=["number"])
     risk.number = _next_number(account_id=account.pk, log=LogSequence.Log.RISK)
     risk.save()
-    _record(
+    record_change(
         actor=actor,
-        item=risk,
+        obj=risk,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(risk, RISK_FIELDS),
     )
@@ -337,7 +321,7 @@ def risk_update(
     check_version(locked, expected_version)
     changes = _risk_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -346,7 +330,7 @@ def risk_status_change(*, risk: Risk, actor, status: str) -> Risk:
     locked = Risk.objects.select_for_update().get(pk=risk.pk)
     changes = _risk_apply(locked=locked, data={"status": status})
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
     return locked
 
 
@@ -391,9 +375,9 @@ def risk_mark_occurred(*, risk: Risk, actor) -> Issue:
     locked.full_clean()
     locked.version += 1
     locked.save(update_fields=["status", "issue", "occurred_at", "version", "updated_at"])
-    _record(
+    record_change(
         actor=actor,
-        item=locked,
+        obj=locked,
         action=AuditEvent.Action.STATUS,
         changes=[
             {"field": "status", "label": "Status", "before": before["status"], "after": "Occurred"},
@@ -449,9 +433,9 @@ def opportunity_create(
     )
     opportunity.full_clean()
     opportunity.save()
-    _record(
+    record_change(
         actor=actor,
-        item=opportunity,
+        obj=opportunity,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(opportunity, OPPORTUNITY_FIELDS),
     )
@@ -470,7 +454,7 @@ def opportunity_update(
     check_version(locked, expected_version)
     changes = _opportunity_apply(locked=locked, data=data)
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -481,7 +465,7 @@ def opportunity_stage_change(
     locked = ExpansionOpportunity.objects.select_for_update().get(pk=opportunity.pk)
     changes = _opportunity_apply(locked=locked, data={"stage": stage})
     if changes:
-        _record(actor=actor, item=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
     return locked
 
 
@@ -491,8 +475,8 @@ def stale_digests_send(*, now: datetime.datetime | None = None) -> int:
     once a day. Returns how many digests were queued.
 
     Each owner is done in their own transaction: the StaleDigest row and the e-mail are
-    recorded together (mail.services.email_queue), and the outbox retries an e-mail the mail
-    server refuses."""
+    recorded together (notifications.email_stale_digest), and the outbox retries an e-mail the
+    mail server refuses."""
     from logs.selectors import stale_items_by_owner
 
     now = now or timezone.now()
@@ -508,30 +492,6 @@ def stale_digests_send(*, now: datetime.datetime | None = None) -> int:
             )
             if not created:
                 continue  # already sent today
-            _digest_queue(owner=owner, items=items, now=now)
+            notifications.email_stale_digest(owner=owner, items=items, now=now)
         sent += 1
     return sent
-
-
-def _digest_queue(*, owner, items, now) -> None:
-    count = len(items)
-    accounts: dict[Account, list] = {}
-    for item in items:
-        accounts.setdefault(item.account, []).append(item)
-    body = render_to_string(
-        "logs/email/stale_digest.txt",
-        {
-            "owner": owner,
-            "count": count,
-            "accounts": list(accounts.items()),
-            "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
-            "now": now,
-        },
-    )
-    email_queue(
-        kind=OutgoingEmail.Kind.STALE_DIGEST,
-        subject=f"Update requested: {count} stale item{'s' if count != 1 else ''} "
-        "in the Handoff logs",
-        body=body,
-        to=[owner.email],
-    )

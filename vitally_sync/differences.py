@@ -26,9 +26,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from handoff.accounts.models import Account
-from handoff.accounts.services import account_mark_changed
+from handoff.accounts.services import record_change
 from handoff.audit.models import AuditEvent
-from handoff.audit.services import audit_record
 from vitally_sync.conf import SyncConfig, sync_config
 from vitally_sync.models import AccountSync, TraitDifference
 from vitally_sync.payloads import TRAIT_FIELDS, traits_build
@@ -189,7 +188,8 @@ def difference_keep(
         known = dict(sync.acked_traits or {})
         known.pop(difference.trait_key, None)
         AccountSync.objects.filter(pk=account.pk).update(acked_traits=known)
-    audit_record(
+    # Marking the account changed is the durable intent; its signal kicks a push.
+    record_change(
         actor=actor,
         account=account,
         obj=difference,
@@ -204,7 +204,6 @@ def difference_keep(
     )
     difference.delete()
     differences_recount(account_id=account.pk)
-    account_mark_changed(account_id=account.pk)  # the durable intent; its signal kicks a push
     return difference
 
 

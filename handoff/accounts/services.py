@@ -1,11 +1,12 @@
-"""Writes to customer accounts. Every write: one transaction, an audit event, the change
-version bumped (what the Vitally sync follows)."""
+"""Writes to customer accounts, and the one write path of every change under an account
+(record_change): in the write's transaction, an audit event and the change version bumped (what
+the Vitally sync follows)."""
 
 import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -46,13 +47,37 @@ def account_mark_changed(*, account_id: int) -> None:
     """Record, in the caller's transaction, that the account or a record under it changed.
 
     The bumped change_version is the durable intent to sync; the signal sent after commit only
-    lets a receiver act sooner. Every service that writes under an account calls this."""
+    lets a receiver act sooner. Services call it through record_change."""
     Account.objects.filter(pk=account_id).update(
         change_version=F("change_version") + 1, changed_at=timezone.now()
     )
     transaction.on_commit(
         lambda: account_changed.send(sender=Account, account_id=account_id), robust=True
     )
+
+
+def record_change(
+    *,
+    actor,
+    obj: models.Model,
+    action: str,
+    changes: list[dict[str, Any]] | None = None,
+    message: str = "",
+    account: Account | None = None,
+    mark_changed: bool = True,
+) -> AuditEvent:
+    """Record a change under an account in the caller's transaction: its audit event, then the
+    account marked changed (unless `mark_changed` is off: a save of several rows marks once).
+    `account` defaults to obj's own (obj.account, or obj if it is the account): pass it when
+    obj.account is not loaded. Writes that change nothing the record shows use audit_record."""
+    if account is None:
+        account = obj if isinstance(obj, Account) else obj.account
+    event = audit_record(
+        actor=actor, account=account, obj=obj, action=action, changes=changes, message=message
+    )
+    if mark_changed:
+        account_mark_changed(account_id=account.pk)
+    return event
 
 
 @transaction.atomic
@@ -80,14 +105,12 @@ def account_create(
     )
     account.full_clean()
     checked_save(account)
-    audit_record(
+    record_change(
         actor=actor,
-        account=account,
         obj=account,
         action=AuditEvent.Action.CREATE,
         changes=model_create_values(account, ACCOUNT_CREATE_FIELDS),
     )
-    account_mark_changed(account_id=account.pk)
     return account
 
 
@@ -108,12 +131,5 @@ def account_update(
         instance=locked, fields=[f for f in ACCOUNT_FIELDS if f in data], data=data
     )
     if changes:
-        audit_record(
-            actor=actor,
-            account=locked,
-            obj=locked,
-            action=AuditEvent.Action.UPDATE,
-            changes=changes,
-        )
-        account_mark_changed(account_id=locked.pk)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked

@@ -1,7 +1,8 @@
 """Writes of the handoff workflow: checklist, phase changes, sign-off, reopening, the TA's
 acknowledgement and reviews, reminders. Each write: one transaction, the account row locked,
-an audit event, and (for changes to the record) account_mark_changed. E-mails go out after
-commit, so a rolled-back write sends nothing."""
+an audit event and, for changes to the record, the account marked changed (record_change);
+reviews and reminders record the event alone. E-mails go out after commit, so a rolled-back
+write sends nothing."""
 
 import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from handoff.accounts.models import Account
-from handoff.accounts.services import account_mark_changed
+from handoff.accounts.services import record_change
 from handoff.audit.models import AuditEvent
 from handoff.audit.services import audit_record
 from handoff.closeout import notifications
@@ -58,15 +59,13 @@ def _actor_name(actor) -> str:
 
 def _change_phase(*, account: Account, actor, to: str, message: str) -> None:
     changes = model_update(instance=account, fields=["phase"], data={"phase": to})
-    audit_record(
+    record_change(
         actor=actor,
-        account=account,
         obj=account,
         action=AuditEvent.Action.STATUS,
         changes=changes,
         message=message,
     )
-    account_mark_changed(account_id=account.pk)
 
 
 # --- Checklist template (staff, in the admin) -------------------------------------------------
@@ -136,7 +135,7 @@ def checklist_start(*, account: Account, actor) -> list[ChecklistItem]:
     closeout.checklist_started_at = timezone.now()
     closeout.checklist_started_by = actor
     closeout.save(update_fields=["checklist_started_at", "checklist_started_by", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
         account=locked,
         obj=closeout,
@@ -151,7 +150,6 @@ def checklist_start(*, account: Account, actor) -> list[ChecklistItem]:
         ],
         message="Started the closeout checklist",
     )
-    account_mark_changed(account_id=locked.pk)
     return items
 
 
@@ -190,14 +188,7 @@ def checklist_item_update(
             "updated_at",
         ]
     )
-    audit_record(
-        actor=actor,
-        account=locked.account,
-        obj=locked,
-        action=AuditEvent.Action.UPDATE,
-        changes=changes,
-    )
-    account_mark_changed(account_id=locked.account_id)
+    record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
     return locked
 
 
@@ -253,7 +244,7 @@ def handoff_acknowledge(*, account: Account, actor) -> Closeout:
     closeout.ta_acknowledged_by = actor
     closeout.ta_acknowledged_at = timezone.now()
     closeout.save(update_fields=["ta_acknowledged_by", "ta_acknowledged_at", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
         account=locked,
         obj=closeout,
@@ -261,7 +252,6 @@ def handoff_acknowledge(*, account: Account, actor) -> Closeout:
         changes=field_changes(closeout, before, field_values(closeout, fields)),
         message="Acknowledged the account",
     )
-    account_mark_changed(account_id=locked.pk)
     return closeout
 
 
