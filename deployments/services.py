@@ -2,6 +2,7 @@
 an audit event with field-level before → after, and the account marked changed (what the
 Vitally sync follows). A save of several code hosts records an event per row and marks once."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,21 +131,21 @@ def _replace_children(
                 }
             )
     if instance_types is not None:
-        rows = [
+        specs = [
             InstanceSpec(count=i.count, instance_type=i.instance_type.strip())
             for i in instance_types
         ]
-        current = list(environment.instance_types.all())
-        if [(i.count, i.instance_type) for i in current] != [
-            (i.count, i.instance_type) for i in rows
+        current_rows = list(environment.instance_types.all())
+        if [(i.count, i.instance_type) for i in current_rows] != [
+            (i.count, i.instance_type) for i in specs
         ]:
             environment.instance_types.all().delete()
-            for position, row in enumerate(rows):
+            for position, spec in enumerate(specs):
                 instance = InstanceTypeRow(
                     environment=environment,
                     position=position,
-                    count=row.count,
-                    instance_type=row.instance_type,
+                    count=spec.count,
+                    instance_type=spec.instance_type,
                 )
                 _full_clean_row(instance, "instance_types", position, "Instance row")
                 instance.save()
@@ -152,8 +153,8 @@ def _replace_children(
                 {
                     "field": "instance_types",
                     "label": INSTANCE_TYPES_LABEL,
-                    "before": instance_types_text(current) or None,
-                    "after": instance_types_text(rows) or None,
+                    "before": instance_types_text(current_rows) or None,
+                    "after": instance_types_text(specs) or None,
                 }
             )
     return changes
@@ -178,8 +179,8 @@ def environment_create(
     actor,
     kind: str,
     data: dict[str, Any],
-    design_documents: list[DocumentLink] = (),
-    instance_types: list[InstanceSpec] = (),
+    design_documents: Sequence[DocumentLink] = (),
+    instance_types: Sequence[InstanceSpec] = (),
 ) -> Environment:
     # Lock the account: two people recording its production environment at once get one
     # production row and a clear refusal, not an IntegrityError (the constraint backs this up).

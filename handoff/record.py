@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
 
+from django.db.models import ForeignKey, Model
+
 from handoff import registry
 from handoff.accounts.models import Account
 from handoff.closeout.models import ChecklistItem, Closeout, SignOff
@@ -77,12 +79,12 @@ def account_record_get(account_id: int, *, for_snapshot: bool = False) -> Accoun
     return record
 
 
-def _relations_attach(rows: list) -> None:
+def _relations_attach(rows: list[Model]) -> None:
     """Set the foreign keys of every loaded row from what is loaded, instead of joining in each
     query: the people from one query for all rows, and links between loaded rows (a risk's
     issue, a row's account) from the rows themselves. The joins had cost more than the rows."""
     people_attach(rows)
-    by_model: dict[type, dict[int, object]] = defaultdict(dict)
+    by_model: dict[type[Model] | str, dict[int, Model]] = defaultdict(dict)
     for row in rows:
         by_model[type(row)][row.pk] = row
     for model, loaded in by_model.items():
@@ -99,8 +101,10 @@ def _relations_attach(rows: list) -> None:
 
 
 @cache
-def _relation_fields(model: type) -> tuple:
+def _relation_fields(model: type[Model]) -> tuple[ForeignKey, ...]:
     # By primary key only: loaded rows are found by their id.
     return tuple(
-        f for f in model._meta.concrete_fields if f.is_relation and f.target_field.primary_key
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, ForeignKey) and f.target_field.primary_key
     )

@@ -90,7 +90,7 @@ def journal_latest_get(*, account_id: int, limit: int) -> tuple[list[JournalEntr
     rows = list(
         journal_entry_list(account_id=account_id).annotate(total=Window(Count("pk")))[:limit]
     )
-    return rows, rows[0].total if rows else 0
+    return [*rows], rows[0].total if rows else 0
 
 
 def journal_entry_get(*, account_id: int, entry_id: int) -> JournalEntry:
@@ -264,7 +264,7 @@ def risk_summary(risks: list[Risk], *, now: datetime.datetime) -> dict[str, int]
     return {
         "total": len(risks),
         "open": len(open_risks),
-        "high": sum(1 for r in open_risks if r.score >= high_from),
+        "high": sum(1 for r in open_risks if (r.score or 0) >= high_from),
         "stale": sum(1 for r in open_risks if risk_stale_reason(r, now=now)),
     }
 
@@ -400,7 +400,7 @@ def stale_items_by_owner(*, now: datetime.datetime) -> dict:
     )
     by_owner: dict = defaultdict(list)
     for issue in issues:
-        issue.digest_reason = issue_stale_reason(issue, now=now)
+        issue.digest_reason = issue_stale_reason(issue, now=now)  # type: ignore[attr-defined]
         by_owner[issue.owner].append(issue)
     for risk in risks:
         risk.digest_reason = risk_stale_reason(risk, now=now)

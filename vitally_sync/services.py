@@ -340,7 +340,7 @@ def key_probe(
         requeued = key_works_record(config)
         logger.info("The Vitally API key works again; %d account(s) queued again.", requeued)
     elif result.kind is Kind.RATE_LIMITED:
-        _pause_share(config, limiter, result.wait_seconds)
+        _pause_share(config, limiter, result.wait_seconds or 0.0)
     elif result.auth_failed:
         key_refused_record(config, result.message)
     return result

@@ -71,7 +71,8 @@ def record_change(
     `account` defaults to obj's own (obj.account, or obj if it is the account): pass it when
     obj.account is not loaded. Writes that change nothing the record shows use audit_record."""
     if account is None:
-        account = obj if isinstance(obj, Account) else obj.account
+        # Every row recorded under an account has one.
+        account = obj if isinstance(obj, Account) else obj.account  # type: ignore[attr-defined]
     event = audit_record(
         actor=actor, account=account, obj=obj, action=action, changes=changes, message=message
     )

@@ -389,14 +389,15 @@ def completion_reminder_send(*, account_id: int, today: datetime.date) -> bool:
         .get(pk=account_id)
     )
     closeout = Closeout.objects.filter(account=account).first()
-    if not reminder_due(account, closeout, today=today):
+    planned = account.planned_completion_date
+    if planned is None or not reminder_due(account, closeout, today=today):
         return False
     recipients = notifications.people_with_email([account.implementation_engineer, account.manager])
     try:
         with transaction.atomic():
             reminder = CompletionReminder.objects.create(
                 account=account,
-                planned_completion_date=account.planned_completion_date,
+                planned_completion_date=planned,
                 sent_at=timezone.now(),
                 recipients=[user.email for user in recipients],
             )

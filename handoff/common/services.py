@@ -5,7 +5,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -68,9 +68,14 @@ class ConcurrentEditError(ValidationError):
         )
 
 
+def _field(instance: models.Model, name: str) -> models.Field:
+    """A concrete field of the model (services only name those)."""
+    return cast(models.Field, instance._meta.get_field(name))
+
+
 def display_value(instance: models.Model, field_name: str) -> Any:
     """The value a person reads in History: choice labels, names, ISO dates, JSON-safe."""
-    field = instance._meta.get_field(field_name)
+    field = _field(instance, field_name)
     value = getattr(instance, field_name)
     if value is None or value == "":
         return None
@@ -102,7 +107,7 @@ def field_changes(
     for name, old in before.items():
         new = after.get(name)
         if old != new:
-            label = str(instance._meta.get_field(name).verbose_name)
+            label = str(_field(instance, name).verbose_name)
             changes.append(
                 {"field": name, "label": label[:1].upper() + label[1:], "before": old, "after": new}
             )
@@ -117,7 +122,7 @@ def check_version(instance: "models.Model", expected_version: ExpectedVersion) -
         return
     if expected_version is None:
         raise MissingVersionError()
-    if instance.version != expected_version:
+    if cast(Any, instance).version != expected_version:  # every versioned model has one
         raise ConcurrentEditError(instance=instance)
 
 
@@ -142,8 +147,8 @@ def model_update(
         name
         for name in fields
         if name in data
-        and getattr(instance, meta.get_field(name).attname)
-        != _raw(meta.get_field(name), data[name])
+        and getattr(instance, _field(instance, name).attname)
+        != _raw(_field(instance, name), data[name])
     ]
     if not changing:
         return []
@@ -155,7 +160,7 @@ def model_update(
     changes = field_changes(instance, before, field_values(instance, changing))
     if changes:
         changed = {change["field"] for change in changes}
-        update_fields = [meta.get_field(n).attname for n in changing if n in changed]
+        update_fields = [_field(instance, n).attname for n in changing if n in changed]
         if hasattr(instance, "version"):
             instance.version += 1
             update_fields.append("version")

@@ -1,7 +1,7 @@
 from collections.abc import Iterable
 from functools import cache
 
-from django.db.models import Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 
 from handoff.people.models import User
 
@@ -43,5 +43,5 @@ def _person_fields(model: type[Model]) -> tuple:
         f
         for f in model._meta.concrete_fields
         # by primary key only: the attach looks people up by id
-        if f.is_relation and f.related_model is User and f.target_field.primary_key
+        if isinstance(f, ForeignKey) and f.related_model is User and f.target_field.primary_key
     )
