@@ -114,6 +114,10 @@ class Contribution:
     # The values of this slice that Vitally shows: {portal field name: value}.
     vitally_values: Callable[["AccountRecord"], dict[str, Any]] | None = None
     columns: tuple[Column, ...] = ()
+    # What this contribution shows on account pages that changes without the account's
+    # change_version, as a value with a stable repr: part of the page cache's key
+    # (handoff/accounts/page_cache.py). Reads the account as account_version_get loads it.
+    page_version: Callable[[Any], object] | None = None
 
 
 _contributions: dict[str, Contribution] = {}

@@ -22,6 +22,7 @@ from vitally_sync.selectors import (
     portal_values_of,
     sync_attempt_list,
     sync_badge,
+    sync_fingerprint,
     sync_known_traits,
 )
 
@@ -146,4 +147,7 @@ VITALLY = Contribution(
     ),
     sections=(Section("vitally", "Vitally", "vitally_sync/_panel.html", panel_context),),
     attention=(vitally_attention_items, vitally_difference_items),
+    # The panel and badge show the sync row, which pushes change without the account's
+    # change_version: cached account pages are keyed on it too.
+    page_version=sync_fingerprint,
 )

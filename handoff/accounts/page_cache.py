@@ -8,8 +8,8 @@ What a page shows depends on, and so its key holds:
   and the newest audit event of the account (for writes that only record an event: a review,
   a reminder, a push asked for);
 - the people it names: the newest `User.updated_at` and how many people there are;
-- state that changes without it, which its app registers here with
-  `register_page_version_part` (the Vitally sync row);
+- state that changes without it, which a contribution names as its `page_version`
+  (handoff/registry.py: the Vitally sync row);
 - who is looking: their id, name, role and staff flag, plus what the page adds for them (the
   caller's `extra`, e.g. the TA's review);
 - the URL, which the page's forms post back with (a URL with a query string is not cached);
@@ -26,7 +26,7 @@ with the requester's own token), pages with one-time messages to show, and htmx 
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cache as memoise
 from pathlib import Path
 from typing import Any
@@ -39,15 +39,9 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
+from handoff import registry
+
 logger = logging.getLogger(__name__)
-_version_parts: dict[str, Callable[[Any], object]] = {}
-
-
-def register_page_version_part(key: str, part: Callable[[Any], object]) -> None:
-    """`part(account)` returns what an app shows on account pages that changes without the
-    account's change_version, as a value with a stable repr. It reads the account as
-    `accounts.selectors.account_version_get` loads it (the registered columns' joins): no query."""
-    _version_parts[key] = part
 
 
 @memoise
@@ -77,7 +71,7 @@ def page_cache_key(
         account.change_version,
         account.latest_event_id,
         (account.people_updated_at, account.people_count),
-        tuple((key, part(account)) for key, part in sorted(_version_parts.items())),
+        tuple((c.key, c.page_version(account)) for c in registry.contributions() if c.page_version),
         (user.pk, user.get_username(), user.get_full_name(), user.role, user.is_staff),
         tuple(extra),
     )
