@@ -38,7 +38,6 @@ from tests.security.test_bad_input import (
     risk_post,
     u,
 )
-from tests.security.world import World, world_build
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +97,6 @@ MULTI_LINE_FIELDS = [
     ("checklist-evidence-note", u("closeout:checklist_item", ACME, attr("item")),
      item_post, "evidence_note", None),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 def _refused_beside(response, name: str) -> str:
