@@ -7,6 +7,7 @@ What only a superuser may do there (superuser status, groups, permissions, a sup
 account, deleting people) is neither shown to them nor done for them. Forged posts of each are
 in test_bad_input_admin.py."""
 
+import copy
 import io
 import re
 
@@ -20,6 +21,7 @@ from django.urls import reverse
 from handoff.accounts.demo import DEMO_PASSWORD
 from handoff.people.models import User
 from tests.factories import UserFactory
+from tests.security.world import admin_and_template_build
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +31,10 @@ SUPERUSER_ONLY_MODELS = {Group}
 SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
-@pytest.fixture
-def demo(template):
+@pytest.fixture(scope="module")
+def shared_demo(module_db) -> User:
+    """The demo, seeded once for the module (tests/security/conftest.py)."""
+    admin_and_template_build()
     call_command("seed_demo", stdout=io.StringIO())
     # The day's e-mails, so that the reminders' and digests' admins have rows too.
     call_command("completion_reminders_send", stdout=io.StringIO())
@@ -40,6 +44,11 @@ def demo(template):
     assert (manager.is_staff, manager.is_superuser) == (True, False)
     assert not manager.get_all_permissions()
     return manager
+
+
+@pytest.fixture
+def demo(shared_demo) -> User:
+    return copy.deepcopy(shared_demo)
 
 
 @pytest.fixture

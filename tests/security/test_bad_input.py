@@ -17,7 +17,7 @@ from django.urls import reverse
 from tests.deployments.test_views import code_host_post, production_post
 from tests.factories import form_token
 from tests.security.snapshot import db_snapshot, snapshot_diff
-from tests.security.world import World, world_build
+from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +28,6 @@ JS_URL = "javascript:alert(document.cookie)"
 DATA_URL = "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="
 NUL = "Acme\x00Robotics"
 TOO_LONG = "x" * 5001
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 # --- Valid posts, which each case spoils in one place ------------------------------------------

@@ -42,7 +42,7 @@ from tests.security.test_bad_input import (
     attr,
     u,
 )
-from tests.security.world import World, world_build
+from tests.security.world import World, people_build, world_build
 from vitally_sync.models import AccountSync
 from vitally_sync.services import sync_push_request
 
@@ -66,15 +66,17 @@ class AdminWorld(World):
     permission: Permission
 
 
-@pytest.fixture
-def world(ie, ta, manager, template, admin_user) -> AdminWorld:
-    base = world_build(ie=ie, ta=ta, manager=manager)
+@pytest.fixture(scope="module")
+def shared_world(module_db) -> AdminWorld:
+    people = people_build()
+    base = world_build(ie=people["ie"], ta=people["ta"], manager=people["manager"])
+    template = ChecklistTemplateItem.objects.filter(is_active=True).order_by("position", "pk")
     return AdminWorld(
         **vars(base),
         staff=UserFactory(username="maya-admin", role=User.Role.MANAGER, is_staff=True),
-        root=admin_user,
+        root=people["admin_user"],
         gone=UserFactory(username="gone", role=User.Role.IMPLEMENTATION_ENGINEER, is_active=False),
-        sync=sync_push_request(account=base.acme, actor=manager),
+        sync=sync_push_request(account=base.acme, actor=base.manager),
         template_item=template[0],
         group=Group.objects.create(name="Everything"),
         permission=Permission.objects.get(codename="delete_account"),

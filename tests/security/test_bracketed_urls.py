@@ -27,7 +27,6 @@ from tests.security.test_bad_input import (
     prod_post,
     u,
 )
-from tests.security.world import World, world_build
 
 pytestmark = pytest.mark.django_db
 
@@ -59,11 +58,6 @@ URL_FIELDS = [
      lambda w, **o: item_post(w, **{k.split("-", 2)[-1]: v for k, v in o.items()}),
      "evidence_url"),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 # Each value in turn on one world: a refusal changes nothing, so the next starts from the same

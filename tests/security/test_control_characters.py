@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from handoff.accounts.models import Account
 from handoff.accounts.services import account_update
 from handoff.common.forms import FilterForm, PlainTextFormMixin
 from handoff.common.services import ANY_VERSION
@@ -38,7 +37,7 @@ from tests.security.test_bad_input import (
     risk_post,
     u,
 )
-from tests.security.world import World, world_build
+from tests.security.test_bad_input_admin import account_post as admin_account_post
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +97,6 @@ MULTI_LINE_FIELDS = [
     ("checklist-evidence-note", u("closeout:checklist_item", ACME, attr("item")),
      item_post, "evidence_note", None),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 def _refused_beside(response, name: str) -> str:
@@ -194,21 +188,9 @@ def test_the_admin_refuses_them_beside_the_field(world, field, value):
     staff = UserFactory(username="staff", role="manager", is_staff=True)
     client = Client()
     client.force_login(staff)
-    acme = Account.objects.get(pk=world.acme.pk)
-    data = {
-        "name": acme.name,
-        "vitally_account_id": acme.vitally_account_id,
-        "crm_url": acme.crm_url,
-        "implementation_engineer": str(acme.implementation_engineer_id),
-        "technical_advisor": str(acme.technical_advisor_id),
-        "manager": str(acme.manager_id),
-        "planned_completion_date": "",
-        "expected_version": str(acme.version),
-        "_save": "Save",
-        field: value,
-    }
+    data = admin_account_post(world, **{field: value})
     before = db_snapshot(ADMIN_APPS)
-    response = client.post(reverse("admin:accounts_account_change", args=[acme.pk]), data)
+    response = client.post(reverse("admin:accounts_account_change", args=[world.acme.pk]), data)
     assert response.status_code == 200
     assert re.search(
         rf'<ul class="errorlist" id="id_{field}_error"><li>', response.content.decode()

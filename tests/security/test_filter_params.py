@@ -13,7 +13,7 @@ from django.urls import reverse
 from handoff.accounts.forms import AccountFilterForm
 from logs.forms import RiskHeatmapFilterForm
 from tests.security.test_bad_input import ACME, prod_post, u
-from tests.security.world import World, world_build
+from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -60,11 +60,6 @@ PAGES = [
     Page("risk-heatmap", "manager", lambda w: reverse("logs:risk_heatmap"),
          ("ie", "ta", "likelihood", "impact")),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 def _body(response) -> str:

@@ -12,15 +12,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests.security.pages import PAGES, ROLE_PAGES, pages_render
-from tests.security.world import World, world_build
 from tests.test_settings import PRODUCTION_ENV, ROOT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 class _InlineFinder(HTMLParser):

@@ -363,6 +363,22 @@ class FormRun:
     one_message: bool = False
 
 
+def _vary(
+    data, controls: dict[str, Control], names: list[str], params: dict
+) -> dict[str, str | None]:
+    """Draws a value for each of `names` and puts it in `params` (the form's fields as sent),
+    None leaving the field out. Returns what was drawn, name by name."""
+    sent: dict[str, str | None] = {}
+    for name in names:
+        value = data.draw(st.one_of(values_for(controls[name]), st.none()), label=name)
+        sent[name] = value
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = [value]
+    return sent
+
+
 def example_send(client: Client, run: FormRun, data) -> None:
     form = run.form
     names = sorted(n for n in run.controls if n != "csrfmiddlewaretoken")
@@ -374,15 +390,7 @@ def example_send(client: Client, run: FormRun, data) -> None:
         else []
     )
     post = {k: list(v) for k, v in run.baseline.items()}
-    sent: dict[str, str | None] = {}
-    for name in targets:
-        control = run.controls[name]
-        value = data.draw(st.one_of(values_for(control), st.none()), label=name)  # None: left out
-        sent[name] = value
-        if value is None:
-            post.pop(name, None)
-        else:
-            post[name] = [value]
+    sent = _vary(data, run.controls, targets, post)
     if button is not None and button.name:
         post[button.name] = [button.value]
     htmx = bool(form.htmx or (button and button.hx_post)) and data.draw(st.booleans(), "htmx")
@@ -567,16 +575,9 @@ def get_example_send(client: Client, run: GetRun, data) -> None:
     targets = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
     query = {k: list(v) for k, v in run.baseline.items()}
     expected: dict[str, list[str]] | None = {k: list(v) for k, v in run.baseline.items()}
-    sent: dict[str, str | None] = {}
-    for name in targets:
-        control = run.controls[name]
-        value = data.draw(st.one_of(values_for(control), st.none()), label=name)  # None: left out
-        sent[name] = value
-        if value is None:
-            query.pop(name, None)
-        else:
-            query[name] = [value]
-        meant = _filter_ignored(control, value)
+    sent = _vary(data, run.controls, targets, query)
+    for name, value in sent.items():
+        meant = _filter_ignored(run.controls[name], value)
         if meant is None or expected is None:
             expected = None
         else:

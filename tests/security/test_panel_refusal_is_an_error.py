@@ -4,24 +4,33 @@ forged or stale version used to come back as `<p class="notice" role="status">`,
 a screen reader nor the generated-input test could tell from "Kept" (test_generated_inputs.py)."""
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests.security.snapshot import db_snapshot, snapshot_diff
-from tests.security.world import World, world_build
+from tests.security.world import World, people_build, world_build
 from vitally_sync.demo import _difference_seed
 from vitally_sync.models import TraitDifference
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(ie, ta, manager, template, settings) -> World:
-    settings.VITALLY_BASE_URL = "http://127.0.0.1:9"
-    settings.VITALLY_API_KEY = "panel-refusal"
-    built = world_build(ie=ie, ta=ta, manager=manager)
-    assert _difference_seed(built.acme, "total_cpu", 16)
+VITALLY = {"VITALLY_BASE_URL": "http://127.0.0.1:9", "VITALLY_API_KEY": "panel-refusal"}
+
+
+@pytest.fixture(scope="module")
+def shared_world(module_db) -> World:
+    people = people_build()
+    with override_settings(**VITALLY):
+        built = world_build(ie=people["ie"], ta=people["ta"], manager=people["manager"])
+        assert _difference_seed(built.acme, "total_cpu", 16)
     return built
+
+
+@pytest.fixture(autouse=True)
+def vitally_configured(settings):
+    for name, value in VITALLY.items():
+        setattr(settings, name, value)
 
 
 @pytest.mark.parametrize("route", ["vitally_sync:difference_keep", "vitally_sync:difference_take"])

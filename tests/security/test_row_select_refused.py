@@ -9,14 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.security.snapshot import db_snapshot, snapshot_diff
-from tests.security.world import World, world_build
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(ie, ta, manager, template) -> World:
-    return world_build(ie=ie, ta=ta, manager=manager)
 
 
 @pytest.mark.parametrize(

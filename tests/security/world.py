@@ -15,11 +15,12 @@ from deployments.models import CodeHostConnection, Environment
 from deployments.services import DocumentLink, InstanceSpec, code_host_create, environment_create
 from handoff.accounts.models import Account
 from handoff.closeout import services as closeout
-from handoff.closeout.models import ChecklistItem
+from handoff.closeout.models import ChecklistItem, ChecklistTemplateItem
 from handoff.people.models import User
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
 from logs.services import issue_create, journal_entry_create, opportunity_create, risk_create
 from tests.closeout.conftest import ready_account
+from tests.conftest import HANDBOOK_ITEMS
 from tests.factories import AccountFactory, UserFactory
 
 
@@ -96,6 +97,30 @@ def _records(account: Account, actor: User, *, production: bool) -> dict:
         "opportunity": opportunity,
         "item": items[0],
     }
+
+
+def people_build() -> dict[str, User]:
+    """What tests/conftest.py's ie, ta, manager, admin_user and template fixtures make, for a
+    module-scoped fixture, which cannot use them (conftest.py). Those fixtures, asked for in a
+    test here, find these people by their usernames (UserFactory gets or creates)."""
+    return {
+        "ie": UserFactory(username="irene", role=User.Role.IMPLEMENTATION_ENGINEER),
+        "ta": UserFactory(username="tomas", role=User.Role.TECHNICAL_ADVISOR),
+        "manager": UserFactory(username="maya", role=User.Role.MANAGER),
+        "admin_user": admin_and_template_build(),
+    }
+
+
+def admin_and_template_build() -> User:
+    """tests/conftest.py's admin_user and template fixtures: the superuser, and the handbook's
+    checklist template restored through the service when a transactional test flushed it."""
+    admin_user = UserFactory(username="root", role="", is_staff=True, is_superuser=True)
+    if not ChecklistTemplateItem.objects.filter(is_active=True).exists():
+        for index, (title, guidance) in enumerate(HANDBOOK_ITEMS, start=1):
+            closeout.checklist_template_item_create(
+                actor=admin_user, title=title, guidance=guidance, position=index * 10
+            )
+    return admin_user
 
 
 def world_build(*, ie: User, ta: User, manager: User) -> World:
