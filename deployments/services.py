@@ -198,7 +198,7 @@ def environment_create(
     record_change(
         actor=actor,
         obj=environment,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=_create_changes(environment, ENVIRONMENT_FIELDS) + child_changes,
     )
     return environment
@@ -240,7 +240,7 @@ def environment_update(
         record_change(
             actor=actor,
             obj=locked,
-            action=AuditEvent.Action.UPDATE,
+            action=AuditEvent.Kind.UPDATE,
             changes=changes + child_changes,
             message=message,
         )
@@ -261,7 +261,7 @@ def environment_delete(
     record_change(
         actor=actor,
         obj=locked,
-        action=AuditEvent.Action.DELETE,
+        action=AuditEvent.Kind.DELETE,
         changes=changes + children,
     )
     locked.delete()
@@ -323,7 +323,7 @@ def _code_host_create(
     record_change(
         actor=actor,
         obj=code_host,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(code_host, CODE_HOST_FIELDS),
         mark_changed=mark_changed,
     )
@@ -341,7 +341,7 @@ def _code_host_update(
         record_change(
             actor=actor,
             obj=locked,
-            action=AuditEvent.Action.UPDATE,
+            action=AuditEvent.Kind.UPDATE,
             changes=changes,
             mark_changed=mark_changed,
         )
@@ -352,7 +352,7 @@ def _code_host_delete(*, locked: CodeHostConnection, actor, mark_changed: bool) 
     record_change(
         actor=actor,
         obj=locked,
-        action=AuditEvent.Action.DELETE,
+        action=AuditEvent.Kind.DELETE,
         changes=field_changes(locked, field_values(locked, CODE_HOST_FIELDS), {}),
         mark_changed=mark_changed,
     )

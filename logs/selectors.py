@@ -105,7 +105,7 @@ def journal_edit_history(*, account_id: int, entry_ids: list[int]) -> dict[int, 
         account_id=account_id,
         object_type=JournalEntry._meta.label_lower,
         object_id__in=[str(pk) for pk in entry_ids],
-        action=AuditEvent.Action.UPDATE,
+        action=AuditEvent.Kind.UPDATE,
     ).order_by("-created_at", "-id")
     history: dict[int, list[AuditEvent]] = defaultdict(list)
     for event in events:

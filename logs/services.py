@@ -113,7 +113,7 @@ def journal_entry_create(
     record_change(
         actor=author,
         obj=entry,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(entry, JOURNAL_FIELDS),
     )
     return entry
@@ -129,7 +129,7 @@ def journal_entry_update(
     fields = [f for f in JOURNAL_FIELDS if f in data]
     changes = model_update(instance=locked, fields=fields, data=_stripped(data))
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
     return locked
 
 
@@ -167,7 +167,7 @@ def _issue_create(
     record_change(
         actor=actor,
         obj=issue,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(issue, ISSUE_FIELDS),
         message=message,
     )
@@ -219,7 +219,7 @@ def issue_update(
     check_version(locked, expected_version)
     changes = _issue_apply(locked=locked, data=data)
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
     return locked
 
 
@@ -233,7 +233,7 @@ def issue_status_change(*, issue: Issue, actor, status: str, resolution: str = "
         data["resolution"] = resolution
     changes = _issue_apply(locked=locked, data=data)
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.STATUS, changes=changes)
     return locked
 
 
@@ -248,7 +248,7 @@ def issue_note_add(*, issue: Issue, actor, body: str) -> IssueNote:
     record_change(
         actor=actor,
         obj=locked,
-        action=AuditEvent.Action.ACTION,
+        action=AuditEvent.Kind.ACTION,
         changes=model_create_values(note, ["body"]),
         message=f"Update added to {locked.reference}",
     )
@@ -300,7 +300,7 @@ def risk_create(
     record_change(
         actor=actor,
         obj=risk,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(risk, RISK_FIELDS),
     )
     return risk
@@ -321,7 +321,7 @@ def risk_update(
     check_version(locked, expected_version)
     changes = _risk_apply(locked=locked, data=data)
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
     return locked
 
 
@@ -330,7 +330,7 @@ def risk_status_change(*, risk: Risk, actor, status: str) -> Risk:
     locked = Risk.objects.select_for_update().get(pk=risk.pk)
     changes = _risk_apply(locked=locked, data={"status": status})
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.STATUS, changes=changes)
     return locked
 
 
@@ -378,7 +378,7 @@ def risk_mark_occurred(*, risk: Risk, actor) -> Issue:
     record_change(
         actor=actor,
         obj=locked,
-        action=AuditEvent.Action.STATUS,
+        action=AuditEvent.Kind.STATUS,
         changes=[
             {"field": "status", "label": "Status", "before": before["status"], "after": "Occurred"},
             {"field": "issue", "label": "Issue raised", "before": None, "after": str(issue)},
@@ -436,7 +436,7 @@ def opportunity_create(
     record_change(
         actor=actor,
         obj=opportunity,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(opportunity, OPPORTUNITY_FIELDS),
     )
     return opportunity
@@ -454,7 +454,7 @@ def opportunity_update(
     check_version(locked, expected_version)
     changes = _opportunity_apply(locked=locked, data=data)
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
     return locked
 
 
@@ -465,7 +465,7 @@ def opportunity_stage_change(
     locked = ExpansionOpportunity.objects.select_for_update().get(pk=opportunity.pk)
     changes = _opportunity_apply(locked=locked, data={"stage": stage})
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.STATUS, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.STATUS, changes=changes)
     return locked
 
 

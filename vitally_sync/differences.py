@@ -193,7 +193,7 @@ def difference_keep(
         actor=actor,
         account=account,
         obj=difference,
-        action=AuditEvent.Action.ACTION,
+        action=AuditEvent.Kind.ACTION,
         message=(
             f"Kept the portal's value of {difference.label} "
             f"({value_text(difference.portal_value)}) over Vitally's "

@@ -816,7 +816,7 @@ def sync_push_request(*, account: Account, actor) -> AccountSync:
         actor=actor,
         account=account,
         obj=sync,
-        action=AuditEvent.Action.ACTION,
+        action=AuditEvent.Kind.ACTION,
         message="Asked for a push to Vitally now.",
     )
     transaction.on_commit(lambda: sync_kick(account_id=account.pk))

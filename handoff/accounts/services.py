@@ -109,7 +109,7 @@ def account_create(
     record_change(
         actor=actor,
         obj=account,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(account, ACCOUNT_CREATE_FIELDS),
     )
     return account
@@ -132,5 +132,5 @@ def account_update(
         instance=locked, fields=[f for f in ACCOUNT_FIELDS if f in data], data=data
     )
     if changes:
-        record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+        record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
     return locked

@@ -7,7 +7,7 @@ class AuditEvent(models.Model):
 
     Written by services in the same transaction as the change it describes."""
 
-    class Action(models.TextChoices):
+    class Kind(models.TextChoices):  # what the event records (`action`)
         CREATE = "create", "Created"
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
@@ -30,7 +30,7 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=100)  # "app_label.model"
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200)
-    action = models.CharField(max_length=20, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Kind.choices)
     message = models.CharField(max_length=300, blank=True)
     changes = models.JSONField(default=list, blank=True)  # [{field, label, before, after}]
 

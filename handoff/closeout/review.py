@@ -77,9 +77,9 @@ def changes_since_review(*, account_id: int, review: HandoffReview) -> ChangesSi
         name = event.actor_name or "System"
         if name not in group.actors:
             group.actors.append(name)
-        if event.action == AuditEvent.Action.CREATE:
+        if event.action == AuditEvent.Kind.CREATE:
             group.kind = "Added"
-        elif event.action == AuditEvent.Action.DELETE:
+        elif event.action == AuditEvent.Kind.DELETE:
             group.kind = "Removed"
         if event.message and event.message not in group.notes:
             group.notes.append(event.message)

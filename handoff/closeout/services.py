@@ -62,7 +62,7 @@ def _change_phase(*, account: Account, actor, to: str, message: str) -> None:
     record_change(
         actor=actor,
         obj=account,
-        action=AuditEvent.Action.STATUS,
+        action=AuditEvent.Kind.STATUS,
         changes=changes,
         message=message,
     )
@@ -82,7 +82,7 @@ def checklist_template_item_create(
         actor=actor,
         account=None,
         obj=item,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=model_create_values(item, TEMPLATE_ITEM_FIELDS),
     )
     return item
@@ -100,7 +100,7 @@ def checklist_template_item_update(
     )
     if changes:
         audit_record(
-            actor=actor, account=None, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes
+            actor=actor, account=None, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes
         )
     return locked
 
@@ -139,7 +139,7 @@ def checklist_start(*, account: Account, actor) -> list[ChecklistItem]:
         actor=actor,
         account=locked,
         obj=closeout,
-        action=AuditEvent.Action.CREATE,
+        action=AuditEvent.Kind.CREATE,
         changes=[
             {
                 "field": "checklist",
@@ -188,7 +188,7 @@ def checklist_item_update(
             "updated_at",
         ]
     )
-    record_change(actor=actor, obj=locked, action=AuditEvent.Action.UPDATE, changes=changes)
+    record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
     return locked
 
 
@@ -248,7 +248,7 @@ def handoff_acknowledge(*, account: Account, actor) -> Closeout:
         actor=actor,
         account=locked,
         obj=closeout,
-        action=AuditEvent.Action.UPDATE,
+        action=AuditEvent.Kind.UPDATE,
         changes=field_changes(closeout, before, field_values(closeout, fields)),
         message="Acknowledged the account",
     )
@@ -268,7 +268,7 @@ def handoff_mark_reviewed(*, account: Account, actor) -> HandoffReview:
         actor=actor,
         account=locked,
         obj=review,
-        action=AuditEvent.Action.ACTION,
+        action=AuditEvent.Kind.ACTION,
         message="Marked the handoff reviewed",
     )
     review.reviewed_at = now
@@ -408,7 +408,7 @@ def completion_reminder_send(*, account_id: int, today: datetime.date) -> bool:
         actor=None,
         account=account,
         obj=reminder,
-        action=AuditEvent.Action.ACTION,
+        action=AuditEvent.Kind.ACTION,
         message="Sent the planned completion reminder to "
         + (", ".join(str(u) for u in recipients) or "nobody (no e-mail address on file)"),
     )

@@ -112,7 +112,7 @@ def _record(email: OutgoingEmail, message: str) -> None:
         actor=None,
         account=email.account,
         obj=email,
-        action=AuditEvent.Action.ACTION,
+        action=AuditEvent.Kind.ACTION,
         message=message,
     )
 

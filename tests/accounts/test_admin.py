@@ -48,7 +48,7 @@ def test_the_change_form_still_saves_through_the_service(staff_client, account):
     assert response.status_code == 302
     account.refresh_from_db()
     assert (account.name, account.version) == ("Acme Robotics Inc", 2)
-    event = AuditEvent.objects.get(account=account, action=AuditEvent.Action.UPDATE)
+    event = AuditEvent.objects.get(account=account, action=AuditEvent.Kind.UPDATE)
     assert event.change_for("name")["after"] == "Acme Robotics Inc"
 
 

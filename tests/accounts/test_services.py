@@ -30,7 +30,7 @@ def test_account_create_records_audit_event_with_every_filled_field(ie, ta, mana
 
     assert account.name == "Borealis Bank"
     event = AuditEvent.objects.get(account=account)
-    assert event.action == AuditEvent.Action.CREATE
+    assert event.action == AuditEvent.Kind.CREATE
     assert event.actor == manager
     assert event.actor_name == str(manager)
     assert event.request_id == "req-123"
@@ -100,7 +100,7 @@ def test_account_update_records_only_changed_fields_and_bumps_versions(account, 
         expected_version=account.version,
     )
     account.refresh_from_db()
-    event = AuditEvent.objects.get(account=account, action=AuditEvent.Action.UPDATE)
+    event = AuditEvent.objects.get(account=account, action=AuditEvent.Kind.UPDATE)
     assert event.changes == [
         {
             "field": "name",

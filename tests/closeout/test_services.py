@@ -237,7 +237,7 @@ def test_request_handoff_moves_the_phase_and_emails_the_ta_and_manager(
         services.handoff_request(account=account, actor=ie)
     account.refresh_from_db()
     assert account.phase == Phase.READY_FOR_HANDOFF
-    event = AuditEvent.objects.get(account=account, action=AuditEvent.Action.STATUS)
+    event = AuditEvent.objects.get(account=account, action=AuditEvent.Kind.STATUS)
     assert event.message == "Requested handoff"
     assert event.changes == [
         {
@@ -327,7 +327,7 @@ def test_sign_off_with_an_override_records_who_when_why_and_the_blockers(
             "url": reverse("closeout:handoff", args=[account.pk]) + "#checklist-item-5",
         }
     ]
-    event = AuditEvent.objects.filter(account=account, action=AuditEvent.Action.STATUS).first()
+    event = AuditEvent.objects.filter(account=account, action=AuditEvent.Kind.STATUS).first()
     assert event.message == (
         "Signed off the closeout, overriding 1 blocker: Indexing finishes overnight."
     )

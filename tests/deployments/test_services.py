@@ -44,7 +44,7 @@ def test_environment_create_records_history_with_rows_and_bumps_the_account(acco
     )
     assert change_version(account) == before + 1
     event = AuditEvent.objects.get(object_type="deployments.environment")
-    assert event.action == AuditEvent.Action.CREATE
+    assert event.action == AuditEvent.Kind.CREATE
     assert event.actor == ie
     assert event.change_for("total_cpu") == {
         "field": "total_cpu",
@@ -113,7 +113,7 @@ def test_update_records_only_changed_fields_and_replaced_rows(production, ie, ac
     production.refresh_from_db()
     assert production.version == 2
     assert change_version(account) == before + 1
-    event = AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).get()
+    event = AuditEvent.objects.filter(action=AuditEvent.Kind.UPDATE).get()
     assert event.changes == [
         {"field": "total_cpu", "label": "Total CPU", "before": 48, "after": 64},
         {
@@ -155,7 +155,7 @@ def test_update_without_changes_writes_nothing(production, ie, account):
     production.refresh_from_db()
     assert production.version == 1
     assert change_version(account) == before
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Kind.UPDATE).exists()
 
 
 def test_stale_version_is_refused_and_nothing_is_overwritten(production, ie, manager):
@@ -209,7 +209,7 @@ def test_environment_delete_keeps_history_and_refuses_production(account, ie, pr
         instance_types=[InstanceSpec(1, "m6a.2xlarge")],
     )
     environment_delete(environment=staging, actor=ie, expected_version=staging.version)
-    event = AuditEvent.objects.get(action=AuditEvent.Action.DELETE)
+    event = AuditEvent.objects.get(action=AuditEvent.Kind.DELETE)
     assert event.change_for("total_cpu") == {
         "field": "total_cpu",
         "label": "Total CPU",

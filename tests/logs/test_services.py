@@ -64,7 +64,7 @@ def test_journal_entry_create_sets_author_and_records_the_note(account, ta):
     assert entry.author == ta
     assert entry.created_at is not None
     event = AuditEvent.objects.get(object_type="logs.journalentry")
-    assert event.action == AuditEvent.Action.CREATE
+    assert event.action == AuditEvent.Kind.CREATE
     assert event.account_id == account.pk
     assert event.change_for("category")["after"] == "Special deployment details"
     assert event.change_for("body")["after"] == "Symbol search uses **Rockskip**."
@@ -158,7 +158,7 @@ def test_resolving_without_a_resolution_is_refused_and_changes_nothing(account, 
     issue.refresh_from_db()
     assert issue.status == Issue.Status.OPEN
     assert issue.resolved_on is None
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.STATUS).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Kind.STATUS).exists()
 
 
 def test_resolving_sets_the_resolved_date_and_reopening_clears_it(account, ie):
@@ -167,7 +167,7 @@ def test_resolving_sets_the_resolved_date_and_reopening_clears_it(account, ie):
         issue=issue, actor=ie, status=Issue.Status.RESOLVED, resolution="Fixed the ACS URL."
     )
     assert issue.resolved_on == timezone.localdate()
-    event = AuditEvent.objects.get(action=AuditEvent.Action.STATUS)
+    event = AuditEvent.objects.get(action=AuditEvent.Kind.STATUS)
     assert event.change_for("status") == {
         "field": "status",
         "label": "Status",
@@ -201,7 +201,7 @@ def test_an_update_note_is_dated_signed_and_restarts_the_staleness_clock(account
     assert (note.author, note.body) == (ta, "Asked the customer for logs.")
     issue.refresh_from_db()
     assert issue.updated_at > old + datetime.timedelta(days=19)
-    event = AuditEvent.objects.get(action=AuditEvent.Action.ACTION)
+    event = AuditEvent.objects.get(action=AuditEvent.Kind.ACTION)
     assert event.message == "Update added to I-1"
     assert _change_version(account) == before + 1
     with pytest.raises(ValidationError):

@@ -105,7 +105,7 @@ def test_keep_the_portals_value_pushes_it_back_and_the_difference_clears(
     assert Account.objects.get(pk=hand_edited.pk).change_version == version + 1
     assert CPU not in AccountSync.objects.get(pk=hand_edited.pk).acked_traits
     event = AuditEvent.objects.filter(account=hand_edited).latest("pk")
-    assert event.actor == ie and event.action == AuditEvent.Action.ACTION
+    assert event.actor == ie and event.action == AuditEvent.Kind.ACTION
     assert event.message.startswith("Kept the portal's value of Total CPU (48) over Vitally's (64")
     assert sync_account_push(account_id=hand_edited.pk).outcome.value == "pushed"
     assert fake_vitally.puts(hand_edited.vitally_account_id)[-1]["body"]["traits"] == {CPU: 48}
@@ -184,7 +184,7 @@ def test_take_vitallys_value_edits_the_portal_through_the_service_with_an_audit_
     if field == "hosting_provider":
         assert after.hosting_provider_other == "Hetzner"
     event = AuditEvent.objects.filter(account=deployed).latest("pk")
-    assert event.action == AuditEvent.Action.UPDATE and event.actor == ie
+    assert event.action == AuditEvent.Kind.UPDATE and event.actor == ie
     assert event.message.startswith(f"Taken from Vitally: {found.label} was ")
     assert [change["field"] for change in event.changes][0] == field
     assert not TraitDifference.objects.exists()

@@ -134,7 +134,7 @@ def test_push_now_sends_even_unchanged_values_and_is_audited(
     assert (report.outcome, report.requests) == (Outcome.PUSHED, 1)
     assert len(fake_vitally.puts()) == 2
     assert state(account).push_requested is False
-    event = AuditEvent.objects.get(action=AuditEvent.Action.ACTION)
+    event = AuditEvent.objects.get(action=AuditEvent.Kind.ACTION)
     assert event.actor == manager and event.message == "Asked for a push to Vitally now."
 
 

@@ -190,7 +190,7 @@ def test_push_now_is_refused_on_the_server_for_someone_who_may_not(client_for, p
     response = client_for(other_ie).post(reverse("vitally_sync:push", args=[pushed.pk]))
     assert response.status_code == 403
     assert AccountSync.objects.get(pk=pushed.pk).push_requested is False
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ACTION).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Kind.ACTION).exists()
 
 
 def test_push_now_asks_a_worker_and_never_calls_vitally_in_the_request(
@@ -205,7 +205,7 @@ def test_push_now_asks_a_worker_and_never_calls_vitally_in_the_request(
     assert len(fake_vitally.requests_log()) == before
     sync = AccountSync.objects.get(pk=pushed.pk)
     assert sync.push_requested and sync.next_attempt_at is None
-    event = AuditEvent.objects.get(action=AuditEvent.Action.ACTION)
+    event = AuditEvent.objects.get(action=AuditEvent.Kind.ACTION)
     assert event.actor == ie and event.account_id == pushed.pk
 
 
