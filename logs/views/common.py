@@ -1,5 +1,5 @@
-"""What the logs' views share: account scoping, filters, form rendering (full page or htmx
-partial), service errors on the form, the concurrent-edit panel."""
+"""What the logs' views share: account scoping, filter selects, form rendering (full page or
+htmx partial), service errors on the form, the concurrent-edit panel."""
 
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
+from handoff.common.forms import FilterForm, IdFilterField
 from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can
@@ -27,10 +28,10 @@ def account_or_404(account_id: int) -> Account:
         raise Http404("No such account.") from None
 
 
-def scoped_or_404(getter, **kwargs):
+def scoped_or_404(getter, *args, **kwargs):
     """Fetch a row by id *within the account of the URL*: another account's id is a 404."""
     try:
-        return getter(**kwargs)
+        return getter(*args, **kwargs)
     except ObjectDoesNotExist:
         raise Http404("Not found in this account.") from None
 
@@ -41,9 +42,21 @@ def with_edit_permission(items: list, user, account: Account, action=Action.LOG_
     return items
 
 
-def owner_filter(selected: int | None) -> dict[str, Any]:
-    people = [(str(u.pk), str(u)) for u in user_list_active()]
-    return {"name": "owner", "label": "Owner", "options": people, "selected": str(selected or "")}
+def filter_selects(form: FilterForm, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """A list page's filter selects: one per field of its filter form, in the form's order. A
+    choice field offers its choices; an id field (owner, author) the active people."""
+    selects = []
+    for name, field in form.fields.items():
+        selected = filters[form.selector_names.get(name, name)]
+        if isinstance(field, IdFilterField):
+            options = [(str(u.pk), str(u)) for u in user_list_active()]
+            selected = str(selected or "")
+        else:
+            options = field.choices
+        selects.append(
+            {"name": name, "label": form[name].label, "options": options, "selected": selected}
+        )
+    return selects
 
 
 def add_service_errors(form, error: ValidationError) -> None:
