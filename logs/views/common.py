@@ -1,7 +1,6 @@
 """What the logs' views share: account scoping, filter selects, form rendering (full page or
 htmx partial), service errors on the form, the concurrent-edit panel."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +12,7 @@ from django.shortcuts import redirect, render
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
 from handoff.common.forms import FilterForm, IdFilterField
-from handoff.common.services import ConcurrentEditError, field_values, submission_once
+from handoff.common.services import ConcurrentEditError, field_values
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can
 
@@ -103,36 +102,6 @@ def render_form(request, *, template_partial: str = "logs/_form.html", **context
 def changed(response):
     response["HX-Trigger"] = CHANGED_EVENT
     return response
-
-
-def edit_form_save(request, form, *, fields: list[str], update: Callable[..., Any]):
-    """Validate a versioned edit form and call `update(data=..., expected_version=...)`.
-
-    Returns (the saved row or None, the conflict to show or None). A stale version comes back
-    as the conflict; any other refusal of the service lands on the form beside its field."""
-    if request.method != "POST" or not form.is_valid():
-        return None, None
-    try:
-        saved = update(data=form.service_data(), expected_version=form.expected_version())
-    except ConcurrentEditError as error:
-        return None, conflict_context(error, form, fields)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None, None
-    return saved, None
-
-
-def create_form_save(request, form, *, create: Callable[..., Any]):
-    """Validate a create form and call `create(**form.service_data())` under the form's
-    one-time token. Returns the new row, or None (the form then shows what is wrong)."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        with submission_once(form=form, user=request.user):
-            return create(**form.service_data())
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
 
 
 def created_response(request, *, message: str, list_url: str):
