@@ -1,7 +1,6 @@
-"""What the logs' views share: account scoping, filters, form rendering (full page or htmx
-partial), service errors on the form, the concurrent-edit panel."""
+"""What the logs' views share: account scoping, filter selects, form rendering (full page or
+htmx partial), service errors on the form, the concurrent-edit panel."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -12,7 +11,8 @@ from django.shortcuts import redirect, render
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
-from handoff.common.services import ConcurrentEditError, field_values, submission_once
+from handoff.common.forms import FilterForm, IdFilterField
+from handoff.common.services import ConcurrentEditError, field_values
 from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can
 
@@ -27,10 +27,10 @@ def account_or_404(account_id: int) -> Account:
         raise Http404("No such account.") from None
 
 
-def scoped_or_404(getter, **kwargs):
+def scoped_or_404(getter, *args, **kwargs):
     """Fetch a row by id *within the account of the URL*: another account's id is a 404."""
     try:
-        return getter(**kwargs)
+        return getter(*args, **kwargs)
     except ObjectDoesNotExist:
         raise Http404("Not found in this account.") from None
 
@@ -41,9 +41,21 @@ def with_edit_permission(items: list, user, account: Account, action=Action.LOG_
     return items
 
 
-def owner_filter(selected: int | None) -> dict[str, Any]:
-    people = [(str(u.pk), str(u)) for u in user_list_active()]
-    return {"name": "owner", "label": "Owner", "options": people, "selected": str(selected or "")}
+def filter_selects(form: FilterForm, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """A list page's filter selects: one per field of its filter form, in the form's order. A
+    choice field offers its choices; an id field (owner, author) the active people."""
+    selects = []
+    for name, field in form.fields.items():
+        selected = filters[form.selector_names.get(name, name)]
+        if isinstance(field, IdFilterField):
+            options = [(str(u.pk), str(u)) for u in user_list_active()]
+            selected = str(selected or "")
+        else:
+            options = field.choices
+        selects.append(
+            {"name": name, "label": form[name].label, "options": options, "selected": selected}
+        )
+    return selects
 
 
 def add_service_errors(form, error: ValidationError) -> None:
@@ -90,36 +102,6 @@ def render_form(request, *, template_partial: str = "logs/_form.html", **context
 def changed(response):
     response["HX-Trigger"] = CHANGED_EVENT
     return response
-
-
-def edit_form_save(request, form, *, fields: list[str], update: Callable[..., Any]):
-    """Validate a versioned edit form and call `update(data=..., expected_version=...)`.
-
-    Returns (the saved row or None, the conflict to show or None). A stale version comes back
-    as the conflict; any other refusal of the service lands on the form beside its field."""
-    if request.method != "POST" or not form.is_valid():
-        return None, None
-    try:
-        saved = update(data=form.service_data(), expected_version=form.expected_version())
-    except ConcurrentEditError as error:
-        return None, conflict_context(error, form, fields)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None, None
-    return saved, None
-
-
-def create_form_save(request, form, *, create: Callable[..., Any]):
-    """Validate a create form and call `create(**form.service_data())` under the form's
-    one-time token. Returns the new row, or None (the form then shows what is wrong)."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        with submission_once(form=form, user=request.user):
-            return create(**form.service_data())
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
 
 
 def created_response(request, *, message: str, list_url: str):

@@ -1,13 +1,12 @@
 """Implementation notes: the journal list (filters, inline add / edit), CSV."""
 
-from functools import partial
-
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from handoff.people.selectors import user_list_active
+from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import JournalEntryForm, JournalFilterForm
@@ -16,9 +15,10 @@ from logs.selectors import journal_edit_history, journal_entry_get, journal_entr
 from logs.services import JOURNAL_FIELDS, journal_entry_create, journal_entry_update
 from logs.views.common import (
     account_or_404,
-    create_form_save,
+    add_service_errors,
+    conflict_context,
     created_response,
-    edit_form_save,
+    filter_selects,
     render_form,
     scoped_or_404,
     with_edit_permission,
@@ -36,7 +36,8 @@ def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
 def journal_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filters = JournalFilterForm(request.GET).filters()
+    filter_form = JournalFilterForm(request.GET)
+    filters = filter_form.filters()
     entries = list(journal_entry_list(account_id=account.pk, **filters))
     context = {**_entries_context(request, account, entries), "filtered": any(filters.values())}
     if request.htmx:
@@ -52,26 +53,7 @@ def journal_list_view(request, account_id: int):
             "add_label": "New note",
             "export_url": reverse("logs:journal_export", args=[account.pk]),
             "can_add": can(request.user, Action.JOURNAL_ADD, account),
-            "filter_fields": [
-                {
-                    "name": "category",
-                    "label": "Category",
-                    "options": JournalEntry.Category.choices,
-                    "selected": filters["category"],
-                },
-                {
-                    "name": "kind",
-                    "label": "Kind",
-                    "options": JournalEntry.Kind.choices,
-                    "selected": filters["kind"],
-                },
-                {
-                    "name": "author",
-                    "label": "Author",
-                    "options": [(str(u.pk), str(u)) for u in user_list_active()],
-                    "selected": str(filters["author_id"] or ""),
-                },
-            ],
+            "filter_fields": filter_selects(filter_form, filters),
         }
     )
     return render(request, "logs/log_list.html", context)
@@ -83,12 +65,17 @@ def journal_create_view(request, account_id: int):
     require(request.user, Action.JOURNAL_ADD, account)
     form = JournalEntryForm(request.POST or None, auto_id="new-note-%s")
     list_url = reverse("logs:journal_list", args=[account.pk])
-    entry = create_form_save(
-        request, form, create=partial(journal_entry_create, account=account, author=request.user)
-    )
-    if entry is not None:
-        message = f"Note “{entry.title}” added."
-        return created_response(request, message=message, list_url=list_url)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with submission_once(form=form, user=request.user):
+                entry = journal_entry_create(
+                    account=account, author=request.user, **form.service_data()
+                )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            message = f"Note “{entry.title}” added."
+            return created_response(request, message=message, list_url=list_url)
     return render_form(
         request,
         form=form,
@@ -128,19 +115,25 @@ def journal_edit_view(request, account_id: int, entry_id: int):
     account, entry = _entry(request, account_id, entry_id)
     form = JournalEntryForm(request.POST or None, instance=entry, auto_id=f"note-{entry.pk}-%s")
     list_url = reverse("logs:journal_list", args=[account.pk])
-    saved, conflict = edit_form_save(
-        request,
-        form,
-        fields=JOURNAL_FIELDS,
-        update=partial(journal_entry_update, entry=entry, actor=request.user),
-    )
-    if saved is not None:
-        entry = saved
-        if request.htmx:
-            fresh = journal_entry_get(account_id=account.pk, entry_id=entry.pk)
-            return _entry_response(request, account, fresh)
-        messages.success(request, "Note saved; the earlier text is kept in History.")
-        return redirect(list_url + f"#entry-{entry.pk}")
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = journal_entry_update(
+                entry=entry,
+                actor=request.user,
+                data=form.service_data(),
+                expected_version=form.expected_version(),
+            )
+        except ConcurrentEditError as error:
+            conflict = conflict_context(error, form, JOURNAL_FIELDS)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if request.htmx:
+                fresh = journal_entry_get(account_id=account.pk, entry_id=saved.pk)
+                return _entry_response(request, account, fresh)
+            messages.success(request, "Note saved; the earlier text is kept in History.")
+            return redirect(list_url + f"#entry-{saved.pk}")
     return render_form(
         request,
         template_partial="logs/_journal_edit.html",
