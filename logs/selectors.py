@@ -99,7 +99,9 @@ def journal_entry_get(*, account_id: int, entry_id: int) -> JournalEntry:
     )
 
 
-def journal_edit_history(*, account_id: int, entry_ids: list[int]) -> dict[int, list[AuditEvent]]:
+def journal_edit_history_get(
+    *, account_id: int, entry_ids: list[int]
+) -> dict[int, list[AuditEvent]]:
     """The corrections of each entry (earlier text → new text), one query for all entries."""
     events = AuditEvent.objects.filter(
         account_id=account_id,
@@ -384,7 +386,7 @@ def risk_heatmap_get(
 
 
 # --- Staleness digest ------------------------------------------------------------------------
-def stale_items_by_owner(*, now: datetime.datetime) -> dict:
+def stale_item_list_by_owner(*, now: datetime.datetime) -> dict:
     """{owner: [stale issues and risks]} for active owners, two queries. Each item carries
     `digest_reason`, why it is stale at `now`."""
     issues = (
@@ -410,7 +412,7 @@ def stale_items_by_owner(*, now: datetime.datetime) -> dict:
     return dict(by_owner)
 
 
-def item_history(*, obj, limit: int = 50) -> QuerySet[AuditEvent]:
+def item_history_list(*, obj, limit: int = 50) -> QuerySet[AuditEvent]:
     """The audit events of one log item, newest first."""
     return AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)

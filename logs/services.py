@@ -477,12 +477,12 @@ def stale_digests_send(*, now: datetime.datetime | None = None) -> int:
     Each owner is done in their own transaction: the StaleDigest row and the e-mail are
     recorded together (notifications.email_stale_digest), and the outbox retries an e-mail the
     mail server refuses."""
-    from logs.selectors import stale_items_by_owner
+    from logs.selectors import stale_item_list_by_owner
 
     now = now or timezone.now()
     sent_on = timezone.localdate(now)
     sent = 0
-    for owner, items in stale_items_by_owner(now=now).items():
+    for owner, items in stale_item_list_by_owner(now=now).items():
         if not owner.email:
             logger.warning("No e-mail address for %s; %d stale items unsent", owner, len(items))
             continue

@@ -5,10 +5,10 @@ from handoff.accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("mine/", views.my_accounts, name="mine"),
+    path("", views.dashboard_view, name="dashboard"),
+    path("mine/", views.my_accounts_view, name="mine"),
     path("accounts/new/", views.account_create_view, name="create"),
-    path("accounts/<int:account_id>/", views.account_detail, name="detail"),
+    path("accounts/<int:account_id>/", views.account_detail_view, name="detail"),
     path("accounts/<int:account_id>/edit/", views.account_edit_view, name="edit"),
-    path("accounts/<int:account_id>/history/", views.account_history, name="history"),
+    path("accounts/<int:account_id>/history/", views.account_history_view, name="history"),
 ]

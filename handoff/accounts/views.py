@@ -48,11 +48,11 @@ def _account_list(request, *, mine: bool):
     return render(request, template, context)
 
 
-def dashboard(request):
+def dashboard_view(request):
     return _account_list(request, mine=False)
 
 
-def my_accounts(request):
+def my_accounts_view(request):
     return _account_list(request, mine=True)
 
 
@@ -118,7 +118,7 @@ def _conflict_context(error: ConcurrentEditError, form) -> dict:
     return {"rows": [(form.fields[n].label, values[n]) for n in names]}
 
 
-def account_detail(request, account_id: int):
+def account_detail_view(request, account_id: int):
     try:
         version = account_version_get(account_id=account_id)
     except Account.DoesNotExist:
@@ -146,7 +146,7 @@ def account_detail(request, account_id: int):
     )
 
 
-def account_history(request, account_id: int):
+def account_history_view(request, account_id: int):
     """Every recorded change of the account, newest first, a page at a time."""
     account = get_object_or_404(Account, pk=account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)

@@ -22,7 +22,7 @@ from handoff.accounts.models import Account
 from handoff.accounts.services import account_update
 from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem, Closeout, HandoffReview
-from handoff.closeout.selectors import checklist_template_active
+from handoff.closeout.selectors import checklist_template_list
 from handoff.common.services import ANY_VERSION
 from handoff.record import account_record_get
 
@@ -64,7 +64,7 @@ SCENARIOS: dict[str, tuple[int | None, bool, bool, str]] = {
 def _ensure_template(*, actor) -> None:
     """A database flushed after migrating (some test setups) has no template: restore the
     handbook's items from the migration that seeds them."""
-    if checklist_template_active().exists():
+    if checklist_template_list().exists():
         return
     seed = import_module("handoff.closeout.migrations.0002_checklist_template_seed")
     for index, (title, guidance) in enumerate(seed.ITEMS, start=1):

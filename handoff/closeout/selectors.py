@@ -39,7 +39,7 @@ def checklist_item_get(*, account_id: int, item_id: int) -> ChecklistItem:
     )
 
 
-def checklist_template_active() -> QuerySet[ChecklistTemplateItem]:
+def checklist_template_list() -> QuerySet[ChecklistTemplateItem]:
     return ChecklistTemplateItem.objects.filter(is_active=True).order_by("position", "pk")
 
 
@@ -47,7 +47,7 @@ def handoff_review_get(*, account_id: int, reviewer_id: int) -> HandoffReview | 
     return HandoffReview.objects.filter(account_id=account_id, reviewer_id=reviewer_id).first()
 
 
-def accounts_due_for_completion_reminder(
+def account_list_due_for_completion_reminder(
     *, today: datetime.date, days_before: int
 ) -> QuerySet[Account]:
     """Not yet handed off, planned completion within `days_before` days (and not past), no

@@ -25,7 +25,7 @@ from handoff.closeout.models import (
     HandoffReview,
     SignOff,
 )
-from handoff.closeout.selectors import checklist_template_active
+from handoff.closeout.selectors import checklist_template_list
 from handoff.closeout.snapshot import snapshot_collect, snapshot_digest
 from handoff.common.services import (
     ExpectedVersion,
@@ -113,7 +113,7 @@ def checklist_start(*, account: Account, actor) -> list[ChecklistItem]:
     locked = _lock_account(account.pk)
     if ChecklistItem.objects.filter(account=locked).exists():
         raise ValidationError("This account's closeout checklist has already started.")
-    template = list(checklist_template_active())
+    template = list(checklist_template_list())
     if not template:
         raise ValidationError(
             "The checklist template has no active items. Ask an admin to add them."

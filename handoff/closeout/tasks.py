@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from handoff.closeout.selectors import accounts_due_for_completion_reminder
+from handoff.closeout.selectors import account_list_due_for_completion_reminder
 from handoff.closeout.services import completion_reminder_send
 
 logger = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ def completion_reminders_send() -> int:
     logged and tried again tomorrow, and the others still go out."""
     today = timezone.localdate()
     due = list(
-        accounts_due_for_completion_reminder(
+        account_list_due_for_completion_reminder(
             today=today, days_before=settings.HANDOFF_REMINDER_DAYS_BEFORE
         ).values_list("pk", flat=True)
     )

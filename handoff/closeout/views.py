@@ -36,7 +36,7 @@ from handoff.closeout.selectors import (
 )
 from handoff.closeout.snapshot import snapshot_digest
 from handoff.common.services import ConcurrentEditError
-from handoff.mail.selectors import email_latest, email_outcome
+from handoff.mail.selectors import email_latest_get, email_outcome
 from handoff.permissions import Action, require
 from handoff.record import AccountRecord, account_record_get
 
@@ -69,7 +69,7 @@ def _back(request, account: Account, fragment: str = ""):
 
 # --- The handoff page -------------------------------------------------------------------------
 @require_GET
-def handoff_page(request, account_id: int):
+def handoff_page_view(request, account_id: int):
     try:
         version = account_version_get(account_id=account_id)
     except Account.DoesNotExist:
@@ -119,7 +119,7 @@ def _markdown_response(text: str, filename: str) -> HttpResponse:
 
 
 @require_GET
-def handoff_markdown(request, account_id: int):
+def handoff_markdown_view(request, account_id: int):
     record = _record(account_id, for_snapshot=True)
     account = record.account
     require(request.user, Action.ACCOUNT_VIEW, account)
@@ -129,7 +129,7 @@ def handoff_markdown(request, account_id: int):
 
 # --- Checklist -----------------------------------------------------------------------------------
 @require_POST
-def checklist_start(request, account_id: int):
+def checklist_start_view(request, account_id: int):
     account = _account(account_id)
     require(request.user, Action.CHECKLIST_START, account)
     try:
@@ -142,7 +142,7 @@ def checklist_start(request, account_id: int):
 
 
 @require_http_methods(["GET", "POST"])
-def checklist_item_update(request, account_id: int, item_id: int):
+def checklist_item_update_view(request, account_id: int, item_id: int):
     try:
         item = checklist_item_get(account_id=account_id, item_id=item_id)
     except ChecklistItem.DoesNotExist:
@@ -200,14 +200,14 @@ def _simple_action(
         messages.error(request, " ".join(error.messages))
     else:
         if email_kind:
-            email = email_latest(account_id=account.pk, kind=email_kind, since=started)
+            email = email_latest_get(account_id=account.pk, kind=email_kind, since=started)
             success = f"{success} {email_outcome(email)}"
         messages.success(request, success)
     return _back(request, account, "handoff-status")
 
 
 @require_POST
-def handoff_request(request, account_id: int):
+def handoff_request_view(request, account_id: int):
     return _simple_action(
         request,
         account_id,
@@ -219,7 +219,7 @@ def handoff_request(request, account_id: int):
 
 
 @require_POST
-def handoff_withdraw(request, account_id: int):
+def handoff_withdraw_view(request, account_id: int):
     return _simple_action(
         request,
         account_id,
@@ -230,7 +230,7 @@ def handoff_withdraw(request, account_id: int):
 
 
 @require_POST
-def handoff_acknowledge(request, account_id: int):
+def handoff_acknowledge_view(request, account_id: int):
     return _simple_action(
         request,
         account_id,
@@ -241,7 +241,7 @@ def handoff_acknowledge(request, account_id: int):
 
 
 @require_POST
-def handoff_mark_reviewed(request, account_id: int):
+def handoff_mark_reviewed_view(request, account_id: int):
     account = _account(account_id)
     require(request.user, Action.HANDOFF_MARK_REVIEWED, account)
     services.handoff_mark_reviewed(account=account, actor=request.user)
@@ -251,7 +251,7 @@ def handoff_mark_reviewed(request, account_id: int):
 
 # --- Sign-off and reopening --------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
-def sign_off(request, account_id: int):
+def sign_off_view(request, account_id: int):
     account = _account(account_id)
     require(request.user, Action.CLOSEOUT_SIGN_OFF, account)
     form = SignOffForm(request.POST or None)
@@ -266,7 +266,7 @@ def sign_off(request, account_id: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            email = email_latest(
+            email = email_latest_get(
                 account_id=account.pk, kind=notifications.SIGNED_OFF, since=started
             )
             messages.success(
@@ -297,7 +297,7 @@ def _sign_off(account_id: int, sign_off_id: int) -> SignOff:
 
 
 @require_GET
-def sign_off_detail(request, account_id: int, sign_off_id: int):
+def sign_off_detail_view(request, account_id: int, sign_off_id: int):
     signed = _sign_off(account_id, sign_off_id)
     require(request.user, Action.ACCOUNT_VIEW, signed.account)
     return render(
@@ -315,7 +315,7 @@ def sign_off_detail(request, account_id: int, sign_off_id: int):
 
 
 @require_GET
-def sign_off_markdown(request, account_id: int, sign_off_id: int):
+def sign_off_markdown_view(request, account_id: int, sign_off_id: int):
     signed = _sign_off(account_id, sign_off_id)
     require(request.user, Action.ACCOUNT_VIEW, signed.account)
     name = slugify(signed.snapshot_account_name) or str(account_id)
@@ -324,7 +324,7 @@ def sign_off_markdown(request, account_id: int, sign_off_id: int):
 
 
 @require_http_methods(["GET", "POST"])
-def reopen(request, account_id: int):
+def reopen_view(request, account_id: int):
     account = _account(account_id)
     require(request.user, Action.CLOSEOUT_REOPEN, account)
     form = ReopenForm(request.POST or None)
@@ -337,7 +337,9 @@ def reopen(request, account_id: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            email = email_latest(account_id=account.pk, kind=notifications.REOPENED, since=started)
+            email = email_latest_get(
+                account_id=account.pk, kind=notifications.REOPENED, since=started
+            )
             messages.success(
                 request,
                 f"{account.name} is reopened and back in implementation. {email_outcome(email)}",

@@ -3,7 +3,9 @@ import datetime
 from handoff.mail.models import OutgoingEmail
 
 
-def email_latest(*, account_id: int, kind: str, since: datetime.datetime) -> OutgoingEmail | None:
+def email_latest_get(
+    *, account_id: int, kind: str, since: datetime.datetime
+) -> OutgoingEmail | None:
     """The e-mail of this kind queued for the account since `since` (a view's own write)."""
     return (
         OutgoingEmail.objects.filter(account_id=account_id, kind=kind, created_at__gte=since)

@@ -30,7 +30,7 @@ from handoff.common.forms import FilterForm
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
-from logs.selectors import item_history
+from logs.selectors import item_history_list
 from logs.views.common import (
     account_or_404,
     add_service_errors,
@@ -165,7 +165,7 @@ def detail_context(request, spec: LogSpec, account, item) -> dict:
     return {
         "account": account,
         spec.name: item,
-        "history": item_history(obj=item),
+        "history": item_history_list(obj=item),
         "can_edit": can(request.user, spec.action, account, obj=item),
         "statuses": spec.status_choices,
     }

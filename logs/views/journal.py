@@ -11,7 +11,7 @@ from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import JournalEntryForm, JournalFilterForm
 from logs.models import JournalEntry
-from logs.selectors import journal_edit_history, journal_entry_get, journal_entry_list
+from logs.selectors import journal_edit_history_get, journal_entry_get, journal_entry_list
 from logs.services import JOURNAL_FIELDS, journal_entry_create, journal_entry_update
 from logs.views.common import (
     account_or_404,
@@ -27,7 +27,7 @@ from logs.views.common import (
 
 def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
     with_edit_permission(entries, request.user, account, action=Action.JOURNAL_EDIT)
-    history = journal_edit_history(account_id=account.pk, entry_ids=[e.pk for e in entries])
+    history = journal_edit_history_get(account_id=account.pk, entry_ids=[e.pk for e in entries])
     for entry in entries:
         entry.corrections = history.get(entry.pk, [])
     return {"account": account, "items": entries, "rows_template": "logs/_journal_entries.html"}

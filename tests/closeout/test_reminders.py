@@ -17,7 +17,7 @@ from handoff.celery import app
 from handoff.closeout import services
 from handoff.closeout.models import CompletionReminder
 from handoff.closeout.review import changes_since_review
-from handoff.closeout.selectors import accounts_due_for_completion_reminder
+from handoff.closeout.selectors import account_list_due_for_completion_reminder
 from handoff.closeout.tasks import completion_reminders_send
 from handoff.common.services import ANY_VERSION
 from tests.factories import AccountFactory
@@ -32,7 +32,7 @@ def in_days(days: int) -> datetime.date:
 
 def due_names():
     return sorted(
-        accounts_due_for_completion_reminder(today=TODAY, days_before=21).values_list(
+        account_list_due_for_completion_reminder(today=TODAY, days_before=21).values_list(
             "name", flat=True
         )
     )
