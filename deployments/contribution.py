@@ -17,7 +17,7 @@ from deployments.selectors import (
 from deployments.services import INSTANCE_TYPES_LABEL
 from deployments.sizing import TIERS
 from handoff.permissions import Action, can
-from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section
+from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section, Trait
 
 # The handbook's production fields a handoff needs, in the form's order. Design documents are
 # "Link to ANY Technical Design Documents": none is a valid answer, so they are not required.
@@ -204,6 +204,93 @@ def sizing_section_context(record, user) -> dict:
     return {**section_context(record, user), "tiers": TIERS}
 
 
+# The production deployment and code host fields the account's dashboard in Vitally shows.
+VITALLY_TRAITS = (
+    Trait(
+        "technical_design_document_urls",
+        "Link to any Technical Design Documents",
+        "vitally.custom.technicalDesignDocuments",
+        "lines",
+        "textarea",
+    ),
+    Trait(
+        "prod_infra_start_date",
+        "Start date of implementation of production infrastructure",
+        "vitally.custom.prodInfraStartDate",
+        "date",
+        "datetime",
+    ),
+    Trait(
+        "prod_infra_completion_date",
+        "Completion date of implementation of production infrastructure",
+        "vitally.custom.prodInfraCompletionDate",
+        "date",
+        "datetime",
+    ),
+    Trait(
+        "sourcegraph_instance_url",
+        "Sourcegraph instance URL",
+        "vitally.custom.sourcegraphInstanceUrl",
+        "text",
+        "string",
+    ),
+    Trait("deployment_type", "Deployment type", "vitally.custom.deploymentType", "text", "string"),
+    Trait(
+        "infrastructure_hosting_provider",
+        "Infrastructure Hosting Provider",
+        "vitally.custom.infrastructureHostingProvider",
+        "text",
+        "string",
+    ),
+    Trait(
+        "machine_instance_types",
+        "Machine Instance Types",
+        "vitally.custom.machineInstanceTypes",
+        "text",
+        "string",
+    ),
+    Trait("total_cpu", "Total CPU", "vitally.custom.totalCpu", "number", "number"),
+    Trait(
+        "total_memory_gb", "Total Memory (GB)", "vitally.custom.totalMemoryGb", "number", "number"
+    ),
+    Trait(
+        "total_disk_space_gb",
+        "Total Disk Space (GB)",
+        "vitally.custom.totalDiskSpaceGb",
+        "number",
+        "number",
+    ),
+    Trait(
+        "code_hosts_in_use",
+        "Code Hosts in Use",
+        "vitally.custom.codeHostsInUse",
+        "labels",
+        "string",
+    ),
+    Trait(
+        "number_of_repositories",
+        "Number of Repositories",
+        "vitally.custom.numberOfRepositories",
+        "number",
+        "number",
+    ),
+    Trait(
+        "number_of_monorepos",
+        "Number of Monorepos",
+        "vitally.custom.numberOfMonorepos",
+        "number",
+        "number",
+    ),
+    Trait(
+        "largest_repository_mb",
+        "Largest Repository (MB)",
+        "vitally.custom.largestRepositoryMb",
+        "number",
+        "number",
+    ),
+)
+
+
 def vitally_values(record) -> dict:
     """The production deployment and code host fields Vitally shows."""
     summary = deployment_summary(deployment_of(record))
@@ -291,5 +378,6 @@ DEPLOYMENTS = Contribution(
         ),
         Part("sizing_check", "Sizing check", snapshot.snapshot_sizing, snapshot.markdown_sizing),
     ),
+    vitally_traits=VITALLY_TRAITS,
     vitally_values=vitally_values,
 )

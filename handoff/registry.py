@@ -100,6 +100,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Trait:
+    """A field the account's dashboard in Vitally shows, which the contribution's
+    `vitally_values(record)` gives under `name`. `format` says how the value is written:
+    "text", "lines" (one per line), "labels" (comma-separated), "date" or "number"; `vitally_type`
+    is the custom field's type in Vitally (vitally-api.md §4)."""
+
+    name: str
+    label: str  # the handbook's words, shown in the Vitally panel and the field check
+    default_key: str  # the trait key unless VITALLY_TRAIT_MAP renames it
+    format: str
+    vitally_type: str
+
+
+@dataclass(frozen=True)
 class Contribution:
     key: str  # one of ORDER
     # The app's slice of the record: `load(account, for_snapshot=...)`, a constant number of
@@ -111,7 +125,8 @@ class Contribution:
     rules: tuple[Rule, ...] = ()
     attention: tuple[Callable[["AccountRecord"], list[AttentionItem]], ...] = ()
     snapshot: tuple[Part, ...] = ()
-    # The values of this slice that Vitally shows: {portal field name: value}.
+    # The fields of this slice that Vitally shows, and their values now: {trait name: value}.
+    vitally_traits: tuple[Trait, ...] = ()
     vitally_values: Callable[["AccountRecord"], dict[str, Any]] | None = None
     columns: tuple[Column, ...] = ()
     # What this contribution shows on account pages that changes without the account's
@@ -143,6 +158,10 @@ def rules() -> list[Rule]:
 
 def snapshot_parts() -> list[Part]:
     return [p for c in contributions() for p in c.snapshot]
+
+
+def traits() -> list[Trait]:
+    return [t for c in contributions() for t in c.vitally_traits]
 
 
 def columns() -> list[Column]:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from handoff.permissions import Action, can
-from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section
+from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section, Trait
 from logs import snapshot
 from logs.models import ExpansionOpportunity, Issue, Risk
 from logs.scoring import band_score_range
@@ -212,6 +212,18 @@ def opportunities_context(record, user) -> dict:
     }
 
 
+VITALLY_TRAITS = (
+    Trait("open_issues", "Open issues", "vitally.custom.openIssues", "number", "number"),
+    Trait(
+        "open_high_risks",
+        "Open high/critical risks",
+        "vitally.custom.openHighRisks",
+        "number",
+        "number",
+    ),
+)
+
+
 def vitally_values(record) -> dict:
     counts = log_counts(logs_of(record))
     return {"open_issues": counts.open_issues, "open_high_risks": counts.open_high_risks}
@@ -275,5 +287,6 @@ LOGS = Contribution(
             snapshot.markdown_opportunities,
         ),
     ),
+    vitally_traits=VITALLY_TRAITS,
     vitally_values=vitally_values,
 )

@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from handoff.common.admin import CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin_use_allowed
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync, TraitDifference, VitallyKey
-from vitally_sync.payloads import TRAIT_FIELDS
+from vitally_sync.payloads import trait_fields
 from vitally_sync.selectors import sync_attempt_list, sync_badge
 from vitally_sync.services import sync_push_request
 
@@ -159,7 +159,7 @@ class DifferenceFieldFilter(admin.SimpleListFilter):
     parameter_name = "field"
 
     def lookups(self, request, model_admin):
-        return [(trait.name, trait.label) for trait in TRAIT_FIELDS]
+        return [(trait.name, trait.label) for trait in trait_fields()]
 
     def queryset(self, request, queryset):
         if self.value():

@@ -10,7 +10,7 @@ from django.utils import timezone
 from handoff.accounts.models import Account
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync, TraitDifference, VitallyKey
-from vitally_sync.payloads import FIELDS_BY_NAME, traits_build
+from vitally_sync.payloads import trait_field_get, traits_build
 from vitally_sync.reconcile import reconcile_read_record, sync_read_token
 from vitally_sync.selectors import portal_values_get
 from vitally_sync.services import sync_rows_ensure
@@ -31,7 +31,7 @@ def seed(*, users, accounts, stdout) -> None:
     name, field_name, more = DEMO_DIFFERENCE
     account = accounts.get(name)
     if account is not None and _difference_seed(account, field_name, more):
-        label = FIELDS_BY_NAME[field_name].label
+        label = trait_field_get(field_name).label
         stdout.write(f"Vitally: {name} pushed, then its {label} changed by hand in Vitally.")
 
 

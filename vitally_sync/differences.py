@@ -30,7 +30,7 @@ from handoff.accounts.services import record_change
 from handoff.audit.models import AuditEvent
 from vitally_sync.conf import SyncConfig, sync_config
 from vitally_sync.models import AccountSync, TraitDifference
-from vitally_sync.payloads import TRAIT_FIELDS, traits_build
+from vitally_sync.payloads import trait_fields, traits_build
 from vitally_sync.reconcile import trait_date, value_text, values_agree
 from vitally_sync.selectors import account_sync_of, portal_values_get, sync_known_traits
 
@@ -101,7 +101,7 @@ def difference_rows(
     if not config.enabled or sync is None or not account.vitally_account_id:
         return []
     known = sync_known_traits(sync, account.vitally_account_id)
-    order = {trait.name: n for n, trait in enumerate(TRAIT_FIELDS)}
+    order = {trait.name: n for n, trait in enumerate(trait_fields())}
     rows = [d for d in differences if d.trait_key in known and known[d.trait_key] == d.portal_value]
     rows.sort(key=lambda d: (order.get(d.field_name, len(order)), d.pk))
     deployments = apps.is_installed("deployments")

@@ -45,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from vitally_sync.payloads import TRAIT_FIELDS
+from vitally_sync.payloads import trait_fields
 
 DEFAULT_API_KEY = "sk_demo_fake_vitally"  # noqa: S105  (the fake's demo key)
 CUSTOM_FIELD_MODELS = {
@@ -150,7 +150,7 @@ def default_custom_fields() -> list[dict]:
             "path": f.default_key,
             "createdAt": "2024-01-01T00:00:00.000Z",
         }
-        for f in TRAIT_FIELDS
+        for f in trait_fields()
     ]
     return sorted(fields, key=lambda f: f["label"].lower())
 

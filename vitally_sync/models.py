@@ -2,7 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from handoff.accounts.models import Account
-from vitally_sync.payloads import FIELDS_BY_NAME
+from vitally_sync.payloads import trait_field_get
 
 
 class AccountSync(models.Model):
@@ -193,5 +193,5 @@ class TraitDifference(models.Model):
     @property
     def label(self) -> str:
         """The handbook's words for the field."""
-        field = FIELDS_BY_NAME.get(self.field_name)
+        field = trait_field_get(self.field_name)
         return field.label if field else self.trait_key

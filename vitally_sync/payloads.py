@@ -1,64 +1,26 @@
 """What is pushed to Vitally: pure functions from portal values to account traits.
 
 No ORM, no settings, no I/O: `selectors.portal_values_get` gathers the values, `traits_build`
-turns them into the `traits` object of `PUT /resources/accounts/:id` (vitally-api.md §3-4).
+turns them into the `traits` object of `PUT /resources/accounts/:id` (vitally-api.md §3-4). The
+traits themselves are declared by the contributions that give their values (handoff/registry.py).
 """
 
 import datetime
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from handoff import registry
 
-class _Absent:
-    """A value the portal cannot provide (its app is not installed): the trait is left out of
-    the payload, so Vitally keeps whatever it has. Not the same as empty, which sends null."""
-
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class PortalValues:
-    """The account's values as the portal shows them (labels, not codes)."""
-
-    # deployments: the production environment and its code hosts (DeploymentSummary)
-    technical_design_document_urls: Sequence[str] | None = ABSENT
-    prod_infra_start_date: datetime.date | None = ABSENT
-    prod_infra_completion_date: datetime.date | None = ABSENT
-    sourcegraph_instance_url: str = ABSENT
-    deployment_type: str = ABSENT
-    infrastructure_hosting_provider: str = ABSENT
-    machine_instance_types: str = ABSENT
-    total_cpu: int | None = ABSENT
-    total_memory_gb: int | None = ABSENT
-    total_disk_space_gb: int | None = ABSENT
-    code_hosts_in_use: Sequence[str] | None = ABSENT
-    number_of_repositories: int | None = ABSENT
-    number_of_monorepos: int | None = ABSENT
-    largest_repository_mb: int | None = ABSENT
-    # the core: the account's handoff phase label
-    handoff_status: str = ABSENT
-    # logs
-    open_issues: int | None = ABSENT
-    open_high_risks: int | None = ABSENT
+# The account's values as the portal shows them (labels, not codes), by trait name: what each
+# contribution's `vitally_values` gave (handoff/registry.py). A name missing (its app is not
+# installed) leaves the trait out of the payload, so Vitally keeps whatever it has; an empty
+# value sends null.
+PortalValues = Mapping[str, Any]
 
 
 def _text(value: Any) -> str | None:
@@ -102,112 +64,40 @@ def _number(value: Any) -> int | float | None:
     raise TypeError(f"expected a number, got {value!r}")
 
 
+FORMATS: dict[str, Callable[[Any], Any]] = {
+    "text": _text,
+    "lines": _lines,
+    "labels": _labels,
+    "date": _date,
+    "number": _number,
+}
+
+
 @dataclass(frozen=True)
 class TraitField:
-    name: str  # the PortalValues field
+    name: str  # the name of the value in PortalValues
     label: str  # the handbook's words, shown in the panel and the field check
     default_key: str
     fmt: Callable[[Any], Any]
     vitally_type: str  # the custom-field type the fake seeds (vitally-api.md §4)
 
 
-TRAIT_FIELDS: tuple[TraitField, ...] = (
-    TraitField(
-        "technical_design_document_urls",
-        "Link to any Technical Design Documents",
-        "vitally.custom.technicalDesignDocuments",
-        _lines,
-        "textarea",
-    ),
-    TraitField(
-        "prod_infra_start_date",
-        "Start date of implementation of production infrastructure",
-        "vitally.custom.prodInfraStartDate",
-        _date,
-        "datetime",
-    ),
-    TraitField(
-        "prod_infra_completion_date",
-        "Completion date of implementation of production infrastructure",
-        "vitally.custom.prodInfraCompletionDate",
-        _date,
-        "datetime",
-    ),
-    TraitField(
-        "sourcegraph_instance_url",
-        "Sourcegraph instance URL",
-        "vitally.custom.sourcegraphInstanceUrl",
-        _text,
-        "string",
-    ),
-    TraitField(
-        "deployment_type", "Deployment type", "vitally.custom.deploymentType", _text, "string"
-    ),
-    TraitField(
-        "infrastructure_hosting_provider",
-        "Infrastructure Hosting Provider",
-        "vitally.custom.infrastructureHostingProvider",
-        _text,
-        "string",
-    ),
-    TraitField(
-        "machine_instance_types",
-        "Machine Instance Types",
-        "vitally.custom.machineInstanceTypes",
-        _text,
-        "string",
-    ),
-    TraitField("total_cpu", "Total CPU", "vitally.custom.totalCpu", _number, "number"),
-    TraitField(
-        "total_memory_gb", "Total Memory (GB)", "vitally.custom.totalMemoryGb", _number, "number"
-    ),
-    TraitField(
-        "total_disk_space_gb",
-        "Total Disk Space (GB)",
-        "vitally.custom.totalDiskSpaceGb",
-        _number,
-        "number",
-    ),
-    TraitField(
-        "code_hosts_in_use", "Code Hosts in Use", "vitally.custom.codeHostsInUse", _labels, "string"
-    ),
-    TraitField(
-        "number_of_repositories",
-        "Number of Repositories",
-        "vitally.custom.numberOfRepositories",
-        _number,
-        "number",
-    ),
-    TraitField(
-        "number_of_monorepos",
-        "Number of Monorepos",
-        "vitally.custom.numberOfMonorepos",
-        _number,
-        "number",
-    ),
-    TraitField(
-        "largest_repository_mb",
-        "Largest Repository (MB)",
-        "vitally.custom.largestRepositoryMb",
-        _number,
-        "number",
-    ),
-    TraitField("handoff_status", "Handoff phase", "vitally.custom.handoffStatus", _text, "string"),
-    TraitField("open_issues", "Open issues", "vitally.custom.openIssues", _number, "number"),
-    TraitField(
-        "open_high_risks",
-        "Open high/critical risks",
-        "vitally.custom.openHighRisks",
-        _number,
-        "number",
-    ),
-)
-FIELDS_BY_NAME: dict[str, TraitField] = {f.name: f for f in TRAIT_FIELDS}
-# Every portal value has exactly one trait field (checked at import, also under python -O).
-if set(FIELDS_BY_NAME) != {f.name for f in fields(PortalValues)}:
-    raise RuntimeError("TRAIT_FIELDS and PortalValues name different fields.")
+def trait_fields() -> tuple[TraitField, ...]:
+    """Every trait the contributions declare (handoff/registry.py `Trait`), in their order."""
+    return tuple(
+        TraitField(t.name, t.label, t.default_key, FORMATS[t.format], t.vitally_type)
+        for t in registry.traits()
+    )
 
-DEFAULT_TRAIT_MAP: dict[str, str] = {f.name: f.default_key for f in TRAIT_FIELDS}
+
+def trait_field_get(name: str) -> TraitField | None:
+    return next((f for f in trait_fields() if f.name == name), None)
+
+
+def default_trait_map() -> dict[str, str]:
+    return {f.name: f.default_key for f in trait_fields()}
+
+
 # vitally-api.md §4: no documented naming rule; this is the safe pattern it suggests.
 TRAIT_KEY_RE = re.compile(r"^[A-Za-z0-9_.]+$")
 
@@ -222,13 +112,14 @@ def trait_map_resolve(overrides: Mapping[str, Any] | str | None) -> dict[str, st
     overrides = overrides or {}
     if not isinstance(overrides, Mapping):
         raise ValueError("VITALLY_TRAIT_MAP must be a JSON object of portal field → trait key.")
-    unknown = sorted(set(overrides) - set(DEFAULT_TRAIT_MAP))
+    defaults = default_trait_map()
+    unknown = sorted(set(overrides) - set(defaults))
     if unknown:
         raise ValueError(
             f"VITALLY_TRAIT_MAP names unknown portal fields {unknown}; "
-            f"known fields: {sorted(DEFAULT_TRAIT_MAP)}"
+            f"known fields: {sorted(defaults)}"
         )
-    resolved = dict(DEFAULT_TRAIT_MAP)
+    resolved = dict(defaults)
     for name, key in overrides.items():
         if key is None or key == "":
             resolved.pop(name)
@@ -247,12 +138,11 @@ def traits_build(values: PortalValues, *, trait_map: Mapping[str, str]) -> dict[
     """The traits object, in the table's order. Empty values are null (Vitally deletes the
     trait); values of apps that are not installed are left out."""
     traits: dict[str, Any] = {}
-    for field in TRAIT_FIELDS:
+    for field in trait_fields():
         key = trait_map.get(field.name)
-        value = getattr(values, field.name)
-        if key is None or value is ABSENT:
+        if key is None or field.name not in values:
             continue
-        traits[key] = field.fmt(value)
+        traits[key] = field.fmt(values[field.name])
     return traits
 
 
@@ -282,7 +172,8 @@ def _format_sample(fmt: Callable[[Any], Any], value: Any) -> Any:
 def config_fingerprint(trait_map: Mapping[str, str]) -> str:
     """Identifies the trait map and the value formats: what a push is built with."""
     formats = {
-        f.name: [_format_sample(f.fmt, sample) for sample in _FORMAT_SAMPLES] for f in TRAIT_FIELDS
+        f.name: [_format_sample(f.fmt, sample) for sample in _FORMAT_SAMPLES]
+        for f in trait_fields()
     }
     blob = json.dumps(
         {"map": dict(sorted(trait_map.items())), "formats": formats},
@@ -336,7 +227,8 @@ def traits_diff(
     """Every trait of the current payload beside what Vitally is known to hold, in table order;
     then keys Vitally holds from the portal that are no longer mapped (deleted once)."""
     last = last or {}
-    labels = {key: FIELDS_BY_NAME[name].label for name, key in trait_map.items()}
+    by_name = {f.name: f.label for f in trait_fields()}
+    labels = {key: by_name[name] for name, key in trait_map.items() if name in by_name}
     rows = [
         TraitChange(key, labels.get(key, key), last.get(key), value, key in last)
         for key, value in current.items()

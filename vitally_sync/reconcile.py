@@ -45,7 +45,7 @@ from vitally_sync.limiter import (
     limiter_get,
 )
 from vitally_sync.models import AccountSync, TraitDifference
-from vitally_sync.payloads import FIELDS_BY_NAME, TRAIT_FIELDS
+from vitally_sync.payloads import trait_field_get, trait_fields
 from vitally_sync.selectors import sync_known_traits
 from vitally_sync.services import _pause_share, client_get, key_refused_record, key_state_get
 
@@ -100,7 +100,7 @@ def _normal(value: Any, kind: str) -> Any:
 def values_agree(portal: Any, vitally: Any, *, field_name: str) -> bool:
     """Whether Vitally says what the portal said: a date sent as midnight UTC read back as
     epoch milliseconds, 16 read back as 16.0, or an empty value read back as absent agree."""
-    trait = FIELDS_BY_NAME.get(field_name)
+    trait = trait_field_get(field_name)
     kind = trait.vitally_type if trait else "string"
     return _normal(portal, kind) == _normal(vitally, kind)
 
@@ -119,7 +119,7 @@ def differences_find(
     """The mapped keys the portal knows Vitally held, whose value in Vitally is another now,
     in the table's order. A key Vitally no longer has reads as None (a deleted trait)."""
     found = []
-    for trait in TRAIT_FIELDS:
+    for trait in trait_fields():
         key = trait_map.get(trait.name)
         if key is None or key not in known:
             continue
@@ -475,7 +475,7 @@ def _read_one(
             DifferenceLine(
                 account_id=account_id,
                 account_name=sync.account.name,
-                label=FIELDS_BY_NAME[item.field_name].label,
+                label=trait_field_get(item.field_name).label,
                 trait_key=item.trait_key,
                 portal_value=item.portal_value,
                 vitally_value=item.vitally_value,

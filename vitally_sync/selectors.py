@@ -2,6 +2,7 @@
 (badge, panel)."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
@@ -14,14 +15,14 @@ from vitally_sync.payloads import PortalValues
 
 
 def portal_values_of(record) -> PortalValues:
-    """What the portal shows for the account, from its record (handoff/record.py): the phase and
-    each contribution's `vitally_values`. Apps that are not installed contribute nothing: their
+    """What the portal shows for the account, from its record (handoff/record.py): each
+    contribution's `vitally_values`. Apps that are not installed contribute nothing: their
     traits are left out of the payload rather than sent as null."""
-    values: dict = {"handoff_status": record.account.get_phase_display()}
+    values: dict[str, Any] = {}
     for contribution in registry.contributions():
         if contribution.vitally_values is not None:
             values.update(contribution.vitally_values(record))
-    return PortalValues(**values)
+    return values
 
 
 def portal_values_get(*, account_id: int) -> PortalValues:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from handoff.closeout.forms import ChecklistItemForm
 from handoff.closeout.markdown import md_date, md_link, md_table, md_text
 from handoff.permissions import Action, can
-from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section
+from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section, Trait
 
 
 def _handoff_url(account, fragment: str = "") -> str:
@@ -344,6 +344,11 @@ ACCOUNT = Contribution(
     ),
 )
 
+
+def vitally_values(record) -> dict:
+    return {"handoff_status": record.account.get_phase_display()}
+
+
 CLOSEOUT = Contribution(
     key="closeout",
     rules=(
@@ -359,4 +364,9 @@ CLOSEOUT = Contribution(
             "closeout", "Closeout checklist", "closeout/_closeout_section.html", closeout_context
         ),
     ),
+    # The account's phase: where the handoff stands.
+    vitally_traits=(
+        Trait("handoff_status", "Handoff phase", "vitally.custom.handoffStatus", "text", "string"),
+    ),
+    vitally_values=vitally_values,
 )

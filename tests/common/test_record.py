@@ -98,3 +98,14 @@ def test_an_unknown_account_is_does_not_exist_and_its_pages_are_404(client_for, 
     assert client.get(reverse("accounts:detail", args=[987654])).status_code == 404
     assert client.get(reverse("closeout:handoff", args=[987654])).status_code == 404
     assert client.get(reverse("closeout:handoff_markdown", args=[987654])).status_code == 404
+
+
+def test_each_contribution_gives_a_value_for_every_trait_it_declares_and_no_other(account):
+    """A value without a declared trait would never reach Vitally; a trait without a value
+    would be left out of every push."""
+    record = account_record_get(account.pk)
+    for contribution in registry.contributions():
+        declared = {t.name for t in contribution.vitally_traits}
+        given = set(contribution.vitally_values(record)) if contribution.vitally_values else set()
+        assert given == declared, contribution.key
+    assert len(registry.traits()) == 17

@@ -142,14 +142,21 @@ def test_a_changed_trait_map_makes_every_account_due_and_deletes_the_old_key_onc
 
 
 def test_a_changed_value_format_makes_every_account_due(fake_vitally, manager, monkeypatch):
+    import dataclasses
+
+    from handoff import registry
     from vitally_sync import payloads
 
     account = linked(fake_vitally, manager)
     sync_account_push(account_id=account.pk)
-    field = payloads.FIELDS_BY_NAME["handoff_status"]
-    upper = type(field)(**{**field.__dict__, "fmt": lambda v: str(v).upper() if v else None})
-    fields = tuple(upper if f.name == field.name else f for f in payloads.TRAIT_FIELDS)
-    monkeypatch.setattr(payloads, "TRAIT_FIELDS", fields)
+    # The phase written another way (a format of its own, upper case).
+    monkeypatch.setitem(payloads.FORMATS, "upper", lambda v: str(v).upper() if v else None)
+    closeout = registry._contributions["closeout"]
+    (phase,) = closeout.vitally_traits
+    upper = dataclasses.replace(phase, format="upper")
+    monkeypatch.setitem(
+        registry._contributions, "closeout", dataclasses.replace(closeout, vitally_traits=(upper,))
+    )
     assert badge_of(account) == "pending"
     assert sync_sweep(budget=5).outcomes == {"pushed": 1}
     assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "IMPLEMENTATION"

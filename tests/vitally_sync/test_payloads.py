@@ -1,6 +1,5 @@
 """The payload mapping is pure: portal values in, Vitally traits out (issue 6, "What is pushed")."""
 
-import dataclasses
 import datetime
 import json
 from decimal import Decimal
@@ -8,11 +7,9 @@ from decimal import Decimal
 import pytest
 
 from vitally_sync.payloads import (
-    ABSENT,
-    DEFAULT_TRAIT_MAP,
-    TRAIT_FIELDS,
-    PortalValues,
     config_fingerprint,
+    default_trait_map,
+    trait_fields,
     trait_map_resolve,
     traits_acked,
     traits_build,
@@ -20,52 +17,52 @@ from vitally_sync.payloads import (
     traits_to_send,
 )
 
-FULL = PortalValues(
-    technical_design_document_urls=(
+FULL = {
+    "technical_design_document_urls": (
         "https://docs.example.com/design",
         "https://docs.example.com/network",
     ),
-    prod_infra_start_date=datetime.date(2025, 3, 1),
-    prod_infra_completion_date=datetime.date(2025, 4, 15),
-    sourcegraph_instance_url="https://sourcegraph.acme.com",
-    deployment_type="Kubernetes with Helm",
-    infrastructure_hosting_provider="AWS",
-    machine_instance_types="3 × m6a.4xlarge, 1 × m6a.2xlarge",
-    total_cpu=56,
-    total_memory_gb=224,
-    total_disk_space_gb=2000,
-    code_hosts_in_use=("GitHub", "GitLab"),
-    number_of_repositories=3412,
-    number_of_monorepos=2,
-    largest_repository_mb=18500,
-    handoff_status="Ready for handoff",
-    open_issues=3,
-    open_high_risks=1,
-)
+    "prod_infra_start_date": datetime.date(2025, 3, 1),
+    "prod_infra_completion_date": datetime.date(2025, 4, 15),
+    "sourcegraph_instance_url": "https://sourcegraph.acme.com",
+    "deployment_type": "Kubernetes with Helm",
+    "infrastructure_hosting_provider": "AWS",
+    "machine_instance_types": "3 × m6a.4xlarge, 1 × m6a.2xlarge",
+    "total_cpu": 56,
+    "total_memory_gb": 224,
+    "total_disk_space_gb": 2000,
+    "code_hosts_in_use": ("GitHub", "GitLab"),
+    "number_of_repositories": 3412,
+    "number_of_monorepos": 2,
+    "largest_repository_mb": 18500,
+    "handoff_status": "Ready for handoff",
+    "open_issues": 3,
+    "open_high_risks": 1,
+}
 
-EMPTY = PortalValues(
-    technical_design_document_urls=(),
-    prod_infra_start_date=None,
-    prod_infra_completion_date=None,
-    sourcegraph_instance_url="",
-    deployment_type="",
-    infrastructure_hosting_provider="",
-    machine_instance_types="",
-    total_cpu=None,
-    total_memory_gb=None,
-    total_disk_space_gb=None,
-    code_hosts_in_use=(),
-    number_of_repositories=None,
-    number_of_monorepos=None,
-    largest_repository_mb=None,
-    handoff_status="Implementation",
-    open_issues=0,
-    open_high_risks=0,
-)
+EMPTY = {
+    "technical_design_document_urls": (),
+    "prod_infra_start_date": None,
+    "prod_infra_completion_date": None,
+    "sourcegraph_instance_url": "",
+    "deployment_type": "",
+    "infrastructure_hosting_provider": "",
+    "machine_instance_types": "",
+    "total_cpu": None,
+    "total_memory_gb": None,
+    "total_disk_space_gb": None,
+    "code_hosts_in_use": (),
+    "number_of_repositories": None,
+    "number_of_monorepos": None,
+    "largest_repository_mb": None,
+    "handoff_status": "Implementation",
+    "open_issues": 0,
+    "open_high_risks": 0,
+}
 
 
 def test_every_field_of_the_issue_table_maps_to_its_default_key_and_format():
-    traits = traits_build(FULL, trait_map=DEFAULT_TRAIT_MAP)
+    traits = traits_build(FULL, trait_map=default_trait_map())
     assert traits == {
         "vitally.custom.technicalDesignDocuments": (
             "https://docs.example.com/design\nhttps://docs.example.com/network"
@@ -94,9 +91,9 @@ def test_every_field_of_the_issue_table_maps_to_its_default_key_and_format():
 
 
 def test_cleared_fields_are_sent_as_null_so_vitally_deletes_the_trait():
-    traits = traits_build(EMPTY, trait_map=DEFAULT_TRAIT_MAP)
+    traits = traits_build(EMPTY, trait_map=default_trait_map())
     cleared = {k for k, v in traits.items() if v is None}
-    assert cleared == set(DEFAULT_TRAIT_MAP.values()) - {
+    assert cleared == set(default_trait_map().values()) - {
         "vitally.custom.handoffStatus",
         "vitally.custom.openIssues",
         "vitally.custom.openHighRisks",
@@ -108,12 +105,12 @@ def test_cleared_fields_are_sent_as_null_so_vitally_deletes_the_trait():
 
 
 def test_whitespace_only_and_blank_entries_count_as_empty():
-    values = PortalValues(
-        technical_design_document_urls=["  ", ""],
-        code_hosts_in_use=[" GitHub ", ""],
-        sourcegraph_instance_url="   ",
-    )
-    traits = traits_build(values, trait_map=DEFAULT_TRAIT_MAP)
+    values = {
+        "technical_design_document_urls": ["  ", ""],
+        "code_hosts_in_use": [" GitHub ", ""],
+        "sourcegraph_instance_url": "   ",
+    }
+    traits = traits_build(values, trait_map=default_trait_map())
     assert traits == {
         "vitally.custom.technicalDesignDocuments": None,
         "vitally.custom.codeHostsInUse": "GitHub",
@@ -122,11 +119,14 @@ def test_whitespace_only_and_blank_entries_count_as_empty():
 
 
 def test_fields_of_apps_that_are_not_installed_are_left_out_not_nulled():
-    only_core = PortalValues(handoff_status="Handed off")
-    assert traits_build(only_core, trait_map=DEFAULT_TRAIT_MAP) == {
+    only_core = {"handoff_status": "Handed off"}
+    assert traits_build(only_core, trait_map=default_trait_map()) == {
         "vitally.custom.handoffStatus": "Handed off"
     }
-    assert PortalValues().total_cpu is ABSENT
+    # Missing is left out; empty is sent as null (Vitally deletes the trait).
+    assert traits_build({"total_cpu": None}, trait_map=default_trait_map()) == {
+        "vitally.custom.totalCpu": None
+    }
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_fields_of_apps_that_are_not_installed_are_left_out_not_nulled():
     ],
 )
 def test_dates_are_midnight_utc_with_milliseconds(value, expected):
-    traits = traits_build(PortalValues(prod_infra_start_date=value), trait_map=DEFAULT_TRAIT_MAP)
+    traits = traits_build({"prod_infra_start_date": value}, trait_map=default_trait_map())
     assert traits["vitally.custom.prodInfraStartDate"] == expected
 
 
@@ -146,7 +146,7 @@ def test_dates_are_midnight_utc_with_milliseconds(value, expected):
     "value, expected", [(Decimal("12"), 12), (Decimal("1.5"), 1.5), (7.0, 7), (0, 0)]
 )
 def test_numbers_stay_numbers(value, expected):
-    traits = traits_build(PortalValues(total_cpu=value), trait_map=DEFAULT_TRAIT_MAP)
+    traits = traits_build({"total_cpu": value}, trait_map=default_trait_map())
     assert traits["vitally.custom.totalCpu"] == expected
     assert not isinstance(traits["vitally.custom.totalCpu"], str)
 
@@ -154,7 +154,7 @@ def test_numbers_stay_numbers(value, expected):
 @pytest.mark.parametrize("bad", ["12", True])
 def test_a_non_number_in_a_number_field_is_a_bug_not_a_payload(bad):
     with pytest.raises(TypeError):
-        traits_build(PortalValues(total_cpu=bad), trait_map=DEFAULT_TRAIT_MAP)
+        traits_build({"total_cpu": bad}, trait_map=default_trait_map())
 
 
 def test_trait_map_override_renames_and_drops_fields():
@@ -167,13 +167,13 @@ def test_trait_map_override_renames_and_drops_fields():
     assert "vitally.custom.totalCpu" not in traits
     assert "vitally.custom.openIssues" not in traits
     assert traits["risks_open"] == 1
-    assert len(traits) == len(TRAIT_FIELDS) - 1
+    assert len(traits) == len(trait_fields()) - 1
 
 
 def test_trait_map_accepts_a_dict_and_defaults_when_empty():
-    assert trait_map_resolve({}) == DEFAULT_TRAIT_MAP
-    assert trait_map_resolve("") == DEFAULT_TRAIT_MAP
-    assert trait_map_resolve(None) == DEFAULT_TRAIT_MAP
+    assert trait_map_resolve({}) == default_trait_map()
+    assert trait_map_resolve("") == default_trait_map()
+    assert trait_map_resolve(None) == default_trait_map()
     assert trait_map_resolve({"total_cpu": "x.y"})["total_cpu"] == "x.y"
 
 
@@ -194,7 +194,7 @@ def test_a_bad_trait_map_is_refused_with_a_clear_message(overrides, message):
 
 
 def test_a_push_sends_only_what_differs_from_what_vitally_is_known_to_hold():
-    current = traits_build(FULL, trait_map=DEFAULT_TRAIT_MAP)
+    current = traits_build(FULL, trait_map=default_trait_map())
     known = {**current, "vitally.custom.totalCpu": 8, "vitally.custom.retired": "old"}
     del known["vitally.custom.deploymentType"]  # unknown: an answer was lost
     assert traits_to_send(current, known, full=False) == {
@@ -216,26 +216,23 @@ def test_what_vitally_holds_after_an_acknowledgement_drops_keys_that_left_the_ma
 def test_the_config_fingerprint_follows_the_trait_map_and_the_value_formats(monkeypatch):
     from vitally_sync import payloads
 
-    base = config_fingerprint(DEFAULT_TRAIT_MAP)
-    assert config_fingerprint(dict(reversed(list(DEFAULT_TRAIT_MAP.items())))) == base
-    renamed = {**DEFAULT_TRAIT_MAP, "total_cpu": "vitally.custom.cpuCores"}
+    base = config_fingerprint(default_trait_map())
+    assert config_fingerprint(dict(reversed(list(default_trait_map().items())))) == base
+    renamed = {**default_trait_map(), "total_cpu": "vitally.custom.cpuCores"}
     assert config_fingerprint(renamed) != base
     # A date written another way is a change too, with no number to remember to bump.
-    field = payloads.FIELDS_BY_NAME["prod_infra_start_date"]
-    other = dataclasses.replace(field, fmt=lambda v: v.isoformat() if v else None)
-    fields = tuple(other if f.name == field.name else f for f in payloads.TRAIT_FIELDS)
-    monkeypatch.setattr(payloads, "TRAIT_FIELDS", fields)
-    assert config_fingerprint(DEFAULT_TRAIT_MAP) != base
+    monkeypatch.setitem(payloads.FORMATS, "date", lambda v: v.isoformat() if v else None)
+    assert config_fingerprint(default_trait_map()) != base
 
 
 def test_diff_against_the_last_push_marks_what_changed():
-    last = traits_build(FULL, trait_map=DEFAULT_TRAIT_MAP)
+    last = traits_build(FULL, trait_map=default_trait_map())
     last["vitally.custom.retired"] = "old"
     now = traits_build(
-        PortalValues(**{**FULL.__dict__, "total_cpu": 64, "deployment_type": ""}),
-        trait_map=DEFAULT_TRAIT_MAP,
+        {**FULL, "total_cpu": 64, "deployment_type": ""},
+        trait_map=default_trait_map(),
     )
-    rows = {row.key: row for row in traits_diff(last, now, trait_map=DEFAULT_TRAIT_MAP)}
+    rows = {row.key: row for row in traits_diff(last, now, trait_map=default_trait_map())}
     assert rows["vitally.custom.totalCpu"].changed
     assert (rows["vitally.custom.totalCpu"].before, rows["vitally.custom.totalCpu"].after) == (
         56,
@@ -251,6 +248,6 @@ def test_diff_against_the_last_push_marks_what_changed():
 
 
 def test_diff_with_nothing_sent_yet_marks_everything_new():
-    now = traits_build(PortalValues(handoff_status="Implementation"), trait_map=DEFAULT_TRAIT_MAP)
-    (row,) = traits_diff(None, now, trait_map=DEFAULT_TRAIT_MAP)
+    now = traits_build({"handoff_status": "Implementation"}, trait_map=default_trait_map())
+    (row,) = traits_diff(None, now, trait_map=default_trait_map())
     assert row.changed and not row.sent_before

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from vitally_sync.conf import sync_config
 from vitally_sync.limiter import acquire, limiter_get
-from vitally_sync.payloads import FIELDS_BY_NAME
+from vitally_sync.payloads import trait_field_get
 from vitally_sync.services import client_get
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         known = {f.get("path"): f for f in result.body if isinstance(f, dict)}
         missing = []
         for name, key in config.trait_map.items():
-            label = FIELDS_BY_NAME[name].label
+            label = trait_field_get(name).label
             if key in known:
                 kind = known[key].get("type")
                 self.stdout.write(f"  ok       {key}  ({label}; Vitally type {kind})")
