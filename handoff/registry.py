@@ -58,7 +58,12 @@ class AttentionItem:
 
 @dataclass(frozen=True)
 class Section:
-    """A section of the account page (and of the handoff page). `key` is also its HTML id."""
+    """A section of the account page (and of the handoff page). `key` is also its HTML id.
+
+    The pages are kept in a cache keyed on what they show (handoff/accounts/page_cache.py): a
+    section may show the record (every write under the account bumps its change_version), the
+    people, the viewer, and state its contribution names as `page_version`; anything else it
+    shows must join the key, or a cached page shows it stale."""
 
     key: str
     title: str
