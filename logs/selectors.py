@@ -4,6 +4,7 @@ Each returns what a page needs with its joins, so query counts do not grow with 
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -56,18 +57,31 @@ def _rank(field: str, values) -> Case:
     )
 
 
-SEVERITY_RANK = _rank("severity", list(Issue.Severity))
-ISSUE_DONE_RANK = Case(
-    When(status__in=Issue.DONE_STATUSES, then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-RISK_DONE_RANK = Case(
-    When(status__in=Risk.OPEN_STATUSES, then=Value(0)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
-STAGE_RANK = _rank("stage", list(ExpansionOpportunity.Stage))
+SEVERITY_RANK = _rank("severity", list(Issue.Severity))  # across accounts: in SQL
+
+# One account's log is ordered over its rows, in Python: the same order for its list page, its
+# export and its section, without a CASE expression compiled for every query.
+_SEVERITIES = [severity.value for severity in Issue.Severity]
+_STAGES = [stage.value for stage in ExpansionOpportunity.Stage]
+
+
+def issues_in_order(issues: Iterable[Issue]) -> list[Issue]:
+    """Open issues first, the most severe on top, then newest."""
+    return sorted(
+        issues,
+        key=lambda i: (i.status in Issue.DONE_STATUSES, _SEVERITIES.index(i.severity), -i.number),
+    )
+
+
+def risks_in_order(risks: Iterable[Risk]) -> list[Risk]:
+    """Open and monitored risks first, the highest score on top, then newest."""
+    return sorted(risks, key=lambda r: (not r.is_open, -(r.score or 0), -r.number))
+
+
+def opportunities_in_order(opportunities: Iterable[ExpansionOpportunity]) -> list:
+    """By stage, then newest."""
+    newest = sorted(opportunities, key=lambda o: (o.created_at, o.pk), reverse=True)
+    return sorted(newest, key=lambda o: _STAGES.index(o.stage))
 
 
 # --- Implementation notes --------------------------------------------------------------------
@@ -121,7 +135,7 @@ OPEN_FILTER = "open_any"  # the list filter meaning "open, in progress or blocke
 
 def issue_list(
     *, account_id: int, status: str = "", severity: str = "", owner_id: int | None = None
-) -> QuerySet[Issue]:
+) -> list[Issue]:
     """Open issues first, the most severe on top, then newest."""
     qs = Issue.objects.filter(account_id=account_id).select_related(
         "owner", "raised_by", "source_risk"
@@ -134,7 +148,7 @@ def issue_list(
         qs = qs.filter(severity=severity)
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
-    return qs.alias(done=ISSUE_DONE_RANK, rank=SEVERITY_RANK).order_by("done", "rank", "-number")
+    return issues_in_order(qs.order_by())
 
 
 def issue_get(*, account_id: int, issue_id: int) -> Issue:
@@ -150,7 +164,7 @@ def issue_note_list(*, issue_id: int) -> QuerySet[IssueNote]:
 # --- Risk Log --------------------------------------------------------------------------------
 def risk_list(
     *, account_id: int, status: str = "", band: str = "", owner_id: int | None = None
-) -> QuerySet[Risk]:
+) -> list[Risk]:
     """Open and monitored risks first, the highest score on top."""
     qs = with_score(
         Risk.objects.filter(account_id=account_id).select_related("owner", "issue", "raised_by")
@@ -164,7 +178,7 @@ def risk_list(
         qs = qs.filter(risk_score__gte=low, risk_score__lte=high)
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
-    return qs.alias(done=RISK_DONE_RANK).order_by("done", "-risk_score", "-number")
+    return risks_in_order(qs.order_by())
 
 
 def risk_get(*, account_id: int, risk_id: int) -> Risk:
@@ -180,7 +194,7 @@ def opportunity_list(
     stage: str = "",
     opportunity_type: str = "",
     owner_id: int | None = None,
-) -> QuerySet[ExpansionOpportunity]:
+) -> list[ExpansionOpportunity]:
     qs = ExpansionOpportunity.objects.filter(account_id=account_id).select_related(
         "owner", "identified_by"
     )
@@ -192,7 +206,7 @@ def opportunity_list(
         qs = qs.filter(opportunity_type=opportunity_type)
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
-    return qs.alias(rank=STAGE_RANK).order_by("rank", "-created_at", "-id")
+    return opportunities_in_order(qs.order_by())
 
 
 def opportunity_get(*, account_id: int, opportunity_id: int) -> ExpansionOpportunity:
@@ -228,20 +242,10 @@ def logs_record_get(*, account_id: int, for_snapshot: bool = False) -> LogsRecor
     return LogsRecord(
         notes=notes,
         notes_total=total,
-        issues=list(
-            issues.alias(done=ISSUE_DONE_RANK, rank=SEVERITY_RANK).order_by(
-                "done", "rank", "-number"
-            )
-        ),
-        risks=list(
-            with_score(Risk.objects.filter(account_id=account_id))
-            .alias(done=RISK_DONE_RANK)
-            .order_by("done", "-risk_score", "-number")
-        ),
-        opportunities=list(
-            ExpansionOpportunity.objects.filter(account_id=account_id)
-            .alias(rank=STAGE_RANK)
-            .order_by("rank", "-created_at", "-id")
+        issues=issues_in_order(issues.order_by()),
+        risks=risks_in_order(Risk.objects.filter(account_id=account_id).order_by()),
+        opportunities=opportunities_in_order(
+            ExpansionOpportunity.objects.filter(account_id=account_id).order_by()
         ),
     )
 
