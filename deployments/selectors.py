@@ -1,8 +1,8 @@
 """Reads of the deployment record. Every function here costs a constant number of queries,
 whatever the number of environments, rows or code hosts.
 
-`DeploymentSummary` / `deployment_summary_get` is the contract the Vitally sync reads (the
-handbook's production deployment and code host fields of one account); keep its shape."""
+`DeploymentSummary` (`deployment_summary(overview)`) is what the deployment contribution gives
+the Vitally payload: the handbook's production deployment and code host fields of one account."""
 
 import datetime
 from dataclasses import dataclass
@@ -147,11 +147,6 @@ def deployment_overview_get(*, account_id: int) -> DeploymentOverview:
         instance_check=environment_instance_check(production) if production else None,
         sizing=sizing_check(sizing_input(production=production, totals=totals)),
     )
-
-
-def deployment_summary_get(*, account_id: int) -> DeploymentSummary:
-    """The production deployment and code host totals Vitally shows. Four queries."""
-    return deployment_summary(deployment_overview_get(account_id=account_id))
 
 
 def deployment_summary(overview: DeploymentOverview) -> DeploymentSummary:

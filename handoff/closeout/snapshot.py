@@ -25,6 +25,8 @@ def json_safe(value: Any, *, where: str) -> Any:
 
 def snapshot_collect(record, *, taken_at) -> dict:
     """The whole record now (loaded `for_snapshot`): readiness plus every part."""
+    if not record.for_snapshot:  # the pages' load holds only the newest notes
+        raise ValueError("Load the record with account_record_get(..., for_snapshot=True).")
     return {
         "format": SNAPSHOT_FORMAT,
         "taken_at": taken_at.isoformat(),

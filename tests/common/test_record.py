@@ -109,3 +109,15 @@ def test_each_contribution_gives_a_value_for_every_trait_it_declares_and_no_othe
         given = set(contribution.vitally_values(record)) if contribution.vitally_values else set()
         assert given == declared, contribution.key
     assert len(registry.traits()) == 17
+
+
+def test_a_snapshot_of_the_pages_record_is_refused(account):
+    """The pages' record holds only the newest notes: a snapshot of it would miss the rest."""
+    import datetime
+
+    from handoff.closeout.snapshot import snapshot_collect
+
+    now = datetime.datetime.now(datetime.UTC)
+    with pytest.raises(ValueError, match="for_snapshot=True"):
+        snapshot_collect(account_record_get(account.pk), taken_at=now)
+    assert snapshot_collect(account_record_get(account.pk, for_snapshot=True), taken_at=now)

@@ -8,14 +8,20 @@ from deployments.selectors import (
     DeploymentSummary,
     code_host_totals,
     deployment_of,
+    deployment_overview_get,
     deployment_summary,
-    deployment_summary_get,
 )
 from deployments.services import DocumentLink, InstanceSpec, environment_create
 from handoff.accounts.models import Account
 from handoff.record import account_record_get
 
 pytestmark = pytest.mark.django_db
+
+
+def summary_of(account_id):
+    return deployment_summary(deployment_overview_get(account_id=account_id))
+
+
 K = CodeHostConnection.Kind
 
 
@@ -81,7 +87,7 @@ def test_summary_contract_fields():
 
 def test_summary_of_an_empty_account(account, django_assert_num_queries):
     with django_assert_num_queries(2):  # no production environment: nothing to prefetch
-        summary = deployment_summary_get(account_id=account.pk)
+        summary = summary_of(account.pk)
     assert summary == DeploymentSummary(
         technical_design_document_urls=[],
         prod_infra_start_date=None,
@@ -142,7 +148,7 @@ def test_summary_reads_production_only_with_a_constant_query_count(
     make_code_host(target=other, repositories=999_999, largest=999_999)
 
     with django_assert_num_queries(4):
-        summary = deployment_summary_get(account_id=account.pk)
+        summary = summary_of(account.pk)
 
     assert summary.technical_design_document_urls == [
         "https://docs.example.com/tdd",
@@ -183,6 +189,6 @@ def test_summary_labels_other_with_its_description(account, ie):
             "hosting_provider_other": "Hetzner",
         },
     )
-    summary = deployment_summary_get(account_id=account.pk)
+    summary = summary_of(account.pk)
     assert summary.deployment_type == "Other: Nomad cluster"
     assert summary.infrastructure_hosting_provider == "Other: Hetzner"
