@@ -12,7 +12,7 @@ from tests.query_budget import account_page_queries, handoff_page_queries, recor
 
 pytestmark = pytest.mark.django_db
 
-# session, user, then the handoff load
+# session, user, then the account's record (for the snapshot)
 MARKDOWN_EXPORT_OWN = 2
 
 
