@@ -145,17 +145,31 @@ PUSH_UNDER_WAY = (
 )
 
 
-def _difference_locked(*, account: Account, difference_id: int, expected_version: int | None):
+def _locked(
+    *, account: Account, difference_id: int, expected_version: int | None
+) -> tuple[AccountSync | None, TraitDifference]:
+    """Lock the account's sync row, then the difference. Keep and Take lock in this order, and
+    only these rows (`of=("self",)`, ordered by pk: a model's default ordering by its account
+    would join the account row into the lock), so two resolutions of one account wait for
+    each other instead of deadlocking (the web scanner once sent Keep and Take at once)."""
+    sync = (
+        AccountSync.objects.select_for_update(of=("self",))
+        .annotate(db_now=Now())
+        .filter(pk=account.pk)
+        .order_by("pk")
+        .first()
+    )
     difference = (
-        TraitDifference.objects.select_for_update()
+        TraitDifference.objects.select_for_update(of=("self",))
         .filter(pk=difference_id, account_id=account.pk)
+        .order_by("pk")
         .first()
     )
     if difference is None:
         raise ResolveRefused(GONE)
     if expected_version is None or difference.version != expected_version:
         raise ResolveRefused(CHANGED)
-    return difference
+    return sync, difference
 
 
 def _seen(difference: TraitDifference) -> str:
@@ -177,9 +191,7 @@ def difference_keep(
     """Keep the portal's value: Vitally is no longer known to hold the key, and the account is
     marked changed, so the next push sends the portal's value again (and the next read agrees).
     Refused while a push holds the account: its acknowledgement would restore the key."""
-    sync = AccountSync.objects.select_for_update().annotate(db_now=Now()).filter(pk=account.pk)
-    sync = sync.first()
-    difference = _difference_locked(
+    sync, difference = _locked(
         account=account, difference_id=difference_id, expected_version=expected_version
     )
     if sync is not None:
@@ -340,7 +352,7 @@ def difference_take(
     push that follows sends the value back to Vitally, which then agrees. Refused, changing
     nothing, when the field is not one editable field, the portal's value changed since the
     read, or the form would refuse Vitally's value (`beside_field`)."""
-    difference = _difference_locked(
+    _sync, difference = _locked(
         account=account, difference_id=difference_id, expected_version=expected_version
     )
     if difference.field_name not in TAKE_FIELDS:
@@ -356,8 +368,9 @@ def difference_take(
     from handoff.common.services import ConcurrentEditError
 
     production = (
-        Environment.objects.select_for_update()
+        Environment.objects.select_for_update(of=("self",))
         .filter(account_id=account.pk, kind=Environment.Kind.PRODUCTION)
+        .order_by("pk")
         .first()
     )
     if production is None:

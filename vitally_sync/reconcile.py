@@ -225,7 +225,10 @@ def reconcile_read_record(
     found = differences_find(known, traits, config.trait_map)
     existing = {
         d.trait_key: d
-        for d in TraitDifference.objects.select_for_update().filter(account_id=account_id)
+        # Only these rows: the model's ordering by account would join (and lock) the account.
+        for d in TraitDifference.objects.select_for_update(of=("self",))
+        .filter(account_id=account_id)
+        .order_by("pk")
     }
     new, seen_again = [], []
     for item in found:

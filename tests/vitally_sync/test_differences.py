@@ -409,3 +409,43 @@ def test_pages_with_differences_are_valid_html(fake_vitally, hand_edited, ie, cl
     assert "The form refuses" in pages["refused"].content.decode()
     errors = _vnu_errors({k: r.content.decode() for k, r in pages.items()}, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def _row_locks(queries) -> list[str]:
+    """The tables each SELECT ... FOR UPDATE locked, in order ("FOR UPDATE" alone locks every
+    table the statement joins)."""
+    locks = []
+    for query in queries:
+        sql = query["sql"]
+        if " FOR UPDATE" not in sql:
+            continue
+        # A join (a default ordering by the account) would lock the joined rows too.
+        assert " JOIN " not in sql or " FOR UPDATE OF " in sql, sql
+        locks.append(sql.split(" FROM ", 1)[1].split('"')[1])
+    return locks
+
+
+@pytest.mark.parametrize("resolution", ["keep", "take"])
+def test_keep_and_take_lock_the_sync_row_then_the_difference_and_never_the_account(
+    fake_vitally, deployed, ie, resolution
+):
+    """The web scanner once sent Keep and Take on one difference at once: Keep held the sync
+    row and, through its ordering join, the account row, and waited for the difference, which
+    Take held while it waited for the account: PostgreSQL's deadlock error, a 500. Both now lock
+    the same rows in the same order, so the second waits and is then refused."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vitally_sync.differences import difference_keep, difference_take
+
+    fake_vitally.hand_edit(deployed.vitally_account_id, {CPU: 64})
+    reconcile_pass(due_only=False)
+    found = difference(deployed)
+    resolve = difference_keep if resolution == "keep" else difference_take
+    with CaptureQueriesContext(connection) as queries:
+        resolve(account=deployed, difference_id=found.pk, expected_version=found.version, actor=ie)
+    expected = ["vitally_sync_accountsync", "vitally_sync_traitdifference"]
+    if resolution == "take":
+        expected += ["deployments_environment", "deployments_environment"]
+    assert _row_locks(queries.captured_queries)[: len(expected)] == expected
+    assert "accounts_account" not in _row_locks(queries.captured_queries)
