@@ -82,16 +82,20 @@ class TraitField:
     vitally_type: str  # the custom-field type the fake seeds (vitally-api.md §4)
 
 
-def trait_fields() -> tuple[TraitField, ...]:
-    """Every trait the contributions declare (handoff/registry.py `Trait`), in their order."""
-    return tuple(
-        TraitField(t.name, t.label, t.default_key, FORMATS[t.format], t.vitally_type)
-        for t in registry.traits()
+def _field(trait: registry.Trait) -> TraitField:
+    return TraitField(
+        trait.name, trait.label, trait.default_key, FORMATS[trait.format], trait.vitally_type
     )
 
 
+def trait_fields() -> tuple[TraitField, ...]:
+    """Every trait the contributions declare (handoff/registry.py `Trait`), in their order."""
+    return tuple(_field(t) for t in registry.traits())
+
+
 def trait_field_get(name: str) -> TraitField | None:
-    return next((f for f in trait_fields() if f.name == name), None)
+    trait = next((t for t in registry.traits() if t.name == name), None)
+    return None if trait is None else _field(trait)
 
 
 def default_trait_map() -> dict[str, str]:

@@ -11,7 +11,7 @@ from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
 from handoff.common.forms import VersionForm
 from handoff.permissions import Action, require
-from handoff.record import account_record_get
+from handoff.record import AccountRecord, account_record_get
 from vitally_sync.conf import sync_config
 from vitally_sync.contribution import panel_context
 from vitally_sync.differences import ResolveRefused, difference_keep, difference_take
@@ -28,26 +28,29 @@ def _account(account_id: int) -> Account:
         raise Http404("No such account.") from None
 
 
-def _panel(request, account_id: int, **shown) -> dict:
-    """The panel as the account page shows it, from the account's record read now."""
+def _record(account_id: int) -> AccountRecord:
     try:
-        record = account_record_get(account_id)
+        return account_record_get(account_id)
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
+
+
+def _panel(request, record: AccountRecord, **shown) -> dict:
+    """The panel as the account page shows it, from the account's record."""
     return {"account": record.account, "ctx": panel_context(record, request.user, **shown)}
 
 
-def _render_panel(request, account_id: int, **shown):
+def _render_panel(request, record: AccountRecord, **shown):
     # `partial`: also refresh the badge in the page header (out of band).
-    context = {**_panel(request, account_id, **shown), "partial": True}
+    context = {**_panel(request, record, **shown), "partial": True}
     return render(request, "vitally_sync/_panel.html", context)
 
 
 @require_GET
 def vitally_panel_view(request, account_id: int):
-    account = _account(account_id)
-    require(request.user, Action.ACCOUNT_VIEW, account)
-    return _render_panel(request, account.pk)
+    record = _record(account_id)  # the panel polls while a push is on its way: one load
+    require(request.user, Action.ACCOUNT_VIEW, record.account)
+    return _render_panel(request, record)
 
 
 @require_POST
@@ -64,7 +67,7 @@ def vitally_push_view(request, account_id: int):
         level = messages.SUCCESS
     if request.htmx:
         refused = level == messages.ERROR
-        return _render_panel(request, account_id, notice=notice, refused=refused)
+        return _render_panel(request, _record(account_id), notice=notice, refused=refused)
     messages.add_message(request, level, notice)
     return redirect(f"{account.get_absolute_url()}#vitally")
 
@@ -127,8 +130,10 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
             notice = refused.message
         shown = {"notice": notice, "refused": True, "errors": errors}
         if request.htmx:
-            return _render_panel(request, account.pk, **shown)
-        return render(request, "vitally_sync/panel_page.html", _panel(request, account.pk, **shown))
+            return _render_panel(request, _record(account.pk), **shown)
+        return render(
+            request, "vitally_sync/panel_page.html", _panel(request, _record(account.pk), **shown)
+        )
     if keep:
         notice = (
             f"Kept the portal's value of {done.label} "
@@ -140,6 +145,6 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
             "production deployment now says so, and History records it."
         )
     if request.htmx:
-        return _render_panel(request, account.pk, notice=notice)
+        return _render_panel(request, _record(account.pk), notice=notice)
     messages.success(request, notice)
     return redirect(f"{account.get_absolute_url()}#vitally")
