@@ -82,16 +82,28 @@ def badge(account: Account) -> str:
 
 def worker_process(fake, settings, **env) -> subprocess.Popen:
     """A Celery worker as a process of its own (so a test can SIGKILL it), on the test
-    database, pointed at the fake; `env` overrides settings."""
+    database, pointed at the fake, with the test's sync timings (a killed worker's lease must
+    lapse on the test's clock, not production's minute); `env` overrides settings."""
     db = connection.settings_dict
+    timings = {
+        name: str(getattr(settings, name))
+        for name in (
+            "VITALLY_RATE_LIMIT_PER_MINUTE",
+            "VITALLY_CONNECT_TIMEOUT",
+            "VITALLY_READ_TIMEOUT",
+            "VITALLY_BACKOFF_BASE_SECONDS",
+            "VITALLY_BACKOFF_CAP_SECONDS",
+            "VITALLY_LEASE_SECONDS",
+            "VITALLY_COALESCE_SECONDS",
+        )
+    }
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "VITALLY_BASE_URL": fake.url,
         "VITALLY_API_KEY": TEST_KEY,
-        "VITALLY_COALESCE_SECONDS": "0",
-        "VITALLY_RATE_LIMIT_PER_MINUTE": "60000",
+        **timings,
         **env,
     }
     return subprocess.Popen(
