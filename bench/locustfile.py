@@ -16,7 +16,6 @@ from html_forms import form_fields, with_values  # noqa: E402
 PAGE = os.environ["BENCH_PAGE"]
 ACCOUNT_IDS = [int(x) for x in os.environ["BENCH_ACCOUNT_IDS"].split(",")]
 SESSIONS = os.environ["BENCH_SESSIONS"].split(",")
-_FIRST_VIEWS = itertools.count()
 _USER_NUMBERS = itertools.count()
 
 
@@ -49,17 +48,10 @@ class PortalUser(HttpUser):
     def dashboard(self):
         self.get(f"/?page={random.randint(1, 20)}", name="dashboard")
 
-    def handoff(self):
-        """A query string no one asked for before: the page cache cannot have it, so every
-        request loads and renders the record, as the first view after a change does."""
-        url = f"/accounts/{random.choice(ACCOUNT_IDS)}/handoff/?first={next(_FIRST_VIEWS)}"
-        self.get(url, name="handoff page, first view")
-
-    def handoff_repeat(self):
-        """20 people going back and forth between 50 accounts' handoff pages: each worker
-        renders an account once, then serves it from its page cache until something changes."""
-        url = f"/accounts/{random.choice(ACCOUNT_IDS[:50])}/handoff/"
-        self.get(url, name="handoff page, repeat view")
+    def account(self):
+        """Any of the accounts: every view loads and renders the record (there is no page
+        cache)."""
+        self.get(f"/accounts/{random.choice(ACCOUNT_IDS)}/", name="account page")
 
     def heatmap(self):
         self.get("/risks/", name="risk heatmap")

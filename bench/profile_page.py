@@ -1,11 +1,11 @@
-"""Where a handoff page's first view spends its time (issue 13: "profile before choosing").
+"""Where an account page's view spends its time (issue 13: "profile before choosing").
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff REDIS_URL=redis://127.0.0.1:6379/9 \\
         .venv/bin/python bench/profile_page.py [--accounts 50] [--renders 30] [--top 25]
 
 On the PostgreSQL server of DATABASE_URL it creates the database handoff_profile (dropped at the
 end) and the benchmark's portfolio (bench/portfolio.py, the same rows a `make bench` account
-has), then renders the first account's handoff page `--renders` times with the page cache off,
+has), then renders the first account's page `--renders` times,
 signed in as the benchmark's manager, in this process (no HTTP, no gunicorn). It prints:
 
 - wall time per render (without, then with the profiler), and how much of it the database
@@ -72,7 +72,6 @@ def main() -> None:
 
     # Not setup_test_environment(): its instrumented template rendering would be profiled too.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    settings.HANDOFF_PAGE_CACHE_SECONDS = 0  # every view is a first view
     settings.DEBUG = False
     old_name = connection.settings_dict["NAME"]
     connection.settings_dict["TEST"]["NAME"] = DB_NAME
@@ -82,7 +81,7 @@ def main() -> None:
         account = portfolio_generate(users=users, count=args.accounts, vitally_prefix="prof-")[0]
         client = Client()
         client.force_login(users["manager"][0])
-        url = f"/accounts/{account.pk}/handoff/"
+        url = f"/accounts/{account.pk}/"
         warm = client.get(url, secure=True)  # imports, template loading
         assert warm.status_code == 200, warm.status_code
 
@@ -106,7 +105,7 @@ def main() -> None:
         wall = (time.perf_counter() - started) / args.renders
 
         stats = pstats.Stats(profile)
-        print(f"handoff page of {account.name}: {query_count} queries")
+        print(f"account page of {account.name}: {query_count} queries")
         print(f"  wall per render              {plain * 1000:7.1f} ms")
         print(f"  wall per render (profiled)   {wall * 1000:7.1f} ms")
         print(f"  the database (one render)    {db_seconds * 1000:7.1f} ms")

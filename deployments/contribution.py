@@ -17,7 +17,16 @@ from deployments.selectors import (
 from deployments.services import INSTANCE_TYPES_LABEL
 from deployments.sizing import TIERS
 from handoff.permissions import Action, can
-from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section, Trait
+from handoff.registry import (
+    AttentionItem,
+    Blocker,
+    Contribution,
+    Part,
+    Rule,
+    Section,
+    Trait,
+    counted,
+)
 
 # The handbook's production fields a handoff needs, in the form's order. Design documents are
 # "Link to ANY Technical Design Documents": none is a valid answer, so they are not required.
@@ -60,7 +69,7 @@ def _code_hosts_url(account) -> str:
 
 
 def _handoff_url(account, fragment: str) -> str:
-    return reverse("closeout:handoff", args=[account.pk]) + f"#{fragment}"
+    return reverse("accounts:detail", args=[account.pk]) + f"#{fragment}"
 
 
 def _is_cloud(environment: Environment) -> bool:
@@ -340,15 +349,21 @@ DEPLOYMENTS = Contribution(
             "Other environments",
             "deployments/_section_environments.html",
             section_context,
+            half=True,
         ),
         Section(
-            "code-hosts", "Code hosts", "deployments/_section_code_hosts.html", section_context
+            "code-hosts",
+            "Code hosts",
+            "deployments/_section_code_hosts.html",
+            section_context,
+            half=True,
         ),
         Section(
             "sizing-check",
             "Sizing check",
             "deployments/_section_sizing.html",
             sizing_section_context,
+            half=True,
         ),
     ),
     rules=(
@@ -356,8 +371,14 @@ DEPLOYMENTS = Contribution(
             "production_fields",
             "Required production fields present and valid",
             rule_production_fields,
+            counted("production fields missing or invalid"),
         ),
-        Rule("code_host_details", "Code host details present", rule_code_host_details),
+        Rule(
+            "code_host_details",
+            "Code host details present",
+            rule_code_host_details,
+            counted("code host details missing"),
+        ),
     ),
     attention=(attention_sizing,),
     snapshot=(

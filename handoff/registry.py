@@ -58,26 +58,38 @@ class AttentionItem:
 
 @dataclass(frozen=True)
 class Section:
-    """A section of the account page (and of the handoff page). `key` is also its HTML id.
-
-    The pages are kept in a cache keyed on what they show (handoff/accounts/page_cache.py): a
-    section may show the record (every write under the account bumps its change_version), the
-    people, the viewer, and state its contribution names as `page_version`; anything else it
-    shows must join the key, or a cached page shows it stale."""
+    """A section of the account page. `key` is also its HTML id. A section shows a summary of
+    its part of the record; a long list has a page of its own that the section links to."""
 
     key: str
     title: str
     template: str  # rendered with `ctx`, what `context(record, user)` returns
     context: Callable[["AccountRecord", "User"], dict[str, Any]]
+    # A short section takes half the page's width on a wide screen, beside another one.
+    half: bool = False
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A readiness rule: `check(record)` lists its blockers, none when it is met."""
+    """A readiness rule: `check(record)` lists its blockers, none when it is met.
+    `summary(record, blockers)` says in one line what is missing when it is not ("3 of 11
+    checklist items open"); without one, or when it returns "", a lone blocker's title says
+    it, or else how many blockers the rule has."""
 
     key: str
     title: str
     check: Callable[["AccountRecord"], list[Blocker]]
+    summary: Callable[["AccountRecord", tuple[Blocker, ...]], str] | None = None
+
+
+def counted(plural: str) -> Callable[["AccountRecord", tuple[Blocker, ...]], str]:
+    """A rule summary that counts its blockers ("2 open critical issues"); a lone blocker's
+    own title says more, so it is left to that."""
+
+    def summary(record: "AccountRecord", blockers: tuple[Blocker, ...]) -> str:
+        return "" if len(blockers) == 1 else f"{len(blockers)} {plural}"
+
+    return summary
 
 
 @dataclass(frozen=True)
@@ -134,10 +146,6 @@ class Contribution:
     vitally_traits: tuple[Trait, ...] = ()
     vitally_values: Callable[["AccountRecord"], dict[str, Any]] | None = None
     columns: tuple[Column, ...] = ()
-    # What this contribution shows on account pages that changes without the account's
-    # change_version, as a value with a stable repr: part of the page cache's key
-    # (handoff/accounts/page_cache.py). Reads the account as account_version_get loads it.
-    page_version: Callable[[Any], object] | None = None
 
 
 _contributions: dict[str, Contribution] = {}

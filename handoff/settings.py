@@ -245,27 +245,6 @@ LOGS_STALE_RISK_DAYS = _stale_days(
 # TA": how many days before the planned completion date the one reminder goes out.
 HANDOFF_REMINDER_DAYS_BEFORE = env.int("HANDOFF_REMINDER_DAYS_BEFORE", default=21)
 
-# Rendered handoff pages are kept in the cache under a key made of everything they show (see
-# handoff/accounts/page_cache.py), so a change shows at once. This bounds only what moves with
-# the clock alone (an item turning stale, days open): 0 turns the page cache off.
-HANDOFF_PAGE_CACHE_SECONDS = env.int("HANDOFF_PAGE_CACHE_SECONDS", default=300)
-# Each process's own memory by default: keys are versioned, so processes never need to tell
-# each other anything. CACHE_URL (django-environ syntax, e.g. redis://host:6379/2) shares one.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://handoff")}
-if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
-    # ~40 KB a page: at most ~40 MB per process.
-    CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 1000
-elif CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    # A Redis that stops answering must cost a page a quarter of a second, not a TCP timeout.
-    CACHES["default"].setdefault("OPTIONS", {}).update(
-        socket_connect_timeout=0.25, socket_timeout=0.25
-    )
-# The deployed version (an image tag or commit): part of every cached page's key, so pages
-# rendered by the previous release are not served after a deploy when CACHE_URL is shared.
-# Unset, a digest of the portal's code and templates stands in for it.
-RELEASE = env.str("RELEASE", default="")
-
-
 # --- Vitally sync --------------------------------------------------------------------------------
 # With DEBUG and neither VITALLY_BASE_URL nor VITALLY_API_KEY set, the portal talks to the local
 # fake (`manage.py run_fake_vitally`, started by `make run`). Without DEBUG both must be set, else

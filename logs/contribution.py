@@ -9,7 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from handoff.permissions import Action, can
-from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section, Trait
+from handoff.registry import (
+    AttentionItem,
+    Blocker,
+    Contribution,
+    Part,
+    Rule,
+    Section,
+    Trait,
+    counted,
+)
 from logs import snapshot
 from logs.models import ExpansionOpportunity, Issue, Risk
 from logs.scoring import band_score_range
@@ -80,16 +89,13 @@ _ATTENTION_SEVERITIES = (Issue.Severity.CRITICAL, Issue.Severity.HIGH)
 
 
 def attention_issues(record) -> list[AttentionItem]:
-    """Open critical issues (critical) and open high issues (warning)."""
+    """Open high issues (warning). Each cause once: open critical issues are blockers."""
     now = timezone.now()
     items = []
     for issue in logs_of(record).issues:
-        if not issue.is_open or issue.severity not in (
-            Issue.Severity.CRITICAL,
-            Issue.Severity.HIGH,
-        ):
+        # An open critical issue is a blocker (rule_no_open_critical_issue) and shows there.
+        if not issue.is_open or issue.severity != Issue.Severity.HIGH:
             continue
-        critical = issue.severity == Issue.Severity.CRITICAL
         days = issue.days_open
         detail = (
             f"{issue.get_status_display()}, owner {issue.owner}, open {days} "
@@ -97,7 +103,7 @@ def attention_issues(record) -> list[AttentionItem]:
         )
         items.append(
             AttentionItem(
-                level=AttentionItem.Level.CRITICAL if critical else AttentionItem.Level.WARNING,
+                level=AttentionItem.Level.WARNING,
                 title=f"{issue.get_severity_display()} issue {issue.reference}: {issue.title}",
                 detail=_with_stale(detail, issue_stale_reason(issue, now=now)),
                 url=issue.get_absolute_url(),
@@ -107,18 +113,18 @@ def attention_issues(record) -> list[AttentionItem]:
 
 
 def attention_risks(record) -> list[AttentionItem]:
-    """Open and monitored risks of band critical (critical) and high (warning)."""
+    """Open and monitored risks of band critical (critical) and high (warning) that have a
+    response plan; those without one are blockers."""
     now = timezone.now()
     items = []
     for risk in logs_of(record).risks:
-        if not _is_high(risk):
+        # Without a response plan it is a blocker (rule_risks_have_response_plans) and shows there.
+        if not _is_high(risk) or not risk.response_plan.strip():
             continue
         detail = (
             f"Score {risk.score} (likelihood {risk.likelihood} × impact {risk.impact}), "
             f"{risk.get_status_display().lower()}, owner {risk.owner}."
         )
-        if not risk.response_plan.strip():
-            detail += " No response plan."
         items.append(
             AttentionItem(
                 level=AttentionItem.Level.CRITICAL
@@ -247,6 +253,7 @@ LOGS = Contribution(
             "Implementation notes",
             "logs/sections/implementation-notes.html",
             notes_context,
+            half=True,
         ),
         Section("issues-log", "Issues Log", "logs/sections/issues-log.html", issues_context),
         Section("risk-log", "Risk Log", "logs/sections/risk-log.html", risks_context),
@@ -258,16 +265,23 @@ LOGS = Contribution(
         ),
     ),
     rules=(
-        Rule("no_open_critical_issue", "No open critical issue", rule_no_open_critical_issue),
+        Rule(
+            "no_open_critical_issue",
+            "No open critical issue",
+            rule_no_open_critical_issue,
+            counted("open critical issues"),
+        ),
         Rule(
             "risks_have_response_plans",
             "No high or critical risk without a response plan",
             rule_risks_have_response_plans,
+            counted("risks without a response plan"),
         ),
         Rule(
             "expansion_transitioned",
             "Expansion opportunities transitioned to the TA",
             rule_expansion_transitioned,
+            counted("opportunities not transitioned"),
         ),
     ),
     attention=(attention_issues, attention_risks, attention_stale),

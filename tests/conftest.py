@@ -4,7 +4,6 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from handoff.closeout import services as closeout_services
 from handoff.closeout.models import ChecklistTemplateItem
@@ -20,15 +19,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 def fast_password_hasher(settings):
     # Factories hash a password per user; PBKDF2's real cost would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    # Cached pages are keyed on account ids and change versions, which the next test's
-    # rolled-back database hands out again.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -27,43 +27,22 @@ def record_queries(*, with_environments: bool = True) -> int:
 
 
 # --- The account page ----------------------------------------------------------------------------
-# session, user, the account row its cache key is made of (accounts/page_cache.py), history;
-# plus the account's record, which every section reads. A repeat view served from the page cache
-# stops after the account row.
-ACCOUNT_PAGE_OWN = 4
-ACCOUNT_PAGE_CACHED = 3
-# The Vitally panel previews the payload it would send now: its recent attempts. The payload's
-# values and the differences found in Vitally come from the record, so they cost nothing more.
-# The sync state is joined into the account query.
-VITALLY_SECTION = 1
-VITALLY_SECTION_WITHOUT_ENVIRONMENTS = 1
-
-
-def vitally_section_queries(*, with_environments: bool = True) -> int:
-    return VITALLY_SECTION if with_environments else VITALLY_SECTION_WITHOUT_ENVIRONMENTS
-
-
-# --- The handoff page ----------------------------------------------------------------------------
-# session, user, the account row its cache key is made of, the TA's review, history; plus the
-# account's record, which every section reads. A repeat view served from the page cache stops
-# after the review.
-HANDOFF_PAGE_OWN = 5
-HANDOFF_PAGE_CACHED = 4
+# session, user, the viewer's review of the handoff; plus the account's record, which every
+# section reads (the Vitally section's summary included: its differences come with the record).
+ACCOUNT_PAGE_OWN = 3
 # The audit events after the review, once the person has marked the handoff reviewed.
 CHANGES_SINCE_REVIEW = 1
 
 
-def account_page_queries(*, with_environments: bool = True) -> int:
-    return (
-        ACCOUNT_PAGE_OWN
-        + record_queries(with_environments=with_environments)
-        + vitally_section_queries(with_environments=with_environments)
-    )
-
-
-def handoff_page_queries(*, with_environments: bool = True, reviewed: bool = True) -> int:
+def account_page_queries(*, with_environments: bool = True, reviewed: bool = False) -> int:
     changes = CHANGES_SINCE_REVIEW if reviewed else 0
-    vitally = vitally_section_queries(with_environments=with_environments)
-    return (
-        HANDOFF_PAGE_OWN + changes + record_queries(with_environments=with_environments) + vitally
-    )
+    return ACCOUNT_PAGE_OWN + changes + record_queries(with_environments=with_environments)
+
+
+# --- The Vitally page (vitally_sync:panel) ------------------------------------------------------
+# session, user; the record; the recent attempts it lists.
+VITALLY_PAGE_OWN = 3
+
+
+def vitally_page_queries(*, with_environments: bool = True) -> int:
+    return VITALLY_PAGE_OWN + record_queries(with_environments=with_environments)

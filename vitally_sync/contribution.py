@@ -22,7 +22,6 @@ from vitally_sync.selectors import (
     portal_values_of,
     sync_attempt_list,
     sync_badge,
-    sync_fingerprint,
     sync_known_traits,
 )
 
@@ -84,34 +83,42 @@ def panel_context(
     notice: str = "",
     refused: bool = False,
     errors: dict[int, str] | None = None,
+    summary: bool = False,
 ) -> dict:
-    """The Vitally section of the account page: state, last push, what Vitally is known to
-    hold beside the portal's values (what a push would send is what differs), the fields that
-    differ in Vitally (read back by reconcile.py) with what may be done about them, the last
-    error, recent attempts. One query (the attempts): the rest comes with the record."""
+    """The Vitally panel: state, last push, the fields that differ in Vitally (read back by
+    reconcile.py) with what may be done about them, the last error; and, on the Vitally page
+    (not the account page's `summary`), what Vitally is known to hold beside the portal's
+    values (what a push would send is what differs) and recent attempts. The attempts are its
+    one query: the rest comes with the record."""
     account = record.account
     config = sync_config()
     sync = account_sync_of(account)
     badge = sync_badge(account=account, sync=sync, config=config)
-    current = traits_build(portal_values_of(record), trait_map=config.trait_map)
-    last = sync_known_traits(sync, account.vitally_account_id) if sync is not None else None
-    rows = traits_diff(last, current, trait_map=config.trait_map)
     differences = difference_rows(account, differences_of(record), config=config, errors=errors)
-    read_back = {row.difference.trait_key: row.difference for row in differences}
     can_resolve = can(user, Action.VITALLY_PUSH, account)
+    details: dict = {}
+    if not summary:
+        current = traits_build(portal_values_of(record), trait_map=config.trait_map)
+        last = sync_known_traits(sync, account.vitally_account_id) if sync is not None else None
+        rows = traits_diff(last, current, trait_map=config.trait_map)
+        read_back = {row.difference.trait_key: row.difference for row in differences}
+        details = {
+            "rows": rows,
+            # Each trait row with what the last read found in Vitally when it differs.
+            "table": [(row, read_back.get(row.key)) for row in rows],
+            "changed_count": sum(1 for row in rows if row.changed),
+            "known_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
+            "attempts": sync_attempt_list(account_id=account.pk),
+        }
     return {
+        **details,
+        "summary": summary,
         "config": config,
         "sync": sync,
         "badge": badge,
-        "rows": rows,
-        # Each trait row with what the last read found in Vitally when it differs.
-        "table": [(row, read_back.get(row.key)) for row in rows],
         "differences": differences,
         "can_resolve": can_resolve,
         "can_take": can_resolve and can(user, Action.RECORD_EDIT, account),
-        "changed_count": sum(1 for row in rows if row.changed),
-        "known_json": json.dumps(last, indent=2, ensure_ascii=False) if last else "",
-        "attempts": sync_attempt_list(account_id=account.pk),
         "can_push": (
             config.enabled
             and bool(account.vitally_account_id)
@@ -123,6 +130,12 @@ def panel_context(
         # The notice says why nothing was done: shown as an error (role="alert"), not a status.
         "refused": refused,
     }
+
+
+def summary_context(record, user) -> dict:
+    """The account page's Vitally section: the panel without the trait table and attempts,
+    which the Vitally page (vitally_sync:panel) shows."""
+    return panel_context(record, user, summary=True)
 
 
 def _with_sync_state(queryset: QuerySet) -> QuerySet:
@@ -145,9 +158,6 @@ VITALLY = Contribution(
             on_account_page=True,
         ),
     ),
-    sections=(Section("vitally", "Vitally", "vitally_sync/_panel.html", panel_context),),
+    sections=(Section("vitally", "Vitally", "vitally_sync/_panel.html", summary_context),),
     attention=(vitally_attention_items, vitally_difference_items),
-    # The panel and badge show the sync row, which pushes change without the account's
-    # change_version: cached account pages are keyed on it too.
-    page_version=sync_fingerprint,
 )

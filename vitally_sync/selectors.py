@@ -48,23 +48,6 @@ def account_sync_of(account: Account) -> AccountSync | None:
         return None
 
 
-def sync_fingerprint(account: Account) -> tuple | None:
-    """Every value of the sync row that account pages show, for their cache key: all but the
-    acknowledged traits (they change only with last_pushed_at), the in-flight payload and the
-    lease, which a push takes and gives back without changing anything a page shows."""
-    sync = account_sync_of(account)
-    if sync is None:
-        return None
-    return tuple(
-        getattr(sync, field.attname)
-        for field in sync._meta.concrete_fields
-        if field.name not in _NOT_SHOWN
-    )
-
-
-_NOT_SHOWN = {"acked_traits", "lease_token", "lease_until", "inflight_traits", "inflight_at"}
-
-
 @dataclass(frozen=True)
 class Badge:
     state: str  # synced / pending / retrying / failed / not_linked / not_configured

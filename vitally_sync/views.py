@@ -35,22 +35,38 @@ def _record(account_id: int) -> AccountRecord:
         raise Http404("No such account.") from None
 
 
-def _panel(request, record: AccountRecord, **shown) -> dict:
-    """The panel as the account page shows it, from the account's record."""
-    return {"account": record.account, "ctx": panel_context(record, request.user, **shown)}
+def _panel(request, record: AccountRecord, *, summary: bool = False, **shown) -> dict:
+    """The panel from the account's record: whole on the Vitally page, or the account page's
+    `summary` of it."""
+    ctx = panel_context(record, request.user, summary=summary, **shown)
+    return {"account": record.account, "ctx": ctx}
 
 
 def _render_panel(request, record: AccountRecord, **shown):
-    # `partial`: also refresh the badge in the page header (out of band).
-    context = {**_panel(request, record, **shown), "partial": True}
+    """The panel swapped in place (htmx), as the page it sits on shows it. `partial`: also
+    refresh the badge in the page header (out of band)."""
+    summary = (request.GET.get("summary") or request.POST.get("summary")) == "1"
+    context = {**_panel(request, record, summary=summary, **shown), "partial": True}
     return render(request, "vitally_sync/_panel.html", context)
+
+
+def _back(request, account: Account):
+    """Without JavaScript, back to the page the form was on: the account page's summary or
+    the Vitally page."""
+    if request.POST.get("summary") == "1":
+        return redirect(f"{account.get_absolute_url()}#vitally")
+    return redirect("vitally_sync:panel", account_id=account.pk)
 
 
 @require_GET
 def vitally_panel_view(request, account_id: int):
-    record = _record(account_id)  # the panel polls while a push is on its way: one load
+    """The Vitally page of an account; with htmx, the panel alone (it polls itself while a
+    push is on its way: one record load per poll)."""
+    record = _record(account_id)
     require(request.user, Action.ACCOUNT_VIEW, record.account)
-    return _render_panel(request, record)
+    if request.htmx:
+        return _render_panel(request, record)
+    return render(request, "vitally_sync/panel_page.html", _panel(request, record))
 
 
 @require_POST
@@ -69,7 +85,7 @@ def vitally_push_view(request, account_id: int):
         refused = level == messages.ERROR
         return _render_panel(request, _record(account_id), notice=notice, refused=refused)
     messages.add_message(request, level, notice)
-    return redirect(f"{account.get_absolute_url()}#vitally")
+    return _back(request, account)
 
 
 @login_not_required  # Prometheus has no session: the bearer token is what guards it
@@ -147,4 +163,4 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
     if request.htmx:
         return _render_panel(request, _record(account.pk), notice=notice)
     messages.success(request, notice)
-    return redirect(f"{account.get_absolute_url()}#vitally")
+    return _back(request, account)

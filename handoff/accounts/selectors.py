@@ -1,8 +1,6 @@
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Q, QuerySet
 
 from handoff.accounts.models import Account
-from handoff.audit.models import AuditEvent
-from handoff.people.models import User
 from handoff.registry import columns_prepare
 
 _PEOPLE = ("implementation_engineer", "technical_advisor", "manager")
@@ -38,27 +36,3 @@ def account_list_for_dashboard(
 
 def account_get(*, account_id: int) -> Account:
     return columns_prepare(Account.objects.select_related(*_PEOPLE)).get(pk=account_id)
-
-
-def account_version_get(*, account_id: int) -> Account:
-    """The account row with what a page cache key is made of (accounts/page_cache.py): its
-    change_version, the state apps register (the registered columns' joins), the newest audit
-    event of the account (a write that records one without bumping change_version, such as a
-    review, still shows) and the people (a renamed or removed person still shows). One query.
-    Raises Account.DoesNotExist."""
-    people = User.objects.order_by()
-    return (
-        columns_prepare(Account.objects.all())
-        .annotate(
-            latest_event_id=Subquery(
-                AuditEvent.objects.filter(account_id=OuterRef("pk"))
-                .order_by("-id")
-                .values("id")[:1]
-            ),
-            people_updated_at=Subquery(people.order_by("-updated_at").values("updated_at")[:1]),
-            people_count=Subquery(
-                people.annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
-            ),
-        )
-        .get(pk=account_id)
-    )

@@ -4,15 +4,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from handoff import registry
 from handoff.accounts.forms import AccountFilterForm, AccountForm
 from handoff.accounts.models import Account
-from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
-from handoff.accounts.selectors import account_list_for_dashboard, account_version_get
+from handoff.accounts.selectors import account_list_for_dashboard
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
+from handoff.closeout.attention import attention_items
+from handoff.closeout.review import changes_since_review
+from handoff.closeout.selectors import handoff_review_get
 from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
@@ -118,29 +120,38 @@ def _conflict_context(error: ConcurrentEditError, form) -> dict:
     return {"rows": [(form.fields[n].label, values[n]) for n in names]}
 
 
+@require_GET
 def account_detail_view(request, account_id: int):
+    """The account page: the record in one place. A compact top (people, where the handoff
+    stands, readiness by rule, what needs attention), then each contribution's section as a
+    summary linking to its full list; History and the Vitally details have pages of their own."""
     try:
-        version = account_version_get(account_id=account_id)
+        record = account_record_get(account_id)
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
-    require(request.user, Action.ACCOUNT_VIEW, version)
-    key = page_cache_key(request, version, page="account")
-    if cached := cached_page(request, key):
-        return cached
-    record = account_record_get(account_id)
     account = record.account
+    require(request.user, Action.ACCOUNT_VIEW, account)
     sections = [
         {"section": s, "context": s.context(record, request.user)} for s in registry.sections()
     ]
-    return page_render(
+    # The top shows where the handoff stands from the closeout section's own context.
+    panel = next(item["context"] for item in sections if item["section"].key == "closeout")
+    review = handoff_review_get(account_id=account.pk, reviewer_id=request.user.pk)
+    return render(
         request,
-        key,
         "accounts/account_detail.html",
         {
             "account": account,
+            "panel": panel,
+            "readiness": record.readiness,
+            "attention": attention_items(record),
+            "review": review,
+            "changes": changes_since_review(account_id=account.pk, review=review)
+            if review
+            else None,
             "sections": sections,
+            "sign_offs": record.sign_offs,
             "columns": [c for c in registry.columns() if c.on_account_page],
-            "history": audit_event_list_for_account(account_id=account.pk),
             "can_edit": can(request.user, Action.ACCOUNT_EDIT, account),
         },
     )

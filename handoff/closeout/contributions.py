@@ -13,8 +13,8 @@ from handoff.permissions import Action, can
 from handoff.registry import AttentionItem, Blocker, Contribution, Part, Rule, Section, Trait
 
 
-def _handoff_url(account, fragment: str = "") -> str:
-    return reverse("closeout:handoff", args=[account.pk]) + (f"#{fragment}" if fragment else "")
+def _account_url(account, fragment: str = "") -> str:
+    return reverse("accounts:detail", args=[account.pk]) + (f"#{fragment}" if fragment else "")
 
 
 def _edit_url(account, field: str) -> str:
@@ -60,7 +60,7 @@ def rule_technical_advisor_acknowledged(record) -> list[Blocker]:
         Blocker(
             title=f"{account.technical_advisor} has not acknowledged the account",
             detail="The technical advisor acknowledges the account on its handoff page.",
-            url=_handoff_url(account, "handoff-status"),
+            url=_account_url(account, "handoff-status"),
         )
     ]
 
@@ -85,18 +85,31 @@ def rule_checklist_complete(record) -> list[Blocker]:
             Blocker(
                 title="Closeout checklist not started",
                 detail="Start the closeout checklist, then mark each item done or not applicable.",
-                url=_handoff_url(account, "closeout"),
+                url=_account_url(account, "closeout"),
             )
         ]
     return [
         Blocker(
             title=f"Checklist item open: {item.title}",
             detail="Mark it done, or not applicable with a reason.",
-            url=_handoff_url(account, f"checklist-item-{item.position}"),
+            url=_account_url(account, f"checklist-item-{item.position}"),
         )
         for item in items
         if not item.is_settled
     ]
+
+
+def summary_technical_advisor_acknowledged(record, blockers) -> str:
+    # One cause, one line: without a technical advisor there is nobody to acknowledge.
+    if record.account.technical_advisor_id is None:
+        return "Waits for a technical advisor to be assigned"
+    return ""
+
+
+def summary_checklist_complete(record, blockers) -> str:
+    if not record.checklist or len(blockers) == 1:
+        return ""  # the blocker's own title says it
+    return f"{len(blockers)} of {len(record.checklist)} checklist items open"
 
 
 # --- Attention items -------------------------------------------------------------------------
@@ -132,7 +145,7 @@ def attention_planned_completion(record) -> list[AttentionItem]:
             level=AttentionItem.Level.WARNING,
             title=f"{when}, not acknowledged by {account.technical_advisor}",
             detail="The technical advisor acknowledges the account on this page.",
-            url=_handoff_url(account, "handoff-status"),
+            url=_account_url(account, "handoff-status"),
         )
     ]
 
@@ -334,6 +347,7 @@ ACCOUNT = Contribution(
             "technical_advisor_acknowledged",
             "The technical advisor has acknowledged the account",
             rule_technical_advisor_acknowledged,
+            summary_technical_advisor_acknowledged,
         ),
         Rule("manager_assigned", "A manager assigned", rule_manager_assigned),
     ),
@@ -356,6 +370,7 @@ CLOSEOUT = Contribution(
             "checklist_complete",
             "Every closeout checklist item done or not applicable",
             rule_checklist_complete,
+            summary_checklist_complete,
         ),
     ),
     snapshot=(Part("checklist", "Closeout checklist", snapshot_checklist, markdown_checklist),),

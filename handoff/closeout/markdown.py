@@ -156,14 +156,14 @@ def _sign_off_data(sign_off) -> dict | None:
 
 
 def handoff_markdown_text(record, *, now=None) -> str:
-    """The handoff page as Markdown: the record (loaded `for_snapshot`) taken now, rendered like
+    """The account's record as Markdown: the record (loaded `for_snapshot`) taken now, rendered like
     a signed snapshot."""
     now = now or timezone.now()
     account = record.account
     snapshot = snapshot_collect(record, taken_at=now)
     intro = [
         ("Phase", md_text(account.get_phase_display())),
-        ("Handoff page", f"<{absolute_url(reverse('closeout:handoff', args=[account.pk]))}>"),
+        ("Account page", f"<{absolute_url(reverse('accounts:detail', args=[account.pk]))}>"),
         ("Exported", now.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
     ]
     return record_markdown(

@@ -135,7 +135,7 @@ class ChecklistItem(VersionedModel):
 
     def get_absolute_url(self) -> str:
         return (
-            reverse("closeout:handoff", args=[self.account_id]) + f"#checklist-item-{self.position}"
+            reverse("accounts:detail", args=[self.account_id]) + f"#checklist-item-{self.position}"
         )
 
 

@@ -6,7 +6,6 @@ import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from handoff.accounts.models import Account
 from handoff.closeout.models import SignOff
@@ -54,7 +53,6 @@ def _account(account_id: int) -> Account:
 
 def _links(account: Account) -> dict:
     return {
-        "handoff_url": portal_url(reverse("closeout:handoff", args=[account.pk])),
         "account_url": portal_url(account.get_absolute_url()),
     }
 

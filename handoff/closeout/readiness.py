@@ -14,6 +14,7 @@ from handoff.registry import Blocker, Rule
 class RuleResult:
     rule: Rule
     blockers: tuple[Blocker, ...]
+    summary: str = ""  # one line on what is missing; empty when the rule is met
 
     @property
     def met(self) -> bool:
@@ -42,6 +43,10 @@ class Readiness:
         return all(r.met for r in self.results)
 
     @property
+    def unmet(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.met]
+
+    @property
     def blockers(self) -> list[Blocker]:
         return [b for r in self.results for b in r.blockers]
 
@@ -65,8 +70,14 @@ class Readiness:
 
 def readiness_evaluate(record) -> Readiness:
     """Every registered rule over `record` (use `record.readiness`: evaluated once)."""
-    return Readiness(
-        results=tuple(
-            RuleResult(rule=rule, blockers=tuple(rule.check(record))) for rule in registry.rules()
-        )
-    )
+    return Readiness(results=tuple(_result(rule, record) for rule in registry.rules()))
+
+
+def _result(rule: Rule, record) -> RuleResult:
+    blockers = tuple(rule.check(record))
+    if not blockers:
+        return RuleResult(rule=rule, blockers=blockers)
+    summary = rule.summary(record, blockers) if rule.summary is not None else ""
+    if not summary:
+        summary = blockers[0].title if len(blockers) == 1 else f"{len(blockers)} blockers"
+    return RuleResult(rule=rule, blockers=blockers, summary=summary)

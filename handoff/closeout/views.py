@@ -13,11 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handoff import registry
 from handoff.accounts.models import Account
-from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
-from handoff.accounts.selectors import account_get, account_version_get
-from handoff.audit.selectors import audit_event_list_for_account
+from handoff.accounts.selectors import account_get
 from handoff.closeout import notifications, services
 from handoff.closeout.attention import attention_items
 from handoff.closeout.forms import ChecklistItemForm, ReopenForm, SignOffForm
@@ -27,10 +24,8 @@ from handoff.closeout.markdown import (
     signed_snapshot_markdown,
 )
 from handoff.closeout.models import ChecklistItem, SignOff
-from handoff.closeout.review import changes_since_review
 from handoff.closeout.selectors import (
     checklist_item_get,
-    handoff_review_get,
     sign_off_get,
     sign_off_latest_get,
 )
@@ -56,60 +51,23 @@ def _record(account_id: int, *, for_snapshot: bool = False) -> AccountRecord:
 
 
 def _back(request, account: Account, fragment: str = ""):
-    """Back to where the person clicked (account or handoff page), never off-site. Only a path
+    """Back to where the person clicked (the account page by default), never off-site. Only a path
     of this site is followed: redirect() would look anything else up as a view name, and a
     `next` such as "a[b]" was a NoReverseMatch (a 500)."""
     target = request.POST.get("next", "")
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("closeout:handoff", args=[account.pk])
+        target = reverse("accounts:detail", args=[account.pk])
     return HttpResponseRedirect(target + (f"#{fragment}" if fragment and "#" not in target else ""))
 
 
 # --- The handoff page -------------------------------------------------------------------------
 @require_GET
 def handoff_page_view(request, account_id: int):
-    try:
-        version = account_version_get(account_id=account_id)
-    except Account.DoesNotExist:
-        raise Http404("No such account.") from None
-    require(request.user, Action.ACCOUNT_VIEW, version)
-    review = handoff_review_get(account_id=version.pk, reviewer_id=request.user.pk)
-    key = page_cache_key(
-        request,
-        version,
-        page="handoff",
-        extra=[review and (review.reviewed_at, review.through_event_id)],
-    )
-    if cached := cached_page(request, key):
-        return cached
-    record = _record(account_id)
-    account = record.account
-    sections = [
-        {"section": s, "context": s.context(record, request.user)} for s in registry.sections()
-    ]
-    # The status panel at the top shows the closeout section's own context.
-    panel = next(item["context"] for item in sections if item["section"].key == "closeout")
-    return page_render(
-        request,
-        key,
-        "closeout/handoff_page.html",
-        {
-            "account": account,
-            "panel": panel,
-            "readiness": panel["readiness"],
-            "attention": attention_items(record),
-            "review": review,
-            "changes": changes_since_review(account_id=account.pk, review=review)
-            if review
-            else None,
-            "sections": sections,
-            "sign_offs": record.sign_offs,
-            "history": audit_event_list_for_account(account_id=account.pk),
-            "handoff_page": True,
-        },
-    )
+    """The handoff page is now part of the account page: old links and bookmarks land there
+    (a browser keeps the #fragment across the redirect)."""
+    return redirect("accounts:detail", account_id=account_id, permanent=True)
 
 
 def _markdown_response(text: str, filename: str) -> HttpResponse:
@@ -344,7 +302,7 @@ def reopen_view(request, account_id: int):
                 request,
                 f"{account.name} is reopened and back in implementation. {email_outcome(email)}",
             )
-            return redirect("closeout:handoff", account_id=account.pk)
+            return redirect("accounts:detail", account_id=account.pk)
     return render(
         request,
         "closeout/reopen_form.html",

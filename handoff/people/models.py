@@ -14,8 +14,7 @@ class User(PlainTextModel, AbstractUser):
         MANAGER = "manager", "Manager"
 
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
-    # When the person was last saved (a sign-in saves only last_login, so it leaves this alone):
-    # pages that name people are cached under the newest of these (accounts/page_cache.py).
+    # When the person was last saved (a sign-in saves only last_login, so it leaves this alone).
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -51,9 +51,9 @@ MANAGER_STEPS = [
     Step("my-accounts", lambda ids: reverse("accounts:mine")),
     Step("account", _url("accounts:detail", "acme")),
     Step("account-handed-off", _url("accounts:detail", "dunmore")),
-    Step("handoff", _url("closeout:handoff", "acme")),
-    Step("handoff-ready", _url("closeout:handoff", "granite")),
-    Step("handoff-handed-off", _url("closeout:handoff", "dunmore")),
+    Step("handoff", _url("accounts:detail", "acme")),
+    Step("handoff-ready", _url("accounts:detail", "granite")),
+    Step("handoff-handed-off", _url("accounts:detail", "dunmore")),
     Step("account-new", lambda ids: reverse("accounts:create")),
     Step("account-new-errors", lambda ids: reverse("accounts:create"), submit="Create account",
          fill={"CRM link": "javascript:alert(1)"}),
@@ -100,10 +100,10 @@ IE_STEPS = [
     Step("my-accounts", lambda ids: reverse("accounts:mine")),
     Step("account", _url("accounts:detail", "acme")),
     Step("account-handed-off", _url("accounts:detail", "dunmore")),  # no longer theirs to edit
-    Step("handoff", _url("closeout:handoff", "acme"), then="role=button[name='Request handoff']"),
-    Step("handoff-ready", _url("closeout:handoff", "cobalt"),
+    Step("handoff", _url("accounts:detail", "acme"), then="role=button[name='Request handoff']"),
+    Step("handoff-ready", _url("accounts:detail", "cobalt"),
          then="role=button[name='Withdraw handoff request']"),
-    Step("handoff-handed-off", _url("closeout:handoff", "dunmore")),
+    Step("handoff-handed-off", _url("accounts:detail", "dunmore")),
     Step("account-new-errors", lambda ids: reverse("accounts:create"), submit="Create account",
          fill={"CRM link": "data:text/html,x"}),
     Step("account-edit", _url("accounts:edit", "acme")),
@@ -124,14 +124,14 @@ IE_STEPS = [
 TA_STEPS = [
     Step("dashboard", lambda ids: reverse("accounts:dashboard")),
     Step("my-accounts", lambda ids: reverse("accounts:mine")),
-    Step("handoff-changes", _url("closeout:handoff", "ion"), then=".changes-since"),
-    Step("handoff-reviewed", _url("closeout:handoff", "ion"), press="Mark handoff reviewed",
+    Step("handoff-changes", _url("accounts:detail", "ion"), then=".changes-since"),
+    Step("handoff-reviewed", _url("accounts:detail", "ion"), press="Mark handoff reviewed",
          then="text=No changes by others since your review"),
-    Step("handoff", _url("closeout:handoff", "acme"),
+    Step("handoff", _url("accounts:detail", "acme"),
          then="text=You have not reviewed this handoff yet"),
-    Step("handoff-ready", _url("closeout:handoff", "granite"),
+    Step("handoff-ready", _url("accounts:detail", "granite"),
          then="role=button[name='Acknowledge the account']"),
-    Step("handoff-handed-off", _url("closeout:handoff", "dunmore")),  # the checklist, signed
+    Step("handoff-handed-off", _url("accounts:detail", "dunmore")),  # the checklist, signed
     Step("account", _url("accounts:detail", "acme")),  # read-only before handoff
     Step("account-handed-off", _url("accounts:detail", "dunmore"),
          then="role=link[name='Edit account']"),  # theirs to maintain

@@ -1,6 +1,7 @@
-"""A large record stays readable and a manager signs with everything in view: the handoff page
-shows the first ten blockers and attention items and folds the rest into a <details>; the
-sign-off form shows every blocker and what needs attention."""
+"""A large record stays readable and a manager signs with everything in view: the account page
+shows one line per unmet readiness rule with its blockers folded under it, and each cause once
+(an attention item a blocker names is left out); the sign-off form shows every blocker unfolded
+and what needs attention."""
 
 import re
 
@@ -22,29 +23,29 @@ def outside_details(html: str) -> str:
     return re.sub(r"<details.*?</details>", "", html, flags=re.S)
 
 
-def test_past_ten_blockers_and_attention_items_fold_away(client_for, account, ie, manager):
-    critical_issues(account, ie, 12)  # 12 blockers and 12 attention items, and a few more
-    page = client_for(manager).get(reverse("closeout:handoff", args=[account.pk]))
+def test_blockers_are_grouped_by_rule_and_each_cause_shows_once(client_for, account, ie, manager):
+    critical_issues(account, ie, 12)  # 12 blockers of one rule
+    page = client_for(manager).get(reverse("accounts:detail", args=[account.pk]))
     html = page.content.decode()
-    blockers = re.search(r'<div id="readiness".*?</div>', html, flags=re.S).group(0)
-    total_blockers = blockers.count("<li>")
-    assert total_blockers > 12
-    assert outside_details(blockers).count("<li>") == 10
-    assert f"Show {total_blockers - 10} more blockers" in blockers
-    attention = html[html.index('<div class="attention-list">') :]
+    readiness = html[html.index('<div id="readiness"') : html.index('<div id="attention"')]
+    # One line per unmet rule; the rule's twelve blockers fold under its summary.
+    rule = readiness[readiness.index("12 open critical issues") :]
+    rule = rule[: rule.index("</details>")]
+    assert "<summary>12 open critical issues</summary>" in readiness
+    for n in range(12):  # nothing is lost: every issue is on the page, folded
+        assert f"Outage {n}</a>" in rule
+    assert outside_details(readiness).count("Outage") == 0
+    # The same issues are not repeated as attention items: the blocker names them.
+    attention = html[html.index('<div id="attention"') :]
     attention = attention[: attention.index("</section>")]
-    items = attention.count('<li class="attention-item')
-    assert items >= 12
-    assert outside_details(attention).count('<li class="attention-item') == 10
-    assert f"Show {items - 10} more item{'s' if items - 10 != 1 else ''}" in attention
-    for n in range(12):  # nothing is lost: every issue is on the page, folded or not
-        assert f"Outage {n}</a>" in html
+    assert "Outage" not in attention
 
 
-def test_ten_or_fewer_show_without_a_fold(client_for, account, ie, manager):
-    page = client_for(manager).get(reverse("closeout:handoff", args=[account.pk]))
-    html = page.content.decode()
-    assert '<details class="more-items">' not in html
+def test_a_rule_with_one_blocker_shows_it_without_a_fold(client_for, account, ie, manager):
+    critical_issues(account, ie, 1)
+    html = client_for(manager).get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    readiness = html[html.index('<div id="readiness"') : html.index('<div id="attention"')]
+    assert "Open critical issue I-1: Outage 0</a>" in outside_details(readiness)
 
 
 def test_the_sign_off_form_shows_every_blocker_unfolded(
@@ -54,21 +55,22 @@ def test_the_sign_off_form_shows_every_blocker_unfolded(
     critical_issues(account, ie, 12)
     page = client_for(manager).get(reverse("closeout:sign_off", args=[account.pk]))
     html = page.content.decode()
-    blockers = re.search(r'<div id="readiness".*?</div>', html, flags=re.S).group(0)
-    assert "<details" not in blockers
+    blockers = html[html.index('<div id="readiness"') : html.index("sign-off-form")]
+    assert '<details class="rule-blockers" open>' in blockers
+    assert "<details" not in blockers.replace('<details class="rule-blockers" open>', "")
     assert all(f"Outage {n}</a>" in blockers for n in range(12))
 
 
 def test_request_handoff_says_how_many_blockers_remain(client_for, account, ie, ta, template):
     critical_issues(account, ie, 2)
-    html = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    html = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     form = html[html.index('action="/accounts/') :]
     form = form[form.index("Request handoff") : form.index("</form>")]
     count = int(re.search(r"(\d+) blockers remain", form).group(1))
     assert count >= 2  # the two critical issues, among others
     assert "the manager signs off only once they are fixed, or by overriding them." in form
     ready_account(account, ie=ie, ta=ta)  # requested: the button (and its note) is gone
-    html = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    html = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     assert "blockers remain" not in html
 
 

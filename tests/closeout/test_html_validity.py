@@ -31,8 +31,10 @@ def test_handoff_pages_with_a_full_record_are_valid_html(
         expected_version=ANY_VERSION,
     )
     journal_entry_create(account=account, author=ie, title="Limits <b>", body="**3,000** users")
-    for n in range(11):  # more than ten blockers and attention items: the rest fold away
-        issue_create(account=account, actor=ie, title=f"Sync {n}", owner=ie, severity="critical")
+    for n in range(11):  # more than ten attention items: the rest fold away
+        issue_create(account=account, actor=ie, title=f"Sync {n}", owner=ie, severity="high")
+    for n in range(2):  # a rule with two blockers: they fold under its summary
+        issue_create(account=account, actor=ie, title=f"Down {n}", owner=ie, severity="critical")
     stale = issue_create(account=account, actor=ie, title="Typo", owner=ie, severity="low")
     Issue.objects.filter(pk=stale.pk).update(
         updated_at=timezone.now() - datetime.timedelta(days=40)
@@ -45,11 +47,12 @@ def test_handoff_pages_with_a_full_record_are_valid_html(
         likelihood=5,
         impact=4,
         owner=ie,
+        response_plan="Fail over to the standby instance.",
     )
     opportunity_create(account=account, actor=ie, title="Firmware team", owner=ta)
     client.force_login(manager)
     pages = {
-        "handoff": client.get(reverse("closeout:handoff", args=[account.pk])),
+        "handoff": client.get(reverse("accounts:detail", args=[account.pk])),
         "sign-off-form": client.get(reverse("closeout:sign_off", args=[account.pk])),
         "sign-off-refused": client.post(
             reverse("closeout:sign_off", args=[account.pk]), {"override_reason": ""}
@@ -63,6 +66,7 @@ def test_handoff_pages_with_a_full_record_are_valid_html(
     assert 'class="badge bad">Critical</span>' in handoff
     assert 'class="badge warn">Warning</span>' in handoff
     assert 'class="badge muted">Note</span>' in handoff
-    assert "more blockers</summary>" in handoff and "more items</summary>" in handoff
+    assert "<summary>2 open critical issues</summary>" in handoff
+    assert "more items</summary>" in handoff
     errors = _vnu_errors({n: r.content.decode() for n, r in pages.items()}, tmp_path)
     assert not errors, "\n".join(errors)

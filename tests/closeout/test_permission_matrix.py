@@ -302,7 +302,7 @@ def run_action(client, action, account, user):
         return phase_before != phase and Account.objects.get(pk=account.pk).phase == phase
 
     if action == Action.ACCOUNT_VIEW:
-        response = client.get(reverse("closeout:handoff", args=[account.pk]))
+        response = client.get(reverse("accounts:detail", args=[account.pk]))
         return response, response.status_code == 200
     if action == Action.ACCOUNT_CREATE:
         data = {"name": f"New by {user.username}", "submission": form_token()}

@@ -8,7 +8,7 @@ from django.urls import reverse
 from deployments.models import CodeHostConnection, Environment, InstanceTypeRow
 from tests.closeout.conftest import record_deployment
 from tests.logs.factories import IssueFactory, JournalEntryFactory, OpportunityFactory, RiskFactory
-from tests.query_budget import account_page_queries, handoff_page_queries, record_queries
+from tests.query_budget import account_page_queries, record_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -57,13 +57,13 @@ def grow(account, people, size: int) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 50])
-def test_handoff_page_costs_the_same_with_1_or_50_rows_everywhere(
+def test_account_page_costs_the_same_with_1_or_50_rows_everywhere_for_the_ta(
     client_for, account, ie, ta, manager, template, size, django_assert_num_queries
 ):
     grow(account, [ie, ta, manager], size)
     client = client_for(ta)
-    with django_assert_num_queries(handoff_page_queries(reviewed=False)):
-        response = client.get(reverse("closeout:handoff", args=[account.pk]))
+    with django_assert_num_queries(account_page_queries()):
+        response = client.get(reverse("accounts:detail", args=[account.pk]))
     assert response.status_code == 200
     page = response.content.decode()
     # Every row is read: the blockers name each open critical issue and each untransitioned

@@ -67,7 +67,7 @@ def test_technical_advisor_assigned_on_and_off(account, manager):
 
 
 def test_technical_advisor_acknowledged_on_and_off_and_by_the_current_ta(account, ta, manager):
-    handoff_url = reverse("closeout:handoff", args=[account.pk])
+    handoff_url = reverse("accounts:detail", args=[account.pk])
     assert blockers_of(account, "technical_advisor_acknowledged") == [
         (f"{ta} has not acknowledged the account", handoff_url + "#handoff-status")
     ]
@@ -109,7 +109,7 @@ def test_manager_assigned_on_and_off(account, manager):
 
 
 def test_checklist_rule_not_started_then_each_open_item_then_met(account, ie, template):
-    handoff_url = reverse("closeout:handoff", args=[account.pk])
+    handoff_url = reverse("accounts:detail", args=[account.pk])
     assert blockers_of(account, "checklist_complete") == [
         ("Closeout checklist not started", handoff_url + "#closeout")
     ]

@@ -117,7 +117,6 @@ def test_one_reminder_per_account_and_date_with_its_content(
     assert f"Its technical advisor, {ta}, has not acknowledged the account yet." in mail.body
     assert "Account page:\n" in mail.body
     assert f"https://handoff.example.com/accounts/{account.pk}/" in mail.body
-    assert f"https://handoff.example.com/accounts/{account.pk}/handoff/" in mail.body
     reminder = CompletionReminder.objects.get()
     assert (reminder.planned_completion_date, reminder.recipients) == (
         in_days(18),

@@ -117,7 +117,7 @@ def test_the_handoff_page_shows_the_changes_to_the_reviewer(client_for, account,
         data={"planned_completion_date": datetime.date(2027, 3, 1)},
         expected_version=ANY_VERSION,
     )
-    page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ta).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     section = page.split('id="changes"')[1].split("</section>")[0]
     assert "Changes since your last review" in section
     assert "<strong>Account: Acme Robotics</strong>" in section
@@ -137,12 +137,12 @@ def test_marking_reviewed_again_clears_the_list(client_for, account, ie, ta, rev
     review = HandoffReview.objects.get(account=account, reviewer=ta)
     assert review.through_event_id > reviewed.through_event_id
     assert changes_since_review(account_id=account.pk, review=review).groups == []
-    page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ta).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     assert "No changes by others since your review." in page
 
 
 def test_someone_without_a_review_is_invited_to_review(client_for, account, ta):
-    page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ta).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     assert "You have not reviewed this handoff yet." in page
     assert "Mark handoff reviewed" in page
 
@@ -150,6 +150,6 @@ def test_someone_without_a_review_is_invited_to_review(client_for, account, ta):
 def test_the_list_is_the_reviewers_own(client_for, account, ie, manager, reviewed):
     account_update(account=account, actor=ie, data={"name": "Acme 2"}, expected_version=ANY_VERSION)
     # The manager has not reviewed (and cannot: it is the TA's act): no such section.
-    page = client_for(manager).get(reverse("closeout:handoff", args=[account.pk])).content
+    page = client_for(manager).get(reverse("accounts:detail", args=[account.pk])).content
     assert b'id="changes"' not in page
     assert b"since your last review" not in page

@@ -252,7 +252,7 @@ def test_request_handoff_moves_the_phase_and_emails_the_ta_and_manager(
     assert mail.to == [ta.email, manager.email]
     assert mail.subject == "[Handoff] Acme Robotics is ready for handoff"
     assert f"{ie} requested handoff of Acme Robotics" in mail.body
-    assert f"https://handoff.example.com/accounts/{account.pk}/handoff/" in mail.body
+    assert f"https://handoff.example.com/accounts/{account.pk}/" in mail.body
     assert "&#x27;" not in mail.body and "&amp;" not in mail.body  # plain text, not HTML
 
 
@@ -324,7 +324,7 @@ def test_sign_off_with_an_override_records_who_when_why_and_the_blockers(
             "rule": "checklist_complete",
             "title": "Checklist item open: Indexing",
             "detail": "Mark it done, or not applicable with a reason.",
-            "url": reverse("closeout:handoff", args=[account.pk]) + "#checklist-item-5",
+            "url": reverse("accounts:detail", args=[account.pk]) + "#checklist-item-5",
         }
     ]
     event = AuditEvent.objects.filter(account=account, action=AuditEvent.Kind.STATUS).first()

@@ -11,13 +11,13 @@ from handoff.closeout import services
 from handoff.closeout.models import ChecklistItem
 from handoff.common.services import ANY_VERSION
 from tests.closeout.conftest import ready_account, settle
-from tests.query_budget import account_page_queries, handoff_page_queries
+from tests.query_budget import account_page_queries
 
 pytestmark = pytest.mark.django_db
 
 
 def handoff_url(account):
-    return reverse("closeout:handoff", args=[account.pk])
+    return reverse("accounts:detail", args=[account.pk])
 
 
 def grow(account, *, ie, ta, manager, admin_user, size):
@@ -54,7 +54,7 @@ def test_handoff_page_query_count_does_not_grow_with_the_records(
     grow(account, ie=ie, ta=ta, manager=manager, admin_user=admin_user, size=size)
     assert ChecklistItem.objects.filter(account=account).count() == 11 + size * 10
     client = client_for(ta)
-    with django_assert_num_queries(handoff_page_queries()):
+    with django_assert_num_queries(account_page_queries(reviewed=True)):
         response = client.get(handoff_url(account))
     assert response.status_code == 200
     assert len(response.context["sign_offs"]) == size
@@ -69,35 +69,39 @@ def test_account_page_closeout_section_costs_constant_queries(
     with django_assert_num_queries(account_page_queries(with_environments=False)):
         response = client.get(reverse("accounts:detail", args=[account.pk]))
     page = response.content.decode()
-    assert f'href="{handoff_url(account)}">Handoff page</a>' in page
     assert "Readiness 66%" in page  # not acknowledged, no deployment record yet
 
 
-def test_dashboard_rows_link_to_the_handoff_page(client_for, account, ie):
-    page = client_for(ie).get(reverse("accounts:dashboard")).content.decode()
-    assert f'<a class="button small" href="{handoff_url(account)}">Handoff page</a>' in page
+def test_the_old_handoff_page_redirects_to_the_account_page(client_for, account, ie):
+    response = client_for(ie).get(reverse("closeout:handoff", args=[account.pk]))
+    assert response.status_code == 301
+    assert response["Location"] == reverse("accounts:detail", args=[account.pk])
 
 
-def test_handoff_page_shows_attention_strip_sections_and_print_stylesheet(
+def test_account_page_shows_readiness_by_rule_attention_sections_and_print_stylesheet(
     client_for, account, ie, ta, started
 ):
     page = client_for(ta).get(handoff_url(account)).content.decode()
-    strip = page.split('id="attention"')[1].split("</section>")[0]
-    assert "Readiness 55%" in strip
-    assert "5 of 9 rules met" in strip
+    top = page.split('id="overview"')[1].split("</section>")[0]
+    assert "Readiness 55%" in top
+    assert "5 of 9 rules met" in top
     production = reverse("deployments:production_edit", args=[account.pk])
-    assert f'<a href="{production}">No production deployment recorded</a>' in strip
+    assert f'<a href="{production}">No production deployment recorded</a>' in top
     assert (
         f'<a href="{handoff_url(account)}#handoff-status">{ta} has not acknowledged the account</a>'
-        in strip
+        in top
     )
+    # The checklist's eleven open items are one rule: one line, the items folded under it.
+    assert "<summary>11 of 11 checklist items open</summary>" in top
     assert (
         f'<a href="{handoff_url(account)}#checklist-item-1">'
-        "Checklist item open: Infrastructure for all customer environments</a>" in strip
+        "Checklist item open: Infrastructure for all customer environments</a>" in top
     )
     assert 'href="/static/css/print.css" media="print"' in page
-    for section in ("attention", "handoff-status", "changes", "people", "closeout", "history"):
+    for section in ("overview", "attention", "handoff-status", "closeout", "vitally"):
         assert f'id="{section}"' in page
+    # History has its own page.
+    assert f'href="{reverse("accounts:history", args=[account.pk])}"' in page
     assert page.count('id="readiness"') == 1
     assert page.count('id="handoff-status"') == 1
     assert "Acknowledge the account" in page
@@ -294,7 +298,7 @@ def test_sign_off_form_without_blockers_has_no_override_field(
 ):
     ready_account(account, ie=ie, ta=ta)
     form = client_for(manager).get(reverse("closeout:sign_off", args=[account.pk])).content.decode()
-    assert "No blockers: every readiness rule is met." in form
+    assert "Ready: every readiness rule is met." in form
     assert 'name="override_reason"' not in form
 
 
@@ -333,7 +337,7 @@ def test_markdown_download(client_for, account, ie, started, settings):
     assert response["Content-Disposition"] == 'attachment; filename="handoff-acme-robotics.md"'
     text = response.content.decode()
     assert text.startswith("# Handoff: Acme Robotics\n")
-    assert f"<https://handoff.example.com/accounts/{account.pk}/handoff/>" in text
+    assert f"<https://handoff.example.com/accounts/{account.pk}/>" in text
     assert "## Closeout checklist" in text
 
 

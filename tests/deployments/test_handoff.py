@@ -308,7 +308,7 @@ def test_sizing_warnings_are_attention_items(account, ie, complete, client_for):
         expected_version=ANY_VERSION,
     )
     items = attention_sizing(loaded(account))
-    handoff = reverse("closeout:handoff", args=[account.pk])
+    handoff = reverse("accounts:detail", args=[account.pk])
     assert [(i.level, i.title, i.detail, i.url) for i in items] == [
         (
             AttentionItem.Level.WARNING,

@@ -173,36 +173,36 @@ def test_expansion_opportunities_transitioned_on_and_off(account, ie, ta):
 
 
 # --- Attention -----------------------------------------------------------------------------------
-def test_open_critical_and_high_issues_are_attention_items(account, ie):
+def test_open_high_issues_are_attention_items_and_critical_ones_blockers_only(account, ie):
     make_issue(account, ie, severity="low", title="Typo")
-    make_issue(account, ie, severity="high", title="SAML loops")
-    critical = make_issue(account, ie, severity="critical", title="Sync failing")
-    backdate(Issue, critical, 5)  # critical issues want an update every 3 days
+    high = make_issue(account, ie, severity="high", title="SAML loops")
+    make_issue(account, ie, severity="critical", title="Sync failing")
+    backdate(Issue, high, 9)
     items = attention_issues(loaded(account))
+    # Each cause once: the critical issue is a readiness blocker, named there.
     assert [(i.level, i.title) for i in items] == [
-        (AttentionItem.Level.CRITICAL, "Critical issue I-3: Sync failing"),
         (AttentionItem.Level.WARNING, "High issue I-2: SAML loops"),
     ]
-    assert items[0].detail == (
-        f"Open, owner {ie}, open 0 days. Update due: No update for 5 days; critical issues "
-        "want one every 3 days."
-    )
-    assert items[0].url == critical.get_absolute_url()
-    assert items[1].detail == f"Open, owner {ie}, open 0 days."
-    issue_status_change(issue=critical, actor=ie, status="closed", resolution="Gone.")
-    assert titles(attention_issues(loaded(account))) == ["High issue I-2: SAML loops"]
+    assert items[0].detail.startswith(f"Open, owner {ie}, open 0 days. Update due:")
+    assert items[0].url == high.get_absolute_url()
+    assert titles(rule_no_open_critical_issue(loaded(account))) == [
+        "Open critical issue I-3: Sync failing"
+    ]
+    issue_status_change(issue=high, actor=ie, status="closed", resolution="Gone.")
+    assert attention_issues(loaded(account)) == []
 
 
-def test_high_and_critical_risks_are_attention_items(account, ie):
+def test_high_and_critical_risks_with_a_plan_are_attention_items(account, ie):
     make_risk(account, ie, likelihood=2, impact=2, title="Low one")
     make_risk(account, ie, likelihood=2, impact=5, plan="Alert early.", title="Token leak")  # 10
-    critical = make_risk(account, ie, likelihood=5, impact=5, title="Freeze")  # 25
+    critical = make_risk(account, ie, likelihood=5, impact=5, plan="Roll back.", title="Freeze")
+    make_risk(account, ie, likelihood=5, impact=4, title="No plan")  # a blocker, named there
     items = attention_risks(loaded(account))
     assert [(i.level, i.title, i.detail) for i in items] == [
         (
             AttentionItem.Level.CRITICAL,
             "Critical risk R-3: Freeze",
-            f"Score 25 (likelihood 5 × impact 5), open, owner {ie}. No response plan.",
+            f"Score 25 (likelihood 5 × impact 5), open, owner {ie}.",
         ),
         (
             AttentionItem.Level.WARNING,
@@ -251,19 +251,18 @@ def test_stale_items_below_high_are_attention_items_of_their_own(account, ie):
     assert "Update due" in attention_issues(loaded(account))[0].detail
 
 
-def test_the_strip_on_the_handoff_page_shows_them_critical_first(client_for, account, ie, ta):
+def test_the_account_page_names_each_cause_once_critical_first(client_for, account, ie, ta):
     make_issue(account, ie, severity="high", title="SAML loops")
     make_issue(account, ie, severity="critical", title="Sync failing")
     make_risk(account, ie, likelihood=4, impact=4, title="Freeze")
-    page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
-    strip = page.split('id="attention"')[1].split("</section>")[0]
-    readiness, items = strip.split('class="attention-items"')
+    make_risk(account, ie, likelihood=5, impact=5, plan="Roll back.", title="Outage")
+    page = client_for(ta).get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    top = page.split('id="overview"')[1].split("</section>")[0]
+    readiness, items = top.split('id="attention"')
     assert "Open critical issue I-2: Sync failing" in readiness  # the blockers
     assert "Critical risk R-1 without a response plan: Freeze" in readiness
-    critical_issue = items.index("Critical issue I-2: Sync failing")
-    assert critical_issue < items.index("Critical risk R-1: Freeze")
-    assert items.index("Critical risk R-1: Freeze") < items.index("High issue I-1: SAML loops")
-    assert items.count('<span class="badge bad">Critical</span>') == 2
+    assert "Sync failing" not in items and "Freeze" not in items  # not twice
+    assert items.index("Critical risk R-2: Outage") < items.index("High issue I-1: SAML loops")
 
 
 # --- Snapshot sections ---------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def test_journal_markdown_is_rendered_and_html_in_it_made_inert(client_for, acco
     )
     journal_entry_create(account=account, author=ie, title="Notes", body=body)
     client = client_for(ie)
-    for page_url in [url("journal_list", account), reverse("accounts:detail", args=[account.pk])]:
+    for page_url in [url("journal_list", account)]:  # the account page lists titles only
         page = client.get(page_url).content.decode()
         note = page[page.index('class="markdown"') :]
         note = note[: note.index("</div>")]

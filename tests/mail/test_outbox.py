@@ -90,8 +90,8 @@ def test_a_refused_email_is_recorded_shown_and_retried_by_the_worker(
         object_type="mail.outgoingemail",
         message=f"Sent the e-mail “{email.subject}” to {ta.email}, {manager.email}",
     ).exists()
-    # What History shows on the handoff page.
-    page = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    # What the account's History shows.
+    page = client_for(ie).get(reverse("accounts:history", args=[account.pk])).content.decode()
     assert "Could not send the e-mail" in page and "Sent the e-mail" in page
 
 

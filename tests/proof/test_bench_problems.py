@@ -7,7 +7,7 @@ from bench.load import run_problems
 def results(**load_overrides) -> dict:
     load = {
         "trivial signed-in view": {"requests": 5000, "failures": 0},
-        "handoff page, first view": {"requests": 400, "failures": 0},
+        "account page": {"requests": 400, "failures": 0},
         "account edit POST": {"requests": 300, "failures": 0},
     }
     load.update(load_overrides)
@@ -22,13 +22,13 @@ def test_a_failed_request_on_any_page_is_a_problem():
     problems = run_problems(
         results(
             **{
-                "handoff page, first view": {"requests": 400, "failures": 1},
+                "account page": {"requests": 400, "failures": 1},
                 "account edit POST": {"requests": 100, "failures": 6},  # edits that did not save
             }
         )
     )
     assert problems == [
-        "handoff page, first view: 1 of 400 requests failed",
+        "account page: 1 of 400 requests failed",
         "account edit POST: 6 of 100 requests failed",
     ]
 

@@ -530,7 +530,7 @@ STORED = [
     Stored("opportunity-title", "ie", u("logs:opportunity_create", ACME),
            lambda w: opportunity_post(w, title=SCRIPT), u("logs:opportunity_list", ACME)),
     Stored("checklist-evidence-note", "ie", u("closeout:checklist_item", ACME, attr("item")),
-           lambda w: item_post(w, evidence_note=SCRIPT), u("closeout:handoff", ACME)),
+           lambda w: item_post(w, evidence_note=SCRIPT), u("accounts:detail", ACME)),
     Stored("reopen-reason", "manager", u("closeout:reopen", INITECH),
            lambda w: {"reason": SCRIPT}, u("accounts:detail", INITECH)),
     Stored("rtl-text-title", "ie", u("logs:issue_create", ACME),

@@ -626,7 +626,7 @@ def _new_checklist_page(w: AdminWorld) -> str:
     client = Client()
     client.force_login(w.ie)
     assert client.post(reverse("closeout:checklist_start", args=[fresh.pk])).status_code == 302
-    return reverse("closeout:handoff", args=[fresh.pk])
+    return reverse("accounts:detail", args=[fresh.pk])
 
 
 QUOTE_BREAKOUT_URL = 'https://crm.example.com/x"><script>alert(1)</script>'

@@ -130,12 +130,12 @@ def test_a_stored_bracketed_link_still_renders_every_page(world, client_for):
     Account.objects.filter(pk=world.acme.pk).update(crm_url="http://[x]/")
     Environment.objects.filter(pk=world.production.pk).update(sourcegraph_instance_url="a[b]")
     client = client_for(world.ie)
-    for name in ("accounts:detail", "closeout:handoff", "closeout:handoff_markdown"):
+    for name in ("accounts:detail", "vitally_sync:panel", "closeout:handoff_markdown"):
         response = client.get(reverse(name, args=[world.acme.pk]))
         assert response.status_code == 200, name
 
 
-def test_a_bracketed_next_link_sends_back_to_the_handoff_page(world, client_for):
+def test_a_bracketed_next_link_sends_back_to_the_account_page(world, client_for):
     response = client_for(world.ie).post(
         reverse("closeout:handoff_request", args=[world.acme.pk]), {"next": "http://[x]/"}
     )

@@ -29,5 +29,5 @@ def test_next_is_followed_only_as_a_path_of_this_site(
     client = client_for(ie)
     response = client.post(reverse("closeout:checklist_start", args=[account.pk]), {"next": next_})
     assert response.status_code == 302
-    expected = reverse("closeout:handoff", args=[account.pk]) if goes_to == "handoff" else goes_to
+    expected = reverse("accounts:detail", args=[account.pk]) if goes_to == "handoff" else goes_to
     assert response["Location"] == f"{expected}#closeout"

@@ -16,7 +16,7 @@ from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from handoff.people.models import User
 from tests.factories import AccountFactory, UserFactory
-from tests.query_budget import account_page_queries, handoff_page_queries
+from tests.query_budget import account_page_queries
 from tests.vitally_sync.conftest import CPU, difference, production
 from vitally_sync.models import AccountSync, TraitDifference
 from vitally_sync.reconcile import reconcile_pass
@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db
 
 
 def panel_of(client, account) -> str:
-    page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    """The whole panel, as the Vitally page shows it (the account page shows its summary)."""
+    page = client.get(reverse("vitally_sync:panel", args=[account.pk])).content.decode()
     return page[page.index('id="vitally-panel"') :]
 
 
@@ -51,7 +52,7 @@ def test_a_difference_shows_on_the_panel_and_the_attention_strip(
     assert "Differs in Vitally: now 64" in panel  # beside the trait in the table too
     assert "Last read back" in panel and "Never" not in panel.split("Last read back")[1][:80]
 
-    page = client_for(ta).get(reverse("closeout:handoff", args=[hand_edited.pk])).content.decode()
+    page = client_for(ta).get(reverse("accounts:detail", args=[hand_edited.pk])).content.decode()
     start = page.index('id="attention"')
     strip = page[start : page.index("</section>", start)]
     assert "Differs in Vitally: Total CPU" in strip
@@ -59,18 +60,13 @@ def test_a_difference_shows_on_the_panel_and_the_attention_strip(
     assert f"#vitally-difference-{found.pk}" in strip
 
 
-def test_a_difference_found_shows_on_cached_pages_at_once(
-    fake_vitally, deployed, client_for, manager
-):
-    """The read changes no change_version: the sync row's reconciled_at, part of the page
-    cache's key (accounts/page_cache.py), makes the next view show it."""
+def test_a_difference_found_shows_at_once(fake_vitally, deployed, client_for, manager):
     client = client_for(manager)
     urls = [
         reverse("accounts:detail", args=[deployed.pk]),
-        reverse("closeout:handoff", args=[deployed.pk]),
+        reverse("vitally_sync:panel", args=[deployed.pk]),
     ]
     for url in urls:
-        client.get(url)
         assert "Differs in Vitally" not in client.get(url).content.decode()
     fake_vitally.hand_edit(deployed.vitally_account_id, {CPU: 64})
     reconcile_pass(due_only=False)
@@ -99,7 +95,7 @@ def test_keep_the_portals_value_pushes_it_back_and_the_difference_clears(
     with django_capture_on_commit_callbacks(execute=False) as kicks:
         response = post(client_for(ie), "keep", hand_edited, found)
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:detail", args=[hand_edited.pk]) + "#vitally"
+    assert response["Location"] == reverse("vitally_sync:panel", args=[hand_edited.pk])
     assert kicks  # the push is kicked on commit (the change version is the durable intent)
     assert not TraitDifference.objects.exists()
     assert Account.objects.get(pk=hand_edited.pk).change_version == version + 1
@@ -348,7 +344,6 @@ def test_a_difference_of_another_account_is_not_found(fake_vitally, hand_edited,
 def test_the_pages_cost_the_same_queries_with_one_or_several_differences(
     fake_vitally, deployed, ie, ta, client_for, settings, count, django_assert_num_queries
 ):
-    settings.HANDOFF_PAGE_CACHE_SECONDS = 0
     keys = [CPU, "vitally.custom.totalMemoryGb", "vitally.custom.totalDiskSpaceGb",
             "vitally.custom.handoffStatus"][:count]  # fmt: skip
     fake_vitally.hand_edit(deployed.vitally_account_id, dict.fromkeys(keys, 7))
@@ -359,8 +354,8 @@ def test_the_pages_cost_the_same_queries_with_one_or_several_differences(
     record_deployment(deployed, ie)  # a code host: the pages' usual shape
     Account.objects.filter(pk=deployed.pk).update(change_version=F("change_version"))
     client = client_for(ta)
-    with django_assert_num_queries(handoff_page_queries(reviewed=False)):
-        page = client.get(reverse("closeout:handoff", args=[deployed.pk])).content.decode()
+    with django_assert_num_queries(account_page_queries()):
+        page = client.get(reverse("accounts:detail", args=[deployed.pk])).content.decode()
     assert page.count("Differs in Vitally: ") >= count
     with django_assert_num_queries(account_page_queries()):
         client.get(reverse("accounts:detail", args=[deployed.pk]))
@@ -402,7 +397,7 @@ def test_pages_with_differences_are_valid_html(fake_vitally, hand_edited, ie, cl
     refused = difference(hand_edited)
     pages = {
         "account": client.get(reverse("accounts:detail", args=[hand_edited.pk])),
-        "handoff": client.get(reverse("closeout:handoff", args=[hand_edited.pk])),
+        "handoff": client.get(reverse("accounts:detail", args=[hand_edited.pk])),
         "refused": post(client, "take", hand_edited, refused),
     }
     assert all(response.status_code == 200 for response in pages.values())

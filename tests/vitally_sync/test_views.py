@@ -110,7 +110,7 @@ def test_a_broken_trait_map_turns_the_sync_off_without_breaking_pages(
     assert sync_account_push(account_id=pushed.pk).outcome.value == "skipped"
 
 
-def test_account_page_shows_badge_last_push_what_was_sent_and_a_preview(
+def test_account_page_shows_badge_last_push_and_the_vitally_page_what_was_sent_and_a_preview(
     client_for, ie, pushed, manager
 ):
     phase_move(account=pushed, actor=manager, to="handed_off")
@@ -121,6 +121,12 @@ def test_account_page_shows_badge_last_push_what_was_sent_and_a_preview(
     panel = page[page.index('id="vitally-panel"') :]
     last_push = panel.split("Last push")[1].split("</div>")[0]
     assert "Never" not in last_push
+    details = reverse("vitally_sync:panel", args=[pushed.pk])
+    assert f'<a href="{details}">Vitally details' in panel
+    assert "The portal and Vitally" not in panel  # the trait table is on the Vitally page
+    assert f'data-hx-get="{details}?summary=1"' in panel  # refreshes itself until it lands
+    page = client_for(ie).get(details).content.decode()
+    panel = page[page.index('id="vitally-panel"') :]
     assert "The portal and Vitally" in panel
     assert "1 trait differs from what Vitally holds (highlighted): only those are sent" in panel
     assert '<tr class="changed">' in panel
@@ -155,7 +161,6 @@ def test_panel_for_an_unlinked_account(client_for, ie, fake_vitally):
 def test_the_vitally_section_costs_the_same_queries_whatever_its_history(
     client_for, ie, pushed, fake_vitally, settings
 ):
-    settings.HANDOFF_PAGE_CACHE_SECONDS = 0  # every view renders the section
     client = client_for(ie)
     url = reverse("accounts:detail", args=[pushed.pk])
     client.get(url)
@@ -169,12 +174,12 @@ def test_the_vitally_section_costs_the_same_queries_whatever_its_history(
         client.get(url)
     assert len(five_attempts) == len(one_attempt)
     sync_queries = [q["sql"] for q in one_attempt if "vitally_sync_" in q["sql"]]
-    # The sync row rides on the account's queries; the panel adds its recent attempts, and the
-    # page's load the differences found in Vitally (read by the panel and the attention strip).
+    # The sync row rides on the account's queries; the record loads the differences found in
+    # Vitally (read by the section and the attention list). The attempts are on the Vitally page.
     joined = [q for q in sync_queries if q.startswith('SELECT "accounts_account"')]
     assert joined and all("LEFT OUTER JOIN" in q for q in joined)
     own = [q for q in sync_queries if q not in joined]
-    assert len(own) == 2
+    assert len(own) == 1
     assert sum('FROM "vitally_sync_traitdifference"' in q for q in own) == 1
 
 
@@ -198,8 +203,10 @@ def test_push_now_asks_a_worker_and_never_calls_vitally_in_the_request(
 ):
     before = len(fake_vitally.requests_log())
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client_for(ie).post(reverse("vitally_sync:push", args=[pushed.pk]))
-    assert response.status_code == 302
+        response = client_for(ie).post(
+            reverse("vitally_sync:push", args=[pushed.pk]), {"summary": "1"}
+        )
+    assert response.status_code == 302  # back to the account page's Vitally section
     assert response["Location"] == reverse("accounts:detail", args=[pushed.pk]) + "#vitally"
     assert len(callbacks) == 1  # the kick, after the commit
     assert len(fake_vitally.requests_log()) == before
@@ -233,7 +240,9 @@ def test_push_now_needs_post_and_a_real_account(client_for, pushed, ie):
 
 
 def test_panel_partial_for_polling(client_for, pushed, ta):
-    response = client_for(ta).get(reverse("vitally_sync:panel", args=[pushed.pk]))
+    response = client_for(ta).get(
+        reverse("vitally_sync:panel", args=[pushed.pk]), HTTP_HX_REQUEST="true"
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page
     assert 'class="badge sync-synced ok"' in page
@@ -325,7 +334,7 @@ def test_the_handoff_attention_strip_shows_a_failed_or_retrying_sync(
     with django_assert_num_queries(0):  # the sync row rides on the record's account query
         items = vitally_attention_items(loaded)
     assert [(i.level, i.title, i.detail) for i in items] == expected
-    page = client_for(ta).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ta).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     for _level, title, _detail in expected:
         assert title in page
     if not expected:
@@ -340,7 +349,7 @@ def test_a_push_shows_on_cached_pages_though_the_account_did_not_change(
     client = client_for(manager)
     for url in (
         reverse("accounts:detail", args=[pushed.pk]),
-        reverse("closeout:handoff", args=[pushed.pk]),
+        reverse("accounts:detail", args=[pushed.pk]),
     ):
         client.get(url)
         assert "Vitally refused the API key" not in client.get(url).content.decode()
@@ -351,6 +360,6 @@ def test_a_push_shows_on_cached_pages_though_the_account_did_not_change(
     )
     for url in (
         reverse("accounts:detail", args=[pushed.pk]),
-        reverse("closeout:handoff", args=[pushed.pk]),
+        reverse("accounts:detail", args=[pushed.pk]),
     ):
         assert "Vitally refused the API key" in client.get(url).content.decode()
