@@ -131,7 +131,9 @@ def _environment_form_page(request, *, account, environment, production: bool):
                     _add_service_errors(form, error)
                 else:
                     key = "production-deployment" if saved.is_production else "other-environments"
-                    messages.success(request, f"{_capital(str(saved))} saved.")
+                    # The handbook's words: the section is "Production deployment".
+                    label = "Production deployment" if saved.is_production else _capital(str(saved))
+                    messages.success(request, f"{label} saved.")
                     return redirect(_section_url(account, key))
     else:
         form = f.EnvironmentForm(instance=instance, production=production)

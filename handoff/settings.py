@@ -102,6 +102,15 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = False
 USE_TZ = True
+# One date style on pages, "5 Jan 2027" and "5 Jan 2027, 14:05": see handoff/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["handoff.formats"]
+from handoff.formats.en.formats import (  # noqa: E402, F401
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    SHORT_DATE_FORMAT,
+    SHORT_DATETIME_FORMAT,
+    TIME_FORMAT,
+)
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -2,6 +2,8 @@ import json
 
 from django.contrib import admin, messages
 from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from handoff.common.admin import CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin_use_allowed
@@ -45,10 +47,11 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
     Staff may look and run the action; nobody may save the change form, whose save would write
     back the whole row as it was read (over a worker's lease or acknowledgement meanwhile)."""
 
+    # "shown as" is the badge a page shows, which the status feeds: one column, not two (the
+    # status stays a filter and on the change form).
     list_display = (
         "account",
         "shown_as",
-        "status",
         "attempts",
         "next_attempt_at",
         "last_pushed_at",
@@ -117,7 +120,7 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
                 "<li>{} · {} · HTTP {} · {}</li>",
                 (
                     (
-                        a.at.strftime("%Y-%m-%d %H:%M:%S"),
+                        date_format(timezone.localtime(a.at), "DATETIME_FORMAT"),
                         a.get_outcome_display(),
                         a.http_status or "—",
                         a.message,

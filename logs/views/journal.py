@@ -74,7 +74,7 @@ def journal_create_view(request, account_id: int):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            message = f"Note “{entry.title}” added."
+            message = f"Implementation note “{entry.title}” added."
             return created_response(request, message=message, list_url=list_url)
     return render_form(
         request,
@@ -132,7 +132,9 @@ def journal_edit_view(request, account_id: int, entry_id: int):
             if request.htmx:
                 fresh = journal_entry_get(account_id=account.pk, entry_id=saved.pk)
                 return _entry_response(request, account, fresh)
-            messages.success(request, "Note saved; the earlier text is kept in History.")
+            messages.success(
+                request, "Implementation note saved; the earlier text is kept in History."
+            )
             return redirect(list_url + f"#entry-{saved.pk}")
     return render_form(
         request,

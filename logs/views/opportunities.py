@@ -48,7 +48,7 @@ OPPORTUNITIES = LogSpec(
     "transitioned to TA → handed to account executive → won or lost.",
     create_heading="New expansion opportunity",
     status_error="Choose one of the stages.",
-    created_message=lambda o: f"Opportunity “{o.title}” added.",
+    created_message=lambda o: f"Opportunity “{o.title}” added to Expansion Opportunities.",
     saved_message=lambda o: "Opportunity saved.",
     status_message=lambda o: f"Stage: {o.get_stage_display()}.",
     edit_heading=lambda o: f"Edit “{o.title}”",

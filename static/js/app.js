@@ -37,3 +37,16 @@ document.querySelectorAll(".messages .message").forEach((message) => {
   button.addEventListener("click", () => message.remove());
   message.append(button);
 });
+
+// The top bar's Menu button (shown by the stylesheet on narrow screens only) folds the links
+// away; Escape closes the open menu and puts focus back on the button.
+const menuButton = document.querySelector(".menu-button");
+if (menuButton) {
+  const setOpen = (open) => menuButton.setAttribute("aria-expanded", String(open));
+  menuButton.addEventListener("click", () => setOpen(menuButton.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || menuButton.getAttribute("aria-expanded") !== "true") return;
+    setOpen(false);
+    menuButton.focus();
+  });
+}

@@ -72,7 +72,7 @@ def test_ie_records_production_deployment_and_code_hosts(page, live_server, scre
     screenshot("deployment-production-form")
     page.get_by_role("button", name="Save production deployment").click()
 
-    saved = page.get_by_text("Production environment saved.")
+    saved = page.get_by_text("Production deployment saved.")
     # The save lands on the section further down; the message stays pinned in view.
     expect(saved).to_be_in_viewport()
     page.get_by_role("button", name="Dismiss this message").click()

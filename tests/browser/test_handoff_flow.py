@@ -81,7 +81,7 @@ def record_production(page):
     page.get_by_label("Total Disk Space (GB)").fill("1000")
     page.get_by_label("Total Disk Space (GB)").blur()
     page.get_by_role("button", name="Save production deployment").click()
-    expect(page.get_by_text("Production environment saved.")).to_be_visible()
+    expect(page.get_by_text("Production deployment saved.")).to_be_visible()
 
 
 def record_code_host(page):
@@ -197,7 +197,7 @@ def test_implementation_to_handed_off_with_three_people(
     page.get_by_label("Total Disk Space (GB)").fill("1500")
     page.get_by_label("Total Disk Space (GB)").blur()
     page.get_by_role("button", name="Save production deployment").click()
-    expect(page.get_by_text("Production environment saved.")).to_be_visible()
+    expect(page.get_by_text("Production deployment saved.")).to_be_visible()
     sign_out(page)
 
     # --- ta: exactly that change ---------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_implementation_to_handed_off_with_three_people(
     page.get_by_label("Total Disk Space (GB)").fill("2000")
     page.get_by_label("Total Disk Space (GB)").blur()
     page.get_by_role("button", name="Save production deployment").click()
-    expect(page.get_by_text("Production environment saved.")).to_be_visible()
+    expect(page.get_by_text("Production deployment saved.")).to_be_visible()
     expect(page.locator("#production-deployment")).to_contain_text("2,000")
     assert_accessible(page)
     screenshot("handoff-ta-maintains")
