@@ -23,7 +23,9 @@ from handoff.record import account_record_get
 def _account_list(request, *, mine: bool):
     engineers = list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER))
     advisors = list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR))
-    form = AccountFilterForm(request.GET, engineers=engineers, advisors=advisors)
+    form = AccountFilterForm(
+        request.GET, engineers=engineers, advisors=advisors, viewer=request.user
+    )
     filters = {
         **form.filters(),
         "involving_user_id": request.user.pk if mine else None,
@@ -38,9 +40,7 @@ def _account_list(request, *, mine: bool):
         "mine": mine,
         "filters": filters,
         "query_string": query.urlencode(),
-        "phases": Account.Phase.choices,
-        "engineers": engineers,
-        "advisors": advisors,
+        "filter_form": form,
         "can_create": can(request.user, Action.ACCOUNT_CREATE),
         "columns": registry.columns(),
     }

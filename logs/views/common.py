@@ -11,9 +11,7 @@ from django.shortcuts import redirect, render
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
-from handoff.common.forms import FilterForm, IdFilterField
 from handoff.common.services import ConcurrentEditError, field_values
-from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can
 
 # htmx event that makes a log's rows reload themselves (after an item is added).
@@ -39,23 +37,6 @@ def with_edit_permission(items: list, user, account: Account, action=Action.LOG_
     for item in items:
         item.can_edit = can(user, action, account, obj=item)
     return items
-
-
-def filter_selects(form: FilterForm, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """A list page's filter selects: one per field of its filter form, in the form's order. A
-    choice field offers its choices; an id field (owner, author) the active people."""
-    selects = []
-    for name, field in form.fields.items():
-        selected = filters[form.selector_names.get(name, name)]
-        if isinstance(field, IdFilterField):
-            options = [(str(u.pk), str(u)) for u in user_list_active()]
-            selected = str(selected or "")
-        else:
-            options = field.choices
-        selects.append(
-            {"name": name, "label": form[name].label, "options": options, "selected": selected}
-        )
-    return selects
 
 
 def add_service_errors(form, error: ValidationError) -> None:

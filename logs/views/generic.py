@@ -37,7 +37,6 @@ from logs.views.common import (
     bound_from_instance,
     conflict_context,
     created_response,
-    filter_selects,
     render_form,
     scoped_or_404,
     with_edit_permission,
@@ -196,7 +195,7 @@ def edit_form_response(request, spec: LogSpec, account, item, form, conflict=Non
 def list_view(request, spec: LogSpec, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filter_form = spec.filter_form(request.GET)
+    filter_form = spec.filter_form(request.GET, viewer=request.user)
     filters = filter_form.filters()
     items = list(spec.list_selector(account_id=account.pk, **filters))
     context = {
@@ -204,6 +203,7 @@ def list_view(request, spec: LogSpec, account_id: int):
         "items": with_edit_permission(items, request.user, account, action=spec.action),
         "statuses": spec.status_choices,
         "filtered": any(filters.values()),
+        "filter_form": filter_form,
         "rows_template": spec.rows_template,
     }
     if request.htmx:
@@ -217,7 +217,6 @@ def list_view(request, spec: LogSpec, account_id: int):
             "add_label": f"New {spec.name}",
             "export_url": spec.url("export", account.pk),
             "can_add": can(request.user, spec.action, account),
-            "filter_fields": filter_selects(filter_form, filters),
         }
     )
     return render(request, "logs/log_list.html", context)
@@ -316,7 +315,8 @@ def detail_view(request, spec: LogSpec, account_id: int, item_id: int):
 def export_view(request, spec: LogSpec, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    items = spec.list_selector(account_id=account.pk, **spec.filter_form(request.GET).filters())
+    filters = spec.filter_form(request.GET, viewer=request.user).filters()
+    items = spec.list_selector(account_id=account.pk, **filters)
     header = [header for header, _ in spec.csv_columns]
     rows = ([value(item) for _, value in spec.csv_columns] for item in items)
     return csv_response(account=account, log=spec.csv_name, header=header, rows=rows)

@@ -18,7 +18,6 @@ from logs.views.common import (
     add_service_errors,
     conflict_context,
     created_response,
-    filter_selects,
     render_form,
     scoped_or_404,
     with_edit_permission,
@@ -36,10 +35,14 @@ def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
 def journal_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filter_form = JournalFilterForm(request.GET)
+    filter_form = JournalFilterForm(request.GET, viewer=request.user)
     filters = filter_form.filters()
     entries = list(journal_entry_list(account_id=account.pk, **filters))
-    context = {**_entries_context(request, account, entries), "filtered": any(filters.values())}
+    context = {
+        **_entries_context(request, account, entries),
+        "filtered": any(filters.values()),
+        "filter_form": filter_form,
+    }
     if request.htmx:
         return render(request, "logs/_journal_entries.html", context)
     context.update(
@@ -53,7 +56,6 @@ def journal_list_view(request, account_id: int):
             "add_label": "New note",
             "export_url": reverse("logs:journal_export", args=[account.pk]),
             "can_add": can(request.user, Action.JOURNAL_ADD, account),
-            "filter_fields": filter_selects(filter_form, filters),
         }
     )
     return render(request, "logs/log_list.html", context)
@@ -155,7 +157,9 @@ def journal_edit_view(request, account_id: int, entry_id: int):
 def journal_export_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    entries = journal_entry_list(account_id=account.pk, **JournalFilterForm(request.GET).filters())
+    entries = journal_entry_list(
+        account_id=account.pk, **JournalFilterForm(request.GET, viewer=request.user).filters()
+    )
     header = ["Time", "Author", "Category", "Kind", "Title", "Notes", "Reference link", "Edited"]
     rows = (
         [
