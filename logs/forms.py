@@ -51,7 +51,11 @@ class _LogForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.Mode
             self.fields["owner"] = OwnerChoiceField(label=field.label, help_text=field.help_text)
 
     def service_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "submission")}
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in ("version", "submission", "started_from")
+        }
 
 
 class JournalEntryForm(_LogForm):

@@ -13,7 +13,8 @@ from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.selectors import account_list_for_dashboard, account_version_get
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
-from handoff.common.services import ConcurrentEditError, field_values, submission_once
+from handoff.common.conflicts import conflict_resolve
+from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, can, require
@@ -94,7 +95,7 @@ def account_edit_view(request, account_id: int):
                 expected_version=form.expected_version(),
             )
         except ConcurrentEditError as error:
-            conflict = _conflict_context(error, form)
+            conflict = conflict_resolve(form, error)
         else:
             messages.success(request, "Account saved.")
             return redirect("accounts:detail", account_id=account.pk)
@@ -103,19 +104,6 @@ def account_edit_view(request, account_id: int):
         "accounts/account_form.html",
         {"form": form, "account": account, "creating": False, "conflict": conflict},
     )
-
-
-def _conflict_context(error: ConcurrentEditError, form) -> dict:
-    """The values someone else saved, beside what this person typed; the next save wins
-    deliberately (the form now carries the current version)."""
-    current = error.instance
-    form.add_error(None, error)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    names = [n for n in form.fields if n in ACCOUNT_FIELDS]
-    values = field_values(current, names)
-    return {"rows": [(form.fields[n].label, values[n]) for n in names]}
 
 
 def account_detail_view(request, account_id: int):

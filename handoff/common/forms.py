@@ -4,6 +4,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 
+from handoff.common.conflicts import (
+    compared_fields,
+    conflict_choices_apply,
+    started_from_encode,
+)
 from handoff.common.services import (
     INVALID_VERSION_MESSAGE,
     MISSING_SUBMISSION_MESSAGE,
@@ -30,10 +35,22 @@ class VersionedFormMixin(forms.Form):
     nothing is saved. A create form has no version to send."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # What each field held when the form was rendered (fingerprints): after a conflict, it
+    # tells what this person changed from what the other person did (handoff.common.conflicts).
+    started_from = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20_000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].required = self.version_required()
+        instance = getattr(self, "instance", None)
+        if instance is None or instance.pk is None:
+            return
+        if self.is_bound:
+            conflict_choices_apply(self)
+        else:
+            self.fields["started_from"].initial = started_from_encode(
+                instance, compared_fields(self)
+            )
 
     def version_required(self) -> bool:
         instance = getattr(self, "instance", None)

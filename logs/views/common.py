@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
-from handoff.common.services import ConcurrentEditError, field_values
 from handoff.permissions import Action, can
 
 # htmx event that makes a log's rows reload themselves (after an item is added).
@@ -46,19 +45,6 @@ def add_service_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-def conflict_context(error: ConcurrentEditError, form, fields: list[str]) -> dict:
-    """Someone saved meanwhile: show their values beside what this person typed; the next save
-    (now carrying the current version) replaces them deliberately."""
-    current = error.instance
-    form.add_error(None, error)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    names = [n for n in fields if n in form.fields]
-    values = field_values(current, names)
-    return {"rows": [(form.fields[n].label, values[n]) for n in names]}
 
 
 def bound_from_instance(form_class, instance, overrides: dict[str, Any], **kwargs):

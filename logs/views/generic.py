@@ -26,6 +26,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.forms import FilterForm
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
@@ -35,7 +36,6 @@ from logs.views.common import (
     account_or_404,
     add_service_errors,
     bound_from_instance,
-    conflict_context,
     created_response,
     render_form,
     scoped_or_404,
@@ -79,7 +79,6 @@ class LogSpec:
     create: Callable[..., Model]  # create(account=, actor=, **form data)
     update: Callable[..., Model]  # update(<name>=, actor=, data=, expected_version=)
     change_status: Callable[..., Model]  # change_status(<name>=, actor=, **status form data)
-    conflict_fields: list[str]  # the saved values shown when someone saved meanwhile
     # Selectors (logs/selectors.py)
     list_selector: Callable[..., Any]  # list_selector(account_id=, **filters)
     get_selector: Callable[..., Model]  # get_selector(account_id=, <name>_id=)
@@ -267,7 +266,7 @@ def edit_view(request, spec: LogSpec, account_id: int, item_id: int):
                 expected_version=form.expected_version(),
             )
         except ConcurrentEditError as error:  # someone saved meanwhile: show their values
-            conflict = conflict_context(error, form, spec.conflict_fields)
+            conflict = conflict_resolve(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

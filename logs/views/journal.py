@@ -6,17 +6,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import JournalEntryForm, JournalFilterForm
 from logs.models import JournalEntry
 from logs.selectors import journal_edit_history_get, journal_entry_get, journal_entry_list
-from logs.services import JOURNAL_FIELDS, journal_entry_create, journal_entry_update
+from logs.services import journal_entry_create, journal_entry_update
 from logs.views.common import (
     account_or_404,
     add_service_errors,
-    conflict_context,
     created_response,
     render_form,
     scoped_or_404,
@@ -127,7 +127,7 @@ def journal_edit_view(request, account_id: int, entry_id: int):
                 expected_version=form.expected_version(),
             )
         except ConcurrentEditError as error:
-            conflict = conflict_context(error, form, JOURNAL_FIELDS)
+            conflict = conflict_resolve(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
