@@ -198,6 +198,4 @@ def conflict_resolve(form, error, *, current=None, lists: tuple = ()) -> Conflic
         for label, theirs, yours in lists
         if (theirs or "") != (yours or "")
     ]
-    return Conflict(
-        message=_message(current, rows, taken), rows=rows, taken=taken, lists=differing
-    )
+    return Conflict(message=_message(current, rows, taken), rows=rows, taken=taken, lists=differing)

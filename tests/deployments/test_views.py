@@ -270,7 +270,7 @@ def test_stale_environment_form_is_refused_with_current_values_and_nothing_overw
     assert "while you were editing" in page
     conflict = page[page.index('class="conflict"') : page.index("</section>")]
     assert 'Keep theirs: <span class="conflict-value">96</span>' in conflict  # theirs, shown
-    assert "Theirs: <span class=\"conflict-value\">3 × m6a.4xlarge" in conflict
+    assert 'Theirs: <span class="conflict-value">3 × m6a.4xlarge' in conflict
     assert 'name="total_cpu" value="12"' in page  # what this person typed is kept
     assert 'name="instances-0-count" value="9"' in page
     assert 'name="version" value="2"' in page  # saving again is a deliberate overwrite
