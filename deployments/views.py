@@ -21,7 +21,6 @@ from deployments.models import Environment
 from deployments.selectors import code_host_list, environment_get, environment_production_get
 from deployments.services import (
     CODE_HOST_FIELDS,
-    ENVIRONMENT_FIELDS,
     CodeHostConflictError,
     code_host_list_save,
     design_documents_text,
@@ -31,6 +30,7 @@ from deployments.services import (
     instance_types_text,
 )
 from handoff.accounts.models import Account
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.forms import VersionForm
 from handoff.common.services import (
     ConcurrentEditError,
@@ -126,7 +126,7 @@ def _environment_form_page(request, *, account, environment, production: bool):
                         request, account, environment, form, documents, instances
                     )
                 except ConcurrentEditError as error:
-                    conflict = _environment_conflict(error, form)
+                    conflict = _environment_conflict(error, form, documents, instances)
                 except ValidationError as error:
                     _add_service_errors(form, error)
                 else:
@@ -221,29 +221,24 @@ def _environment_save(request, account, environment, form, documents, instances)
     )
 
 
-def _environment_conflict(error: ConcurrentEditError, form) -> dict:
-    """The values someone else saved, beside what this person typed (kept in the form, with
-    the current version: saving again is a deliberate overwrite)."""
+def _environment_conflict(error: ConcurrentEditError, form, documents, instances):
+    """The one conflict panel, plus the documents and instance types when theirs differ."""
     current = Environment.objects.prefetch_related("design_documents", "instance_types").get(
         pk=error.instance.pk
     )
-    form.add_error(None, error)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    names = [n for n in form.fields if n in ENVIRONMENT_FIELDS]
-    values = field_values(current, names)
-    rows = [(form.fields[n].label, values[n]) for n in names]
-    rows.append(
+    lists = (
         (
             "Link to any Technical Design Documents",
-            design_documents_text(current.design_documents.all()) or None,
-        )
+            design_documents_text(current.design_documents.all()),
+            design_documents_text(f.document_links(documents)),
+        ),
+        (
+            "Machine Instance Types",
+            instance_types_text(current.instance_types.all()),
+            instance_types_text(f.instance_specs(instances)),
+        ),
     )
-    rows.append(
-        ("Machine Instance Types", instance_types_text(current.instance_types.all()) or None)
-    )
-    return {"rows": rows}
+    return conflict_resolve(form, error, current=current, lists=lists)
 
 
 def _environment_rows_changed(request, *, instance, production, action: f.RowAction):

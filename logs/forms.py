@@ -2,13 +2,13 @@ from django import forms
 
 from handoff.common.forms import (
     FilterForm,
-    IdFilterField,
     OnceFormMixin,
+    PersonFilterField,
     PlainTextFormMixin,
     VersionedFormMixin,
 )
 from handoff.people.models import User
-from handoff.people.selectors import user_list_active
+from handoff.people.selectors import user_list_active, user_list_by_role
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
 from logs.scoring import BANDS
 from logs.selectors import OPEN_FILTER
@@ -51,7 +51,11 @@ class _LogForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.Mode
             self.fields["owner"] = OwnerChoiceField(label=field.label, help_text=field.help_text)
 
     def service_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "submission")}
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in ("version", "submission", "started_from")
+        }
 
 
 class JournalEntryForm(_LogForm):
@@ -183,7 +187,7 @@ class JournalFilterForm(FilterForm):
 
     category = forms.ChoiceField(choices=JournalEntry.Category.choices)
     kind = forms.ChoiceField(choices=JournalEntry.Kind.choices)
-    author = IdFilterField()
+    author = PersonFilterField()
 
 
 class IssueFilterForm(FilterForm):
@@ -191,7 +195,7 @@ class IssueFilterForm(FilterForm):
 
     status = forms.ChoiceField(choices=ISSUE_STATUS_FILTERS)
     severity = forms.ChoiceField(choices=Issue.Severity.choices)
-    owner = IdFilterField()
+    owner = PersonFilterField()
 
 
 class RiskFilterForm(FilterForm):
@@ -199,7 +203,7 @@ class RiskFilterForm(FilterForm):
 
     status = forms.ChoiceField(choices=RISK_STATUS_FILTERS)
     band = forms.ChoiceField(choices=RISK_BAND_FILTERS)
-    owner = IdFilterField()
+    owner = PersonFilterField()
 
 
 class OpportunityFilterForm(FilterForm):
@@ -207,7 +211,7 @@ class OpportunityFilterForm(FilterForm):
 
     stage = forms.ChoiceField(choices=STAGE_FILTERS)
     type = forms.ChoiceField(choices=ExpansionOpportunity.Type.choices)
-    owner = IdFilterField()
+    owner = PersonFilterField()
 
 
 class PeopleFilterForm(FilterForm):
@@ -215,11 +219,21 @@ class PeopleFilterForm(FilterForm):
 
     selector_names = {"ie": "implementation_engineer_id", "ta": "technical_advisor_id"}
 
-    ie = IdFilterField()
-    ta = IdFilterField()
+    control_names = ("severity", "ie", "ta")
+
+    ie = PersonFilterField(
+        label="Implementation engineer",
+        people=lambda: user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER),
+    )
+    ta = PersonFilterField(
+        label="Technical advisor",
+        people=lambda: user_list_by_role(role=User.Role.TECHNICAL_ADVISOR),
+    )
 
 
 class IssueOverviewFilterForm(PeopleFilterForm):
+    field_order = ["severity", "ie", "ta"]
+
     severity = forms.ChoiceField(choices=Issue.Severity.choices)
 
 

@@ -4,6 +4,7 @@ from handoff.accounts.models import Account
 from handoff.common.forms import (
     FilterForm,
     OnceFormMixin,
+    PersonFilterField,
     PlainTextFormMixin,
     VersionedFormMixin,
 )
@@ -70,17 +71,21 @@ class AccountFilterForm(FilterForm):
         "ta": "technical_advisor_id",
     }
 
-    q = forms.CharField()
-    phase = forms.ChoiceField(choices=Account.Phase.choices)
-    ie = forms.TypedChoiceField(coerce=int, empty_value=None)
-    ta = forms.TypedChoiceField(coerce=int, empty_value=None)
+    empty_labels = {"phase": "All phases"}
 
-    def __init__(self, data, *, engineers, advisors):
-        super().__init__(data)
-        # Only the people the selects offer: any other id (a TA's in `ie`, someone who left)
-        # would filter the list while the select shows "Anyone".
-        self.fields["ie"].choices = [(person.pk, str(person)) for person in engineers]
-        self.fields["ta"].choices = [(person.pk, str(person)) for person in advisors]
+    q = forms.CharField(
+        label="Search by name", widget=forms.TextInput(attrs={"placeholder": "Customer name"})
+    )
+    phase = forms.ChoiceField(choices=Account.Phase.choices)
+    ie = PersonFilterField(label="Implementation engineer", only_offered=True)
+    ta = PersonFilterField(label="Technical advisor", only_offered=True)
+
+    def __init__(self, data, *, engineers, advisors, viewer=None):
+        super().__init__(data, viewer=viewer)
+        # Only the people the selects offer (and "Me"): any other id (a TA's in `ie`, someone
+        # who left) would filter the list while the select shows "Anyone".
+        self.fields["ie"].people = engineers
+        self.fields["ta"].people = advisors
 
     def clean_q(self) -> str:
         # A pasted paragraph still searches, by its start.

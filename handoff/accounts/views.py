@@ -15,7 +15,8 @@ from handoff.audit.selectors import audit_event_list_for_account
 from handoff.closeout.attention import attention_items
 from handoff.closeout.review import changes_since_review
 from handoff.closeout.selectors import handoff_review_get
-from handoff.common.services import ConcurrentEditError, field_values, submission_once
+from handoff.common.conflicts import conflict_resolve
+from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, can, require
@@ -25,7 +26,9 @@ from handoff.record import account_record_get
 def _account_list(request, *, mine: bool):
     engineers = list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER))
     advisors = list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR))
-    form = AccountFilterForm(request.GET, engineers=engineers, advisors=advisors)
+    form = AccountFilterForm(
+        request.GET, engineers=engineers, advisors=advisors, viewer=request.user
+    )
     filters = {
         **form.filters(),
         "involving_user_id": request.user.pk if mine else None,
@@ -40,9 +43,7 @@ def _account_list(request, *, mine: bool):
         "mine": mine,
         "filters": filters,
         "query_string": query.urlencode(),
-        "phases": Account.Phase.choices,
-        "engineers": engineers,
-        "advisors": advisors,
+        "filter_form": form,
         "can_create": can(request.user, Action.ACCOUNT_CREATE),
         "columns": registry.columns(),
     }
@@ -96,7 +97,7 @@ def account_edit_view(request, account_id: int):
                 expected_version=form.expected_version(),
             )
         except ConcurrentEditError as error:
-            conflict = _conflict_context(error, form)
+            conflict = conflict_resolve(form, error)
         else:
             messages.success(request, "Account saved.")
             return redirect("accounts:detail", account_id=account.pk)
@@ -105,19 +106,6 @@ def account_edit_view(request, account_id: int):
         "accounts/account_form.html",
         {"form": form, "account": account, "creating": False, "conflict": conflict},
     )
-
-
-def _conflict_context(error: ConcurrentEditError, form) -> dict:
-    """The values someone else saved, beside what this person typed; the next save wins
-    deliberately (the form now carries the current version)."""
-    current = error.instance
-    form.add_error(None, error)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    names = [n for n in form.fields if n in ACCOUNT_FIELDS]
-    values = field_values(current, names)
-    return {"rows": [(form.fields[n].label, values[n]) for n in names]}
 
 
 @require_GET

@@ -4,6 +4,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 
+from handoff.common.conflicts import (
+    compared_fields,
+    conflict_choices_apply,
+    started_from_encode,
+)
 from handoff.common.services import (
     INVALID_VERSION_MESSAGE,
     MISSING_SUBMISSION_MESSAGE,
@@ -30,10 +35,22 @@ class VersionedFormMixin(forms.Form):
     nothing is saved. A create form has no version to send."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # What each field held when the form was rendered (fingerprints): after a conflict, it
+    # tells what this person changed from what the other person did (handoff.common.conflicts).
+    started_from = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20_000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].required = self.version_required()
+        instance = getattr(self, "instance", None)
+        if instance is None or instance.pk is None:
+            return
+        if self.is_bound:
+            conflict_choices_apply(self)
+        else:
+            self.fields["started_from"].initial = started_from_encode(
+                instance, compared_fields(self)
+            )
 
     def version_required(self) -> bool:
         instance = getattr(self, "instance", None)
@@ -129,19 +146,65 @@ class IdFilterField(forms.IntegerField):
         super().__init__(required=False, min_value=1, max_value=MAX_ID, **kwargs)
 
 
+class PersonFilterField(IdFilterField):
+    """A person in a query string: an id, or "me" (the viewer: a shared URL `?owner=me` means
+    whoever opens it). `people` (a list, or a callable giving one) is what the select offers
+    besides "Me", the active people when not given; with `only_offered` an id outside it is
+    dropped like any malformed value (the select could not show it)."""
+
+    ME = "me"
+    ME_LABEL = "Me"
+
+    def __init__(self, *, people=None, only_offered: bool = False, **kwargs):
+        self.people = people
+        self.only_offered = only_offered
+        self.viewer_id: int | None = None
+        self._offered: list | None = None
+        super().__init__(**kwargs)
+
+    def offered(self) -> list:
+        """The people the select lists under "Me" (loaded once per form)."""
+        if self._offered is None:
+            if self.people is None:
+                from handoff.people.selectors import user_list_active
+
+                self._offered = list(user_list_active())
+            else:
+                self._offered = list(self.people() if callable(self.people) else self.people)
+        return self._offered
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip().lower() == self.ME:
+            if self.viewer_id is None:
+                raise ValidationError("No one is signed in.", code="no_viewer")
+            return self.viewer_id
+        number = super().to_python(value)
+        offered = not self.only_offered or number in {person.pk for person in self.offered()}
+        if number is not None and not offered:
+            raise ValidationError("Not one of the choices.", code="invalid_choice")
+        return number
+
+
 class FilterForm(forms.Form):
     """A list page's filters, parsed from its query string (request.GET).
 
     A value that does not parse or is not one of the choices (a hand-edited or scanned URL,
     "²", 30 nines) is dropped: the list shows as if that filter were not set, never an error
-    page. `selector_names` maps a query parameter to the selector's keyword when they differ."""
+    page, and `ignored()` names it so the page can say so. `selector_names` maps a query
+    parameter to the selector's keyword when they differ. `viewer` is who "Me" stands for in
+    a person filter. The page's filter bar (templates/includes/filters.html) is drawn from
+    `controls()`: every field, or the `control_names` when some are set another way."""
 
     selector_names: dict[str, str] = {}
+    control_names: tuple[str, ...] | None = None
+    empty_labels: dict[str, str] = {}
 
-    def __init__(self, data):
+    def __init__(self, data, *, viewer=None):
         super().__init__(data)
         for field in self.fields.values():
             field.required = False
+            if isinstance(field, PersonFilterField):
+                field.viewer_id = viewer.pk if viewer is not None else None
 
     def filters(self) -> dict:
         """{selector keyword: value} for every filter, the empty value where it was dropped."""
@@ -150,3 +213,70 @@ class FilterForm(forms.Form):
             self.selector_names.get(name, name): self.cleaned_data.get(name, field.clean(""))
             for name, field in self.fields.items()
         }
+
+    def _control_names(self) -> list[str]:
+        return [n for n in self.fields if self.control_names is None or n in self.control_names]
+
+    def _raw(self, name: str) -> str:
+        value = self.data.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    def _applied_raw(self, name: str) -> str:
+        """The query string's value of a filter that is applied, else ""."""
+        self.is_valid()
+        if name in self.errors or self.cleaned_data.get(name) in (None, ""):
+            return ""
+        return self._raw(name).strip()
+
+    def controls(self) -> list[dict]:
+        """The filter bar: per field its label, kind (search / select), options and the value
+        selected (the query string's, when it was applied)."""
+        controls = []
+        for name in self._control_names():
+            field = self.fields[name]
+            selected = self._applied_raw(name)
+            control = {"name": name, "id": f"filter-{name}", "label": self[name].label}
+            if isinstance(field, PersonFilterField):
+                options = [(PersonFilterField.ME, PersonFilterField.ME_LABEL)]
+                options += [(str(person.pk), str(person)) for person in field.offered()]
+                if selected.lower() == PersonFilterField.ME:
+                    selected = PersonFilterField.ME
+                control.update(kind="select", options=options, empty_label="Anyone")
+            elif isinstance(field, forms.ChoiceField):
+                options = [(str(value), label) for value, label in field.choices if value != ""]
+                control.update(kind="select", options=options)
+                control["empty_label"] = self.empty_labels.get(name, "All")
+            else:
+                control.update(kind="search", placeholder=field.widget.attrs.get("placeholder"))
+                selected = self._raw(name)
+            control["selected"] = selected
+            controls.append(control)
+        return controls
+
+    def applied(self) -> list[tuple[str, str]]:
+        """(label, value as the select shows it) for every filter of the bar that is applied. A
+        person's name costs a query only when someone other than "Me" is chosen."""
+        applied = []
+        for name in self._control_names():
+            raw = self._applied_raw(name)
+            if not raw:
+                continue
+            field, value = self.fields[name], self.cleaned_data[name]
+            if isinstance(field, PersonFilterField):
+                if raw.lower() == PersonFilterField.ME:
+                    raw = PersonFilterField.ME_LABEL
+                else:
+                    raw = next((str(p) for p in field.offered() if p.pk == value), raw)
+            elif isinstance(field, forms.ChoiceField):
+                raw = {str(v): label for v, label in field.choices}.get(str(value), raw)
+            applied.append((self[name].label, raw))
+        return applied
+
+    def ignored(self) -> list[tuple[str, str]]:
+        """(label, value sent) for every filter of the bar whose value was dropped."""
+        self.is_valid()
+        return [
+            (self[name].label, self._raw(name))
+            for name in self._control_names()
+            if name in self.errors and self._raw(name).strip()
+        ]

@@ -11,9 +11,6 @@ from django.shortcuts import redirect, render
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
-from handoff.common.forms import FilterForm, IdFilterField
-from handoff.common.services import ConcurrentEditError, field_values
-from handoff.people.selectors import user_list_active
 from handoff.permissions import Action, can
 
 # htmx event that makes a log's rows reload themselves (after an item is added).
@@ -41,23 +38,6 @@ def with_edit_permission(items: list, user, account: Account, action=Action.LOG_
     return items
 
 
-def filter_selects(form: FilterForm, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """A list page's filter selects: one per field of its filter form, in the form's order. A
-    choice field offers its choices; an id field (owner, author) the active people."""
-    selects = []
-    for name, field in form.fields.items():
-        selected = filters[form.selector_names.get(name, name)]
-        if isinstance(field, IdFilterField):
-            options = [(str(u.pk), str(u)) for u in user_list_active()]
-            selected = str(selected or "")
-        else:
-            options = field.choices
-        selects.append(
-            {"name": name, "label": form[name].label, "options": options, "selected": selected}
-        )
-    return selects
-
-
 def add_service_errors(form, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: beside the field when the form has it."""
     if hasattr(error, "error_dict"):
@@ -65,19 +45,6 @@ def add_service_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-def conflict_context(error: ConcurrentEditError, form, fields: list[str]) -> dict:
-    """Someone saved meanwhile: show their values beside what this person typed; the next save
-    (now carrying the current version) replaces them deliberately."""
-    current = error.instance
-    form.add_error(None, error)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    names = [n for n in fields if n in form.fields]
-    values = field_values(current, names)
-    return {"rows": [(form.fields[n].label, values[n]) for n in names]}
 
 
 def bound_from_instance(form_class, instance, overrides: dict[str, Any], **kwargs):

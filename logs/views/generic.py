@@ -26,6 +26,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.forms import FilterForm
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
@@ -35,9 +36,7 @@ from logs.views.common import (
     account_or_404,
     add_service_errors,
     bound_from_instance,
-    conflict_context,
     created_response,
-    filter_selects,
     render_form,
     scoped_or_404,
     with_edit_permission,
@@ -80,7 +79,6 @@ class LogSpec:
     create: Callable[..., Model]  # create(account=, actor=, **form data)
     update: Callable[..., Model]  # update(<name>=, actor=, data=, expected_version=)
     change_status: Callable[..., Model]  # change_status(<name>=, actor=, **status form data)
-    conflict_fields: list[str]  # the saved values shown when someone saved meanwhile
     # Selectors (logs/selectors.py)
     list_selector: Callable[..., Any]  # list_selector(account_id=, **filters)
     get_selector: Callable[..., Model]  # get_selector(account_id=, <name>_id=)
@@ -196,7 +194,7 @@ def edit_form_response(request, spec: LogSpec, account, item, form, conflict=Non
 def list_view(request, spec: LogSpec, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filter_form = spec.filter_form(request.GET)
+    filter_form = spec.filter_form(request.GET, viewer=request.user)
     filters = filter_form.filters()
     items = list(spec.list_selector(account_id=account.pk, **filters))
     context = {
@@ -204,6 +202,7 @@ def list_view(request, spec: LogSpec, account_id: int):
         "items": with_edit_permission(items, request.user, account, action=spec.action),
         "statuses": spec.status_choices,
         "filtered": any(filters.values()),
+        "filter_form": filter_form,
         "rows_template": spec.rows_template,
     }
     if request.htmx:
@@ -217,7 +216,6 @@ def list_view(request, spec: LogSpec, account_id: int):
             "add_label": f"New {spec.name}",
             "export_url": spec.url("export", account.pk),
             "can_add": can(request.user, spec.action, account),
-            "filter_fields": filter_selects(filter_form, filters),
         }
     )
     return render(request, "logs/log_list.html", context)
@@ -268,7 +266,7 @@ def edit_view(request, spec: LogSpec, account_id: int, item_id: int):
                 expected_version=form.expected_version(),
             )
         except ConcurrentEditError as error:  # someone saved meanwhile: show their values
-            conflict = conflict_context(error, form, spec.conflict_fields)
+            conflict = conflict_resolve(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -316,7 +314,8 @@ def detail_view(request, spec: LogSpec, account_id: int, item_id: int):
 def export_view(request, spec: LogSpec, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    items = spec.list_selector(account_id=account.pk, **spec.filter_form(request.GET).filters())
+    filters = spec.filter_form(request.GET, viewer=request.user).filters()
+    items = spec.list_selector(account_id=account.pk, **filters)
     header = [header for header, _ in spec.csv_columns]
     rows = ([value(item) for _, value in spec.csv_columns] for item in items)
     return csv_response(account=account, log=spec.csv_name, header=header, rows=rows)

@@ -11,7 +11,6 @@ from logs.forms import IssueFilterForm, IssueForm, IssueNoteForm, IssueStatusFor
 from logs.models import Issue
 from logs.selectors import issue_get, issue_list, issue_note_list
 from logs.services import (
-    ISSUE_FIELDS,
     issue_create,
     issue_note_add,
     issue_status_change,
@@ -31,7 +30,6 @@ ISSUES = LogSpec(
     create=issue_create,
     update=issue_update,
     change_status=issue_status_change,
-    conflict_fields=ISSUE_FIELDS,
     list_selector=issue_list,
     get_selector=issue_get,
     row_template="logs/_issue_row.html",

@@ -6,19 +6,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
 from logs.forms import JournalEntryForm, JournalFilterForm
 from logs.models import JournalEntry
 from logs.selectors import journal_edit_history_get, journal_entry_get, journal_entry_list
-from logs.services import JOURNAL_FIELDS, journal_entry_create, journal_entry_update
+from logs.services import journal_entry_create, journal_entry_update
 from logs.views.common import (
     account_or_404,
     add_service_errors,
-    conflict_context,
     created_response,
-    filter_selects,
     render_form,
     scoped_or_404,
     with_edit_permission,
@@ -36,10 +35,14 @@ def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
 def journal_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    filter_form = JournalFilterForm(request.GET)
+    filter_form = JournalFilterForm(request.GET, viewer=request.user)
     filters = filter_form.filters()
     entries = list(journal_entry_list(account_id=account.pk, **filters))
-    context = {**_entries_context(request, account, entries), "filtered": any(filters.values())}
+    context = {
+        **_entries_context(request, account, entries),
+        "filtered": any(filters.values()),
+        "filter_form": filter_form,
+    }
     if request.htmx:
         return render(request, "logs/_journal_entries.html", context)
     context.update(
@@ -53,7 +56,6 @@ def journal_list_view(request, account_id: int):
             "add_label": "New note",
             "export_url": reverse("logs:journal_export", args=[account.pk]),
             "can_add": can(request.user, Action.JOURNAL_ADD, account),
-            "filter_fields": filter_selects(filter_form, filters),
         }
     )
     return render(request, "logs/log_list.html", context)
@@ -125,7 +127,7 @@ def journal_edit_view(request, account_id: int, entry_id: int):
                 expected_version=form.expected_version(),
             )
         except ConcurrentEditError as error:
-            conflict = conflict_context(error, form, JOURNAL_FIELDS)
+            conflict = conflict_resolve(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -157,7 +159,9 @@ def journal_edit_view(request, account_id: int, entry_id: int):
 def journal_export_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
-    entries = journal_entry_list(account_id=account.pk, **JournalFilterForm(request.GET).filters())
+    entries = journal_entry_list(
+        account_id=account.pk, **JournalFilterForm(request.GET, viewer=request.user).filters()
+    )
     header = ["Time", "Author", "Category", "Kind", "Title", "Notes", "Reference link", "Edited"]
     rows = (
         [

@@ -5,7 +5,6 @@ from logs.forms import OpportunityFilterForm, OpportunityForm, OpportunityStageF
 from logs.models import ExpansionOpportunity
 from logs.selectors import opportunity_get, opportunity_list
 from logs.services import (
-    OPPORTUNITY_FIELDS,
     opportunity_create,
     opportunity_stage_change,
     opportunity_update,
@@ -23,7 +22,6 @@ OPPORTUNITIES = LogSpec(
     create=opportunity_create,
     update=opportunity_update,
     change_status=opportunity_stage_change,
-    conflict_fields=OPPORTUNITY_FIELDS,
     list_selector=opportunity_list,
     get_selector=opportunity_get,
     row_template="logs/_opportunity_row.html",

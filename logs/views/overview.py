@@ -4,8 +4,6 @@ from itertools import groupby
 
 from django.shortcuts import render
 
-from handoff.people.models import User
-from handoff.people.selectors import user_list_by_role
 from handoff.permissions import Action, require
 from logs.forms import IssueOverviewFilterForm, RiskHeatmapFilterForm
 from logs.models import Issue, Risk
@@ -13,32 +11,26 @@ from logs.scoring import BANDS
 from logs.selectors import issue_overview_list, open_risk_list, risk_heatmap_get
 
 
-def _people_choices() -> dict:
-    return {
-        "engineers": list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER)),
-        "advisors": list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR)),
-    }
+def _render(request, template: str, rows_template: str, context: dict):
+    """The page, or (an htmx change of its filters) the part under the filter bar."""
+    return render(request, rows_template if request.htmx else template, context)
 
 
 def issue_overview_view(request):
     require(request.user, Action.LOGS_OVERVIEW)
-    filters = IssueOverviewFilterForm(request.GET).filters()
+    filter_form = IssueOverviewFilterForm(request.GET, viewer=request.user)
+    filters = filter_form.filters()
     issues = list(issue_overview_list(**filters))
     labels = dict(Issue.Severity.choices)
     groups = [
         {"severity": key, "label": labels[key], "issues": list(rows)}
         for key, rows in groupby(issues, key=lambda issue: issue.severity)
     ]
-    return render(
+    return _render(
         request,
         "logs/issue_overview.html",
-        {
-            "groups": groups,
-            "total": len(issues),
-            "filters": filters,
-            "severities": Issue.Severity.choices,
-            **_people_choices(),
-        },
+        "logs/_issue_overview_rows.html",
+        {"groups": groups, "total": len(issues), "filter_form": filter_form},
     )
 
 
@@ -48,7 +40,8 @@ RISK_LIST_LIMIT = 50
 def risk_heatmap_view(request):
     """The 5 × 5 matrix of open risks; a cell's link lists its risks under the matrix."""
     require(request.user, Action.LOGS_OVERVIEW)
-    people = RiskHeatmapFilterForm(request.GET).filters()
+    filter_form = RiskHeatmapFilterForm(request.GET, viewer=request.user)
+    people = filter_form.filters()
     likelihood, impact = people.pop("likelihood"), people.pop("impact")  # the cell, if any
     query = request.GET.copy()
     for key in ("likelihood", "impact"):
@@ -66,18 +59,18 @@ def risk_heatmap_view(request):
     # A portfolio holds thousands of open risks: list the highest-scoring ones (the queryset is
     # ordered by score), the matrix above counts them all.
     risks = list(open_risk_list(likelihood=likelihood, impact=impact, **people)[:RISK_LIST_LIMIT])
-    return render(
+    return _render(
         request,
         "logs/risk_heatmap.html",
+        "logs/_risk_heatmap_rows.html",
         {
             "grid": grid,
             "total": total,
             "impacts": Risk.Impact.choices,
             "risks": risks,
             "selected": {"likelihood": likelihood, "impact": impact} if likelihood else None,
-            "filters": people,
+            "filter_form": filter_form,
             "people_query": query.urlencode(),
             "bands": BANDS,
-            **_people_choices(),
         },
     )

@@ -10,7 +10,6 @@ from logs.forms import RiskFilterForm, RiskForm, RiskStatusForm
 from logs.models import Risk
 from logs.selectors import risk_get, risk_list
 from logs.services import (
-    RISK_FIELDS,
     risk_create,
     risk_mark_occurred,
     risk_status_change,
@@ -29,7 +28,6 @@ RISKS = LogSpec(
     create=risk_create,
     update=risk_update,
     change_status=risk_status_change,
-    conflict_fields=RISK_FIELDS,
     list_selector=risk_list,
     get_selector=risk_get,
     row_template="logs/_risk_row.html",

@@ -74,8 +74,8 @@ def test_edit_with_stale_version_shows_current_values_and_overwrites_nothing(
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Someone else saved this record" in page
-    assert "Saved by Maya" in page  # the current value, shown beside the form
+    assert "while you were editing." in page
+    assert 'Keep theirs: <span class="conflict-value">Saved by Maya</span>' in page
     assert 'value="Typed by Irene"' in page  # what the person typed is kept
     assert 'name="version" value="2"' in page  # a second save is a deliberate overwrite
     account.refresh_from_db()

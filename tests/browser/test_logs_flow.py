@@ -170,8 +170,8 @@ def test_manager_reads_the_heatmap_and_open_issues(page, live_server, screenshot
     assert_accessible(page)
     screenshot("logs-heatmap")
 
-    page.get_by_label("Technical advisor").select_option(label="Tomas Alvarez")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_label("Technical advisor").select_option(label="Tomas Alvarez")  # applies at once
+    expect(page).to_have_url(re.compile(r"[?&]ta=\d+"))
     page.get_by_role("link", name="Likelihood 4, impact 5: 1 risk").click()
     heading = page.get_by_role("heading", name=re.compile("Risks with likelihood 4 and impact 5"))
     expect(heading).to_contain_text("(1)")
@@ -185,3 +185,36 @@ def test_manager_reads_the_heatmap_and_open_issues(page, live_server, screenshot
     expect(page.locator(".overview-group").first).to_contain_text("GitLab sync failing")
     assert_accessible(page)
     screenshot("logs-open-issues")
+
+
+def test_the_issues_list_filters_as_you_choose(page, live_server):
+    """A filter change replaces the rows and the URL, with no button; "Me" is the viewer."""
+    ie, ta, manager = _people()
+    account = AccountFactory(
+        name="Northwind Traders", implementation_engineer=ie, technical_advisor=ta, manager=manager
+    )
+    issue_create(account=account, actor=ie, title="Irene's issue", owner=ie, severity="high")
+    issue_create(account=account, actor=ie, title="Tomas's issue", owner=ta, severity="low")
+    sign_in(page, live_server, "ie")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/issues/")
+    rows = page.locator("#log-rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.get_by_role("button", name="Filter")).to_be_hidden()  # only without JS
+
+    page.get_by_label("Owner").select_option(label="Me")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Irene's issue")
+    expect(page).to_have_url(re.compile(r"[?&]owner=me(&|$)"))
+    expect(page.locator("#log-rows")).to_contain_text("Filtered by owner: Me")
+
+    page.get_by_label("Severity").select_option(label="Low")
+    expect(page.locator("#log-rows")).to_contain_text("No issues match these filters.")
+    expect(page).to_have_url(re.compile(r"severity=low"))
+    assert_accessible(page)
+
+    # The URL is shareable: opened by Tomas, "Me" is Tomas.
+    page.context.clear_cookies()
+    sign_in(page, live_server, "ta")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/issues/?owner=me")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Tomas's issue")

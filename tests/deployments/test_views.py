@@ -267,10 +267,10 @@ def test_stale_environment_form_is_refused_with_current_values_and_nothing_overw
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Someone else saved this record" in page
+    assert "while you were editing" in page
     conflict = page[page.index('class="conflict"') : page.index("</section>")]
-    assert '<th scope="row">Total CPU</th><td>96</td>' in conflict  # their value, shown
-    assert "3 × m6a.4xlarge" in conflict
+    assert 'Keep theirs: <span class="conflict-value">96</span>' in conflict  # theirs, shown
+    assert 'Theirs: <span class="conflict-value">3 × m6a.4xlarge' in conflict
     assert 'name="total_cpu" value="12"' in page  # what this person typed is kept
     assert 'name="instances-0-count" value="9"' in page
     assert 'name="version" value="2"' in page  # saving again is a deliberate overwrite
@@ -286,7 +286,7 @@ def test_production_recorded_meanwhile_is_not_overwritten_by_a_new_form(
     # Irene opened the empty form before Maya saved: her form carries no version.
     response = client_for(ie).post(production_url(account), production_post(total_cpu="8"))
     assert response.status_code == 200
-    assert "Someone else saved this record" in response.content.decode()
+    assert "while you were editing" in response.content.decode()
     assert Environment.objects.get().total_cpu == 64
 
 
@@ -796,9 +796,9 @@ def test_production_edit_without_its_version_is_refused_and_changes_nothing(
     )
     assert response.status_code == 200
     page = response.content.decode()
-    errors = page[page.index('class="form-errors"') :]
-    assert "Someone else saved this record" in errors[: errors.index("</div>")]
-    assert '<th scope="row">Total CPU</th><td>48</td>' in page  # what is saved, shown
+    conflict = page[page.index('class="conflict"') : page.index("</section>")]
+    assert "while you were editing" in conflict
+    assert 'Keep theirs: <span class="conflict-value">48</span>' in conflict  # what is saved
     assert database_state(account) == before
     assert Environment.objects.get(pk=production.pk).total_cpu == 48
 

@@ -220,7 +220,7 @@ def test_a_stale_edit_shows_the_current_values_and_overwrites_nothing(
         },
     )
     page = response.content.decode()
-    assert "Saved by someone else meanwhile" in page
+    assert "while you were editing. 1 field differs" in page
     assert "Saved by Maya" in page and 'value="Typed by Irene"' in page
     assert 'name="version" value="2"' in page
     issue.refresh_from_db()

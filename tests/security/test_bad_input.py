@@ -153,7 +153,7 @@ def T(words: str) -> tuple[str, str]:  # noqa: N802
     return ("text", words)
 
 
-CONFLICT = T("Someone else saved this record while you were editing it")
+CONFLICT = T("while you were editing")
 ONCE = "one-time-token-from-the-rendered-form"
 ALREADY = T("This form was already submitted and saved once")
 
