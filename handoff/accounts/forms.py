@@ -62,7 +62,8 @@ SEARCH_MAX_LENGTH = 100
 
 
 class AccountFilterForm(FilterForm):
-    """The dashboard's and My accounts' filters."""
+    """The dashboard's filters. `mine`: only the accounts that name me (engineer, advisor or
+    manager), what the "My accounts" page was."""
 
     selector_names = {
         "q": "search",
@@ -74,6 +75,7 @@ class AccountFilterForm(FilterForm):
     phase = forms.ChoiceField(choices=Account.Phase.choices)
     ie = forms.TypedChoiceField(coerce=int, empty_value=None)
     ta = forms.TypedChoiceField(coerce=int, empty_value=None)
+    mine = forms.BooleanField()
 
     def __init__(self, data, *, engineers, advisors):
         super().__init__(data)

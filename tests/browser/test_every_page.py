@@ -48,7 +48,7 @@ def _url(route: str, *keys: str) -> Callable[[dict], str]:
 
 MANAGER_STEPS = [
     Step("dashboard", lambda ids: reverse("accounts:dashboard")),
-    Step("my-accounts", lambda ids: reverse("accounts:mine")),
+    Step("my-work", lambda ids: reverse("accounts:my_work")),
     Step("account", _url("accounts:detail", "acme")),
     Step("account-handed-off", _url("accounts:detail", "dunmore")),
     Step("handoff", _url("closeout:handoff", "acme")),
@@ -97,7 +97,7 @@ MANAGER_STEPS = [
 # ie: Acme, Borealis, Ion and Lumen in implementation, Cobalt ready, Dunmore and Helix handed off.
 IE_STEPS = [
     Step("dashboard", lambda ids: reverse("accounts:dashboard")),
-    Step("my-accounts", lambda ids: reverse("accounts:mine")),
+    Step("my-work", lambda ids: reverse("accounts:my_work")),
     Step("account", _url("accounts:detail", "acme")),
     Step("account-handed-off", _url("accounts:detail", "dunmore")),  # no longer theirs to edit
     Step("handoff", _url("closeout:handoff", "acme"), then="role=button[name='Request handoff']"),
@@ -123,7 +123,7 @@ IE_STEPS = [
 # Dunmore and Juniper handed off (theirs to maintain).
 TA_STEPS = [
     Step("dashboard", lambda ids: reverse("accounts:dashboard")),
-    Step("my-accounts", lambda ids: reverse("accounts:mine")),
+    Step("my-work", lambda ids: reverse("accounts:my_work")),
     Step("handoff-changes", _url("closeout:handoff", "ion"), then=".changes-since"),
     Step("handoff-reviewed", _url("closeout:handoff", "ion"), press="Mark handoff reviewed",
          then="text=No changes by others since your review"),

@@ -41,9 +41,8 @@ class Page:
 
 PAGES = [
     Page("dashboard", "ie", lambda w: reverse("accounts:dashboard"),
-         ("q", "phase", "ie", "ta", "page")),
+         ("q", "phase", "ie", "ta", "page", "mine")),
     Page("dashboard-rows", "ie", lambda w: reverse("accounts:dashboard"), ("ie", "ta"), htmx=True),
-    Page("mine", "ie", lambda w: reverse("accounts:mine"), ("q", "phase", "ie", "ta", "page")),
     Page("history", "ie", u("accounts:history", ACME), ("page",)),
     Page("journal", "ie", u("logs:journal_list", ACME), ("category", "kind", "author")),
     Page("journal-csv", "ie", u("logs:journal_export", ACME), ("category", "kind", "author")),

@@ -664,7 +664,7 @@ def accounts(world: World, ie, ta, manager) -> tuple[Account, ...]:
 def crawl_as(world: World, role: str, accounts: tuple[Account, ...]) -> tuple[Client, Crawl]:
     client = Client(enforce_csrf_checks=True)  # the served token must be in every form
     client.force_login(world.user(role))
-    start = [reverse("accounts:dashboard"), reverse("accounts:mine")]
+    start = [reverse("accounts:my_work"), reverse("accounts:dashboard")]
     start += [reverse("accounts:detail", args=[a.pk]) for a in accounts]
     return client, forms_discover(client, start)
 
