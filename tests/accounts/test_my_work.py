@@ -95,7 +95,10 @@ def test_the_engineer_sees_readiness_counts_and_the_next_step(
     # grow(…, 2): an open critical issue and a high one in progress
     counts = {count.key: value for count, value, _ in row.counts}
     assert counts == {"open_issues": 2, "items_due": 0}
-    assert row.next_step.title == readiness.blockers[0].title
+    # The first blocker the engineer can clear: the acknowledgement is the TA's to give.
+    ack = f"{ta} has not acknowledged the account"
+    assert readiness.blockers[0].title == ack
+    assert row.next_step.title == readiness.blockers[1].title
     assert row.next_step.title in page
     assert "Not yet (" + str(ta) + ")" in page
 
