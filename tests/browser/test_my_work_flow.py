@@ -25,7 +25,8 @@ def assert_no_sideways_scroll(page):
     page.set_viewport_size({"width": 390, "height": 844})
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(
-        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+        "[...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > 391)"
         ".map(e => e.tagName + '.' + e.className).slice(0, 8)"
     )
     assert width <= 390, (width, wide)
