@@ -12,6 +12,7 @@ from deployments.models import Environment
 from deployments.selectors import (
     deployment_of,
     deployment_overview_get,
+    deployment_overviews_list,
     deployment_summary,
 )
 from deployments.services import INSTANCE_TYPES_LABEL
@@ -325,6 +326,10 @@ def _load(account, *, for_snapshot: bool):
     return deployment_overview_get(account_id=account.pk)
 
 
+def _load_many(accounts) -> dict:
+    return deployment_overviews_list(account_ids=[account.pk for account in accounts])
+
+
 def _rows(overview) -> list:
     return [
         *([overview.production] if overview.production else []),
@@ -336,6 +341,7 @@ def _rows(overview) -> list:
 DEPLOYMENTS = Contribution(
     key="deployments",
     load=_load,
+    load_many=_load_many,
     rows=_rows,
     sections=(
         Section(

@@ -5,6 +5,7 @@ whatever the number of environments, rows or code hosts.
 the Vitally payload: the handbook's production deployment and code host fields of one account."""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -135,9 +136,31 @@ def deployment_overview_get(*, account_id: int) -> DeploymentOverview:
     """The account's deployment record, the deployment's slice of the account's record
     (handoff/record.py). Four queries (environments, their documents, their instance rows, code
     hosts), however many there are."""
-    environments = sorted(_environments_with_rows().filter(account_id=account_id), key=_kind_order)
+    return _overview_build(
+        list(_environments_with_rows().filter(account_id=account_id)),
+        code_host_list(account_id=account_id),
+    )
+
+
+def deployment_overviews_list(*, account_ids: list[int]) -> dict[int, DeploymentOverview]:
+    """The deployment slice of many accounts (handoff.record.account_records_list): the same
+    four queries, whatever the number of accounts."""
+    environments: dict[int, list[Environment]] = defaultdict(list)
+    for environment in _environments_with_rows().filter(account_id__in=account_ids):
+        environments[environment.account_id].append(environment)
+    code_hosts: dict[int, list[CodeHostConnection]] = defaultdict(list)
+    for code_host in CodeHostConnection.objects.filter(account_id__in=account_ids).order_by(
+        "position", "pk"
+    ):
+        code_hosts[code_host.account_id].append(code_host)
+    return {pk: _overview_build(environments[pk], code_hosts[pk]) for pk in account_ids}
+
+
+def _overview_build(
+    environments: list[Environment], code_hosts: list[CodeHostConnection]
+) -> DeploymentOverview:
+    environments = sorted(environments, key=_kind_order)
     production = next((e for e in environments if e.is_production), None)
-    code_hosts = code_host_list(account_id=account_id)
     totals = code_host_totals(code_hosts)
     return DeploymentOverview(
         production=production,

@@ -131,12 +131,40 @@ class Trait:
 
 
 @dataclass(frozen=True)
+class InboxCount:
+    """A number the implementation engineer's list of My work (handoff/accounts/inbox.py) shows
+    per account, counted over the account's record (no query): open critical/high issues."""
+
+    key: str
+    title: str
+    count: Callable[["AccountRecord"], int]
+    url: Callable[["AccountRecord"], str]  # where the counted items are listed
+
+
+@dataclass(frozen=True)
+class InboxList:
+    """A list of My work. `rows(accounts)` reads what needs the person among `accounts` (a
+    queryset of the accounts whose `holder` field names them) in a fixed number of queries,
+    whatever the number of accounts: one row per thing to do, shown with `template`."""
+
+    key: str
+    title: str
+    holder: str  # "technical_advisor" or "manager"
+    template: str  # rendered with `rows`
+    rows: Callable[[QuerySet], list]
+
+
+@dataclass(frozen=True)
 class Contribution:
     key: str  # one of ORDER
     # The app's slice of the record: `load(account, for_snapshot=...)`, a constant number of
     # queries whatever the record's size. The people its rows name are attached afterwards
     # from one query (return them in `rows(slice)`).
     load: Callable[..., Any] | None = None
+    # The same slice of many accounts at once, as the pages load it: `load_many(accounts)` ->
+    # {account id: slice}, the same number of queries as `load` whatever the number of accounts
+    # (handoff.record.account_records_list, read by My work).
+    load_many: Callable[[list], dict[int, Any]] | None = None
     rows: Callable[[Any], list] | None = None
     sections: tuple[Section, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -146,6 +174,9 @@ class Contribution:
     vitally_traits: tuple[Trait, ...] = ()
     vitally_values: Callable[["AccountRecord"], dict[str, Any]] | None = None
     columns: tuple[Column, ...] = ()
+    # My work (handoff/accounts/inbox.py): numbers per account over its record, and lists.
+    inbox_counts: tuple[InboxCount, ...] = ()
+    inbox_lists: tuple[InboxList, ...] = ()
 
 
 _contributions: dict[str, Contribution] = {}
@@ -179,6 +210,14 @@ def traits() -> list[Trait]:
 
 def columns() -> list[Column]:
     return [column for c in contributions() for column in c.columns]
+
+
+def inbox_counts() -> list[InboxCount]:
+    return [count for c in contributions() for count in c.inbox_counts]
+
+
+def inbox_lists(*, holder: str) -> list[InboxList]:
+    return [i for c in contributions() for i in c.inbox_lists if i.holder == holder]
 
 
 def columns_prepare(queryset: QuerySet) -> QuerySet:

@@ -13,6 +13,8 @@ from handoff.registry import (
     AttentionItem,
     Blocker,
     Contribution,
+    InboxCount,
+    InboxList,
     Part,
     Rule,
     Section,
@@ -24,10 +26,13 @@ from logs.models import ExpansionOpportunity, Issue, Risk
 from logs.scoring import band_score_range
 from logs.selectors import (
     SECTION_ROWS,
+    accounts_with_items_due_list,
+    critical_risk_list,
     issue_summary,
     log_counts,
     logs_of,
     logs_record_get,
+    logs_records_list,
     opportunity_summary,
     risk_summary,
 )
@@ -86,6 +91,14 @@ def _with_stale(detail: str, reason: str) -> str:
 
 
 _ATTENTION_SEVERITIES = (Issue.Severity.CRITICAL, Issue.Severity.HIGH)
+
+
+def _open_critical_high_issues(record) -> list[Issue]:
+    return [
+        issue
+        for issue in logs_of(record).issues
+        if issue.is_open and issue.severity in _ATTENTION_SEVERITIES
+    ]
 
 
 def attention_issues(record) -> list[AttentionItem]:
@@ -235,8 +248,35 @@ def vitally_values(record) -> dict:
     return {"open_issues": counts.open_issues, "open_high_risks": counts.open_high_risks}
 
 
+# --- My work (handoff/accounts/inbox.py) ---------------------------------------------------------
+def inbox_open_issues(record) -> int:
+    return len(_open_critical_high_issues(record))
+
+
+def inbox_items_due(record) -> int:
+    """Open issues and risks due for an update, as the sections count them."""
+    logs, now = logs_of(record), timezone.now()
+    return issue_summary(logs.issues, now=now)["stale"] + risk_summary(logs.risks, now=now)["stale"]
+
+
+def _issues_url(record) -> str:
+    return reverse("logs:issue_list", args=[record.account.pk]) + "?status=open_any"
+
+
+def _account_url(record) -> str:
+    return reverse("accounts:detail", args=[record.account.pk]) + "#issues-log"
+
+
+def _items_due(accounts) -> list:
+    return accounts_with_items_due_list(accounts, now=timezone.now())
+
+
 def _load(account, *, for_snapshot: bool):
     return logs_record_get(account_id=account.pk, for_snapshot=for_snapshot)
+
+
+def _load_many(accounts) -> dict:
+    return logs_records_list(account_ids=[account.pk for account in accounts])
 
 
 def _rows(logs) -> list:
@@ -246,6 +286,7 @@ def _rows(logs) -> list:
 LOGS = Contribution(
     key="logs",
     load=_load,
+    load_many=_load_many,
     rows=_rows,
     sections=(
         Section(
@@ -303,4 +344,24 @@ LOGS = Contribution(
     ),
     vitally_traits=VITALLY_TRAITS,
     vitally_values=vitally_values,
+    inbox_counts=(
+        InboxCount("open_issues", "Open critical/high issues", inbox_open_issues, _issues_url),
+        InboxCount("items_due", "Items due for an update", inbox_items_due, _account_url),
+    ),
+    inbox_lists=(
+        InboxList(
+            "items-due",
+            "Handed-off accounts with items due for an update",
+            "technical_advisor",
+            "logs/inbox/_items_due.html",
+            _items_due,
+        ),
+        InboxList(
+            "critical-risks",
+            "Critical risks across your team",
+            "manager",
+            "logs/inbox/_critical_risks.html",
+            critical_risk_list,
+        ),
+    ),
 )

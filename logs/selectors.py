@@ -10,14 +10,19 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     Count,
+    F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
 )
+from django.db.models.functions import Coalesce, RowNumber
 
+from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
 from logs.models import ExpansionOpportunity, Issue, IssueNote, JournalEntry, Risk
 from logs.scoring import band_score_range, risk_band
@@ -236,17 +241,73 @@ def logs_record_get(*, account_id: int, for_snapshot: bool = False) -> LogsRecor
         total = len(notes)
     else:
         notes, total = journal_latest_get(account_id=account_id, limit=SECTION_NOTES)
-    # The reverse one-to-one (the risk an issue came from) is joined: an issue without one
-    # would otherwise ask the database whether it has one.
-    issues = Issue.objects.filter(account_id=account_id).select_related("source_risk")
-    return LogsRecord(
+    return _logs_record_build(
         notes=notes,
         notes_total=total,
-        issues=issues_in_order(issues.order_by()),
-        risks=risks_in_order(Risk.objects.filter(account_id=account_id).order_by()),
-        opportunities=opportunities_in_order(
-            ExpansionOpportunity.objects.filter(account_id=account_id).order_by()
+        issues=_issues_for_record().filter(account_id=account_id).order_by(),
+        risks=Risk.objects.filter(account_id=account_id).order_by(),
+        opportunities=ExpansionOpportunity.objects.filter(account_id=account_id).order_by(),
+    )
+
+
+def logs_records_list(*, account_ids: list[int]) -> dict[int, LogsRecord]:
+    """The logs' slice of many accounts (handoff.record.account_records_list), as the pages
+    load it: the same four queries whatever the number of accounts (the newest notes of each
+    account and their total come from window functions partitioned by account)."""
+    by_account = Window(Count("pk"), partition_by=[F("account_id")])
+    notes = (
+        JournalEntry.objects.filter(account_id__in=account_ids)
+        .annotate(
+            total=by_account,
+            row=Window(
+                RowNumber(),
+                partition_by=[F("account_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            ),
+        )
+        .filter(row__lte=SECTION_NOTES)
+        .order_by("account_id", "-created_at", "-id")
+    )
+    grouped: dict[str, dict[int, list]] = {
+        kind: defaultdict(list) for kind in ("notes", "issues", "risks", "opportunities")
+    }
+    for kind, rows in (
+        ("notes", notes),
+        ("issues", _issues_for_record().filter(account_id__in=account_ids).order_by()),
+        ("risks", Risk.objects.filter(account_id__in=account_ids).order_by()),
+        (
+            "opportunities",
+            ExpansionOpportunity.objects.filter(account_id__in=account_ids).order_by(),
         ),
+    ):
+        for row in rows:
+            grouped[kind][row.account_id].append(row)
+    return {
+        pk: _logs_record_build(
+            notes=grouped["notes"][pk],
+            notes_total=grouped["notes"][pk][0].total if grouped["notes"][pk] else 0,
+            issues=grouped["issues"][pk],
+            risks=grouped["risks"][pk],
+            opportunities=grouped["opportunities"][pk],
+        )
+        for pk in account_ids
+    }
+
+
+def _issues_for_record() -> QuerySet[Issue]:
+    # The reverse one-to-one (the risk an issue came from) is joined: an issue without one
+    # would otherwise ask the database whether it has one.
+    return Issue.objects.select_related("source_risk")
+
+
+def _logs_record_build(*, notes, notes_total, issues, risks, opportunities) -> LogsRecord:
+    """Each log in its list page's order."""
+    return LogsRecord(
+        notes=list(notes),
+        notes_total=notes_total,
+        issues=issues_in_order(issues),
+        risks=risks_in_order(risks),
+        opportunities=opportunities_in_order(opportunities),
     )
 
 
@@ -414,6 +475,48 @@ def stale_item_list_by_owner(*, now: datetime.datetime) -> dict:
     for items in by_owner.values():
         items.sort(key=lambda item: item.account.name)  # stable: keeps issues before risks
     return dict(by_owner)
+
+
+# --- My work (handoff/accounts/inbox.py) ------------------------------------------------------
+def accounts_with_items_due_list(accounts: QuerySet, *, now: datetime.datetime) -> list:
+    """The handed-off accounts among `accounts` with open issues or risks due for an update
+    (the staleness rule as SQL), each with `issues_due` and `risks_due`. One query."""
+    issues = (
+        Issue.objects.filter(issue_stale_q(now=now), account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    risks = (
+        with_score(Risk.objects.filter(account_id=OuterRef("pk")))
+        .filter(risk_stale_q(now=now))
+        .order_by()
+        .values("account_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        accounts.filter(phase=Account.Phase.HANDED_OFF)
+        .annotate(
+            issues_due=Coalesce(Subquery(issues), 0),
+            risks_due=Coalesce(Subquery(risks), 0),
+        )
+        .filter(Q(issues_due__gt=0) | Q(risks_due__gt=0))
+        .order_by("name", "pk")
+    )
+
+
+def critical_risk_list(accounts: QuerySet) -> list[Risk]:
+    """Open and monitored risks of band critical on `accounts`, the highest score first. One
+    query."""
+    critical_from, _ = band_score_range(Risk.Band.CRITICAL)
+    return list(
+        with_score(Risk.objects.filter(account__in=accounts, status__in=Risk.OPEN_STATUSES))
+        .filter(risk_score__gte=critical_from)
+        .select_related("account", "owner")
+        .order_by("-risk_score", "account__name", "number")
+    )
 
 
 def item_history_list(*, obj, limit: int = 50) -> QuerySet[AuditEvent]:

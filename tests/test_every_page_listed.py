@@ -23,6 +23,8 @@ SKIPPED = {
     "logs:risk_row": _FRAGMENT,
     "logs:opportunity_row": _FRAGMENT,
     "deployments:instance_check": _FRAGMENT,
+    "accounts:mine": "the old address of My accounts: a redirect to the dashboard's filter",
+    "accounts:my_work_count": _FRAGMENT,
     "closeout:handoff": "the old address of the handoff page: a redirect to the account page",
     "closeout:handoff_request": _POST,
     "closeout:handoff_withdraw": _POST,

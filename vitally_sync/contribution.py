@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from handoff.permissions import Action, can
-from handoff.registry import AttentionItem, Column, Contribution, Section
+from handoff.registry import AttentionItem, Column, Contribution, InboxList, Section
 from vitally_sync.conf import sync_config
-from vitally_sync.differences import difference_list, difference_rows
+from vitally_sync.differences import difference_list, difference_lists, difference_rows
+from vitally_sync.models import TraitDifference
 from vitally_sync.payloads import traits_build, traits_diff
 from vitally_sync.reconcile import value_text
 from vitally_sync.selectors import (
@@ -146,9 +147,47 @@ def _load(account, *, for_snapshot: bool) -> list:
     return difference_list(account_id=account.pk)
 
 
+# --- My work (handoff/accounts/inbox.py) ---------------------------------------------------------
+def inbox_differences(accounts: QuerySet) -> list[tuple]:
+    """(account, its difference rows) for each of `accounts` with fields that differ in Vitally
+    and still hold (as the panel lists them). One query."""
+    config = sync_config()
+    by_account: dict[int, tuple] = {}
+    for difference in (
+        TraitDifference.objects.filter(account__in=accounts)
+        .select_related("account", "account__vitally_sync")
+        .order_by("account__name", "account_id", "first_seen_at", "pk")
+    ):
+        account, differences = by_account.setdefault(
+            difference.account_id, (difference.account, [])
+        )
+        differences.append(difference)
+    rows = [
+        (account, difference_rows(account, differences, config=config))
+        for account, differences in by_account.values()
+    ]
+    return [(account, found) for account, found in rows if found]
+
+
+def inbox_sync_trouble(accounts: QuerySet) -> list[tuple]:
+    """(account, badge) for each of `accounts` whose sync needs someone (as the attention strip
+    says: refused, needs attention, retrying). One query."""
+    config = sync_config()
+    badges = [
+        (account, sync_badge(account=account, sync=account_sync_of(account), config=config))
+        for account in accounts.select_related("vitally_sync").order_by("name", "pk")
+    ]
+    return [(account, badge) for account, badge in badges if badge.state in _LEVELS]
+
+
+def _load_many(accounts) -> dict:
+    return difference_lists(account_ids=[account.pk for account in accounts])
+
+
 VITALLY = Contribution(
     key="vitally_sync",
     load=_load,
+    load_many=_load_many,
     columns=(
         Column(
             "vitally",
@@ -160,4 +199,20 @@ VITALLY = Contribution(
     ),
     sections=(Section("vitally", "Vitally", "vitally_sync/_panel.html", summary_context),),
     attention=(vitally_attention_items, vitally_difference_items),
+    inbox_lists=(
+        InboxList(
+            "vitally-differences",
+            "Vitally differences to resolve",
+            "technical_advisor",
+            "vitally_sync/inbox/_differences.html",
+            inbox_differences,
+        ),
+        InboxList(
+            "sync-trouble",
+            "Vitally sync trouble",
+            "manager",
+            "vitally_sync/inbox/_sync_trouble.html",
+            inbox_sync_trouble,
+        ),
+    ),
 )

@@ -43,6 +43,16 @@ def difference_list(*, account_id: int) -> list[TraitDifference]:
     )
 
 
+def difference_lists(*, account_ids: list[int]) -> dict[int, list[TraitDifference]]:
+    """The differences of many accounts (handoff.record.account_records_list): one query."""
+    by_account: dict[int, list[TraitDifference]] = {pk: [] for pk in account_ids}
+    for difference in TraitDifference.objects.filter(account_id__in=account_ids).order_by(
+        "first_seen_at", "pk"
+    ):
+        by_account[difference.account_id].append(difference)
+    return by_account
+
+
 # Fields that are one editable field of the production environment: Vitally's value can be
 # taken (`difference_take`). The others are derived from several rows, or move only through a
 # workflow: the portal's value can only be kept.

@@ -63,7 +63,8 @@ SEARCH_MAX_LENGTH = 100
 
 
 class AccountFilterForm(FilterForm):
-    """The dashboard's and My accounts' filters."""
+    """The dashboard's filters. `mine`: only the accounts that name me (engineer, advisor or
+    manager), what the "My accounts" page was."""
 
     selector_names = {
         "q": "search",
@@ -71,7 +72,7 @@ class AccountFilterForm(FilterForm):
         "ta": "technical_advisor_id",
     }
 
-    empty_labels = {"phase": "All phases"}
+    empty_labels = {"phase": "All phases", "mine": "All accounts"}
 
     q = forms.CharField(
         label="Search by name", widget=forms.TextInput(attrs={"placeholder": "Customer name"})
@@ -79,6 +80,7 @@ class AccountFilterForm(FilterForm):
     phase = forms.ChoiceField(choices=Account.Phase.choices)
     ie = PersonFilterField(label="Implementation engineer", only_offered=True)
     ta = PersonFilterField(label="Technical advisor", only_offered=True)
+    mine = forms.ChoiceField(label="Accounts", choices=[("on", "Only those that name me")])
 
     def __init__(self, data, *, engineers, advisors, viewer=None):
         super().__init__(data, viewer=viewer)

@@ -4,10 +4,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from handoff import registry
 from handoff.accounts.forms import AccountFilterForm, AccountForm
+from handoff.accounts.inbox import inbox_get
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_list_for_dashboard
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
@@ -23,16 +25,41 @@ from handoff.permissions import Action, can, require
 from handoff.record import account_record_get
 
 
-def _account_list(request, *, mine: bool):
+def my_work_view(request):
+    """The landing page: what needs me (handoff/accounts/inbox.py). Links shared before the
+    dashboard moved to /accounts/ carry its filters: they still open the dashboard."""
+    if request.GET:
+        return redirect(f"{reverse('accounts:dashboard')}?{request.GET.urlencode()}")
+    context = {
+        "inbox": inbox_get(request.user),
+        "columns": registry.columns(),
+        "inbox_counts": registry.inbox_counts(),
+    }
+    return render(request, "accounts/my_work.html", context)
+
+
+def my_work_count_view(request):
+    """The top bar's "My work (3)", loaded by htmx after the page, so no page pays for it."""
+    return render(request, "accounts/_my_work_link.html", {"inbox": inbox_get(request.user)})
+
+
+def my_accounts_view(request):
+    """The former "My accounts" page is the dashboard's "Only accounts that name me" filter;
+    its links' other filters carry over."""
+    query = request.GET.copy()
+    query["mine"] = "on"
+    return redirect(f"{reverse('accounts:dashboard')}?{query.urlencode()}")
+
+
+def dashboard_view(request):
     engineers = list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER))
     advisors = list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR))
     form = AccountFilterForm(
         request.GET, engineers=engineers, advisors=advisors, viewer=request.user
     )
-    filters = {
-        **form.filters(),
-        "involving_user_id": request.user.pk if mine else None,
-    }
+    filters = form.filters()
+    mine = filters.pop("mine")
+    filters["involving_user_id"] = request.user.pk if mine else None
     page = Paginator(account_list_for_dashboard(**filters), settings.DASHBOARD_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -49,14 +76,6 @@ def _account_list(request, *, mine: bool):
     }
     template = "accounts/_account_rows.html" if request.htmx else "accounts/dashboard.html"
     return render(request, template, context)
-
-
-def dashboard_view(request):
-    return _account_list(request, mine=False)
-
-
-def my_accounts_view(request):
-    return _account_list(request, mine=True)
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,9 +2,12 @@
 after the review's own event, by someone other than the reviewer, grouped per record and
 coalesced per field (first before → last after; a field changed and changed back drops out)."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.db.models import F, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 
 from handoff.audit.models import AuditEvent
 from handoff.closeout.models import HandoffReview
@@ -49,14 +52,55 @@ def _type_label(object_type: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def _changed_by_others(events: QuerySet[AuditEvent], *, reviewer_id: int):
+    return events.exclude(actor_id=reviewer_id).exclude(object_type__in=_NOT_CHANGES)
+
+
 def changes_since_review(*, account_id: int, review: HandoffReview) -> ChangesSinceReview:
     """One query, whatever the number of changes (up to MAX_EVENTS)."""
     events = list(
-        AuditEvent.objects.filter(account_id=account_id, pk__gt=review.through_event_id)
-        .exclude(actor_id=review.reviewer_id)
-        .exclude(object_type__in=_NOT_CHANGES)
-        .order_by("pk")[: MAX_EVENTS + 1]
+        _changed_by_others(
+            AuditEvent.objects.filter(account_id=account_id, pk__gt=review.through_event_id),
+            reviewer_id=review.reviewer_id,
+        ).order_by("pk")[: MAX_EVENTS + 1]
     )
+    return _changes_build(review, events)
+
+
+def changes_since_reviews_list(
+    *, reviewer_id: int, account_ids: list[int]
+) -> list[ChangesSinceReview]:
+    """The changes since the person's review of each of these accounts they have reviewed (My
+    work), in the accounts' order: two queries, whatever the number of accounts and changes (up
+    to MAX_EVENTS each)."""
+    reviews = {
+        review.account_id: review
+        for review in HandoffReview.objects.filter(
+            reviewer_id=reviewer_id, account_id__in=account_ids
+        )
+    }
+    if not reviews:
+        return []
+    through = HandoffReview.objects.filter(
+        reviewer_id=reviewer_id, account_id=OuterRef("account_id")
+    ).values("through_event_id")
+    events = (
+        _changed_by_others(
+            AuditEvent.objects.filter(account_id__in=list(reviews), pk__gt=Subquery(through)),
+            reviewer_id=reviewer_id,
+        )
+        .annotate(row=Window(RowNumber(), partition_by=[F("account_id")], order_by=[F("pk").asc()]))
+        .filter(row__lte=MAX_EVENTS + 1)
+        .order_by("account_id", "pk")
+    )
+    by_account: dict[int, list[AuditEvent]] = defaultdict(list)
+    for event in events:
+        by_account[event.account_id].append(event)
+    return [_changes_build(reviews[pk], by_account[pk]) for pk in account_ids if pk in reviews]
+
+
+def _changes_build(review: HandoffReview, events: list[AuditEvent]) -> ChangesSinceReview:
+    """The events grouped per record and coalesced per field."""
     truncated = len(events) > MAX_EVENTS
     events = events[:MAX_EVENTS]
     groups: dict[tuple[str, str], ChangeGroup] = {}

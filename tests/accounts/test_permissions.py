@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
     [
         ("accounts:dashboard", []),
         ("accounts:mine", []),
+        ("accounts:my_work", []),
+        ("accounts:my_work_count", []),
         ("accounts:create", []),
         ("accounts:detail", ["ACCOUNT"]),
         ("accounts:edit", ["ACCOUNT"]),

@@ -151,12 +151,18 @@ def test_dashboard_search_and_filters(client_for, ie, ta):
     assert names(phase="not-a-phase") == ["Boreal Foods", "Borealis Bank", "Cobalt Health"]
 
 
-def test_my_accounts_lists_only_the_users_accounts(client_for, ie, ta):
+def test_only_mine_lists_only_the_users_accounts(client_for, ie, ta):
     AccountFactory(name="Mine as IE", implementation_engineer=ie)
     AccountFactory(name="Mine as TA", technical_advisor=ie)
     AccountFactory(name="Not mine")
-    response = client_for(ie).get(reverse("accounts:mine"))
+    response = client_for(ie).get(reverse("accounts:dashboard"), {"mine": "on"})
     assert [a.name for a in response.context["page"].object_list] == ["Mine as IE", "Mine as TA"]
+
+
+def test_the_former_my_accounts_page_redirects_to_the_dashboard_filtered(client_for, ie):
+    response = client_for(ie).get(reverse("accounts:mine"), {"q": "acme"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:dashboard')}?q=acme&mine=on"
 
 
 def test_dashboard_htmx_request_returns_only_the_rows(client_for, ie, account):

@@ -49,7 +49,7 @@ class Step:
 
 MANAGER_STEPS = [
     Step("dashboard", "accounts:dashboard"),
-    Step("my-accounts", "accounts:mine"),
+    Step("my-work", "accounts:my_work"),
     Step("account", "accounts:detail", ("acme",)),
     Step("account-handed-off", "accounts:detail", ("dunmore",)),
     Step("account-ready", "accounts:detail", ("granite",)),
@@ -101,7 +101,7 @@ MANAGER_STEPS = [
 # ie: Acme, Borealis, Ion and Lumen in implementation, Cobalt ready, Dunmore and Helix handed off.
 IE_STEPS = [
     Step("dashboard", "accounts:dashboard"),
-    Step("my-accounts", "accounts:mine"),
+    Step("my-work", "accounts:my_work"),
     Step("account", "accounts:detail", ("acme",)),
     Step("account-handed-off", "accounts:detail", ("dunmore",)),  # no longer theirs to edit
     Step("handoff", "accounts:detail", ("acme",), then="role=button[name='Request handoff']"),
@@ -126,7 +126,7 @@ IE_STEPS = [
 # Dunmore and Juniper handed off (theirs to maintain).
 TA_STEPS = [
     Step("dashboard", "accounts:dashboard"),
-    Step("my-accounts", "accounts:mine"),
+    Step("my-work", "accounts:my_work"),
     Step("handoff-changes", "accounts:detail", ("ion",), then=".changes-since"),
     Step("handoff-reviewed", "accounts:detail", ("ion",), press="Mark handoff reviewed",
          then="text=No changes by others since your review"),

@@ -29,6 +29,9 @@ def test_ie_creates_account_and_finds_it_by_search(page, live_server, screenshot
     screenshot("sign-in")
     sign_in(page, live_server, "ie")
 
+    # Signing in lands on My work; the dashboard is one click away.
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    page.get_by_role("link", name="Accounts", exact=True).click()
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     page.get_by_role("link", name="New account").click()
     assert_accessible(page)

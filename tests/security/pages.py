@@ -44,7 +44,8 @@ PAGES = [
         "manager",
         lambda w: reverse("accounts:dashboard") + "?q=acme&phase=implementation",
     ),
-    Page("my-accounts", "ie", lambda w: reverse("accounts:mine")),
+    Page("my-work", "ie", lambda w: reverse("accounts:my_work")),
+    Page("dashboard-mine", "ie", lambda w: reverse("accounts:dashboard") + "?mine=on"),
     Page("account", "ie", _u("accounts:detail", "acme"), shows="Edit account"),
     Page("account-handed-off", "manager", _u("accounts:detail", "initech")),
     Page("account-new", "ie", lambda w: reverse("accounts:create")),
@@ -169,8 +170,8 @@ PAGES = [
 # the handoff buttons, the TA's review section, the top bar's links).
 ROLE_PAGES = [
     Page("dashboard-as-ie", "ie", lambda w: reverse("accounts:dashboard")),
-    Page("my-accounts-as-ta", "ta", lambda w: reverse("accounts:mine")),
-    Page("my-accounts-as-manager", "manager", lambda w: reverse("accounts:mine")),
+    Page("my-work-as-ta", "ta", lambda w: reverse("accounts:my_work")),
+    Page("my-work-as-manager", "manager", lambda w: reverse("accounts:my_work")),
     Page("account-as-ta", "ta", _u("accounts:detail", "acme"),  # read-only before handoff
          hides="Edit account"),
     Page("account-handed-off-as-ie", "ie", _u("accounts:detail", "initech"),  # read-only

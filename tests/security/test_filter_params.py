@@ -41,9 +41,8 @@ class Page:
 
 PAGES = [
     Page("dashboard", "ie", lambda w: reverse("accounts:dashboard"),
-         ("q", "phase", "ie", "ta", "page")),
+         ("q", "phase", "ie", "ta", "page", "mine")),
     Page("dashboard-rows", "ie", lambda w: reverse("accounts:dashboard"), ("ie", "ta"), htmx=True),
-    Page("mine", "ie", lambda w: reverse("accounts:mine"), ("q", "phase", "ie", "ta", "page")),
     Page("history", "ie", u("accounts:history", ACME), ("page",)),
     Page("journal", "ie", u("logs:journal_list", ACME), ("category", "kind", "author")),
     Page("journal-csv", "ie", u("logs:journal_export", ACME), ("category", "kind", "author")),
@@ -108,7 +107,9 @@ def test_the_filter_forms_drop_what_does_not_parse_and_keep_what_does(world):
         "phase": "",
         "implementation_engineer_id": None,
         "technical_advisor_id": world.ta.pk,
+        "mine": False,
     }
+    assert AccountFilterForm({"mine": "on"}, **people).filters()["mine"] is True
     assert AccountFilterForm({"q": "x" * 500}, **people).filters()["search"] == "x" * 100
     # Someone the select does not offer (a TA as the IE) is dropped, as the select shows it:
     # "Anyone", over the whole list, never "Anyone" over an empty one.

@@ -66,9 +66,10 @@ FORMS_FLOOR = {"ie": 31, "ta": 13, "manager": 34}
 EXAMPLES_PER_FORM = 10
 # The htmx-only instance check saves nothing and is found once per environment form.
 EXAMPLES_PER_DERIVED_FORM = 4
-# The list filters (method="get"): dashboard, My accounts, the four logs of an account, and for
-# a TA or manager the issue overview and the risk heatmap.
-GET_FORMS_FLOOR = {"ie": 6, "ta": 8, "manager": 8}
+# The list filters (method="get"): the dashboard (with "Only accounts that name me", what My
+# accounts was), the four logs of an account, and for a TA or manager the issue overview and the
+# risk heatmap.
+GET_FORMS_FLOOR = {"ie": 5, "ta": 7, "manager": 7}
 EXAMPLES_PER_GET_FORM = 10
 
 SCRIPT = '<script>alert("x")</script>'
@@ -661,7 +662,7 @@ def accounts(world: World, ie, ta, manager) -> tuple[Account, ...]:
 def crawl_as(world: World, role: str, accounts: tuple[Account, ...]) -> tuple[Client, Crawl]:
     client = Client(enforce_csrf_checks=True)  # the served token must be in every form
     client.force_login(world.user(role))
-    start = [reverse("accounts:dashboard"), reverse("accounts:mine")]
+    start = [reverse("accounts:my_work"), reverse("accounts:dashboard")]
     start += [reverse("accounts:detail", args=[a.pk]) for a in accounts]
     return client, forms_discover(client, start)
 

@@ -51,7 +51,7 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     assert_accessible(page)
     screenshot("vitally-dashboard")
 
-    page.goto(f"{live_server.url}/accounts/{account.pk}/handoff/")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
     page.get_by_role("button", name="Request handoff").click()
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     panel = page.locator("#vitally-panel")

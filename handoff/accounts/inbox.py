@@ -1,0 +1,177 @@
+"""My work: what needs the signed-in person, the portal's landing page (and the count in the top
+bar). One list per thing to do, each read in a fixed number of queries, whatever the number of
+accounts (tests assert the page's count at 1× and 10× a portfolio):
+
+- as implementation engineer: my accounts in implementation, each with its readiness, blockers,
+  the contributions' counts (open critical/high issues, items due for an update), planned
+  completion, the technical advisor's acknowledgement, the Vitally sync state and the one next
+  step;
+- as technical advisor: accounts waiting for my acknowledgement, changes since my last review,
+  and the contributions' lists (handed-off accounts with items due, differences in Vitally);
+- as manager: accounts ready for sign-off with their blockers, planned completions overdue or
+  near without an acknowledging technical advisor, and the contributions' lists (critical risks,
+  sync trouble).
+
+Lists follow the accounts that name the person (implementation engineer, technical advisor,
+manager), not their role, so a person who holds more than one gets each list that applies. No
+fact is computed here: readiness and blockers are the record's (the registry's rules), the
+planned completion's warning is the attention strip's, the counts and lists are the
+contributions'. The records come from `account_records_list`: one batch for every account that
+needs its readiness."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+
+from handoff import registry
+from handoff.accounts.models import Account
+from handoff.closeout.contributions import attention_planned_completion
+from handoff.closeout.models import Closeout
+from handoff.closeout.review import changes_since_reviews_list
+from handoff.record import AccountRecord, account_records_list
+
+Phase = Account.Phase
+# The readiness rule the technical advisor meets, not the implementation engineer.
+_TA_RULE = "technical_advisor_acknowledged"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """An account with its readiness, in the implementation engineer's and the manager's lists."""
+
+    record: AccountRecord
+    counts: list[tuple[registry.InboxCount, int, str]] = field(default_factory=list)
+    next_step: NextStep | None = None
+
+    @property
+    def account(self) -> Account:
+        return self.record.account
+
+
+@dataclass(frozen=True)
+class InboxList:
+    key: str  # the HTML id of its section
+    title: str
+    template: str  # rendered with `rows` (and `columns`, `inbox_counts`)
+    rows: list[Any]
+
+
+@dataclass(frozen=True)
+class Inbox:
+    lists: list[InboxList]  # only the lists with something in them
+
+    @property
+    def count(self) -> int:
+        """What needs the person: one per row of every list."""
+        return sum(len(i.rows) for i in self.lists)
+
+
+def next_step_of(record: AccountRecord) -> NextStep:
+    """The implementation engineer's one next step on an account in implementation: the first
+    blocker theirs to clear, in the rules' order; once none is left, request the handoff (the
+    technical advisor acknowledges on the handoff page)."""
+    for result in record.readiness.results:
+        if result.rule.key == _TA_RULE and record.account.technical_advisor_id:
+            continue
+        for blocker in result.blockers:
+            return NextStep(blocker.title, blocker.url)
+    return NextStep(
+        "Request handoff",
+        reverse("accounts:detail", args=[record.account.pk]) + "#handoff-status",
+    )
+
+
+def _engineer_row(record: AccountRecord) -> AccountRow:
+    counts = [(c, c.count(record), c.url(record)) for c in registry.inbox_counts()]
+    return AccountRow(record=record, counts=counts, next_step=next_step_of(record))
+
+
+def _waiting_for_acknowledgement(user) -> list[Account]:
+    """One query: ready for handoff, I am the technical advisor, and I have not acknowledged."""
+    accounts = (
+        Account.objects.filter(technical_advisor=user, phase=Phase.READY_FOR_HANDOFF)
+        .select_related("closeout", "implementation_engineer", "closeout__handoff_requested_by")
+        .order_by("closeout__handoff_requested_at", "name", "pk")
+    )
+    return [a for a in accounts if not _acknowledged(a)]
+
+
+def _acknowledged(account: Account) -> bool:
+    try:
+        closeout = account.closeout
+    except Closeout.DoesNotExist:
+        return False
+    return closeout.acknowledged_by_current_ta(account)
+
+
+def inbox_get(user) -> Inbox:
+    """Every list of My work for `user`, empty ones left out. A fixed number of queries whatever
+    the number of accounts (handoff.record.account_records_list's for the accounts whose
+    readiness shows, one or two per other list)."""
+    records = account_records_list(
+        Account.objects.filter(
+            Q(implementation_engineer=user, phase=Phase.IMPLEMENTATION)
+            | Q(manager=user, phase__in=[Phase.IMPLEMENTATION, Phase.READY_FOR_HANDOFF])
+        ).order_by("name", "pk")
+    )
+    mine = [r for r in records if r.account.implementation_engineer_id == user.pk]
+    team = [r for r in records if r.account.manager_id == user.pk]
+    advised = Account.objects.filter(technical_advisor=user)
+    managed = Account.objects.filter(manager=user)
+    reviewable = list(advised.exclude(phase=Phase.HANDED_OFF).order_by("name", "pk"))
+    by_id = {account.pk: account for account in reviewable}
+    changes = [
+        (by_id[c.review.account_id], c)
+        for c in changes_since_reviews_list(reviewer_id=user.pk, account_ids=list(by_id))
+        if c.groups
+    ]
+    lists = [
+        InboxList(
+            "my-accounts",
+            "My accounts in implementation",
+            "accounts/inbox/_engineer.html",
+            [_engineer_row(r) for r in mine if r.account.phase == Phase.IMPLEMENTATION],
+        ),
+        InboxList(
+            "acknowledge",
+            "Waiting for your acknowledgement",
+            "accounts/inbox/_acknowledge.html",
+            _waiting_for_acknowledgement(user),
+        ),
+        InboxList(
+            "changes",
+            "Changes since your last review",
+            "accounts/inbox/_changes.html",
+            changes,
+        ),
+        *_contributed(holder="technical_advisor", accounts=advised),
+        InboxList(
+            "sign-off",
+            "Ready for sign-off",
+            "accounts/inbox/_sign_off.html",
+            [AccountRow(record=r) for r in team if r.account.phase == Phase.READY_FOR_HANDOFF],
+        ),
+        InboxList(
+            "planned-completion",
+            "Planned completion dates to watch",
+            "accounts/inbox/_planned_completion.html",
+            [(r.account, items[0]) for r in team if (items := attention_planned_completion(r))],
+        ),
+        *_contributed(holder="manager", accounts=managed),
+    ]
+    return Inbox(lists=[i for i in lists if i.rows])
+
+
+def _contributed(*, holder: str, accounts) -> list[InboxList]:
+    return [
+        InboxList(i.key, i.title, i.template, i.rows(accounts))
+        for i in registry.inbox_lists(holder=holder)
+    ]
