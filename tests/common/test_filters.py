@@ -135,7 +135,7 @@ def test_me_resolves_to_the_viewer_in_the_form(ie, ta):
 
 def test_every_list_uses_the_one_filter_bar(client_for, account, ie, manager):
     urls = [reverse(name, args=[account.pk]) for name, _, _ in ACCOUNT_LISTS]
-    urls += [reverse("accounts:dashboard"), reverse("accounts:mine")]
+    urls += [reverse("accounts:dashboard")]
     for url in urls:
         page = client_for(ie).get(url).content.decode()
         assert 'data-hx-push-url="true"' in page, url
