@@ -123,7 +123,7 @@ def test_the_handoff_page_shows_the_changes_to_the_reviewer(client_for, account,
     assert "<strong>Account: Acme Robotics</strong>" in section
     assert (
         '<tr><th scope="row">Planned completion date</th><td class="before">—</td>'
-        '<td class="after">2027-03-01</td></tr>' in section
+        '<td class="after">1 Mar 2027</td></tr>' in section
     )
     assert section.count('<tr><th scope="row">') == 1  # that one change, nothing else
     assert '<a href="#changes">1 change since your last review</a>' in page
