@@ -7,6 +7,8 @@ from handoff.common.forms import PlainTextFormMixin, VersionedFormMixin
 class ChecklistItemForm(PlainTextFormMixin, VersionedFormMixin, forms.ModelForm):
     """One checklist item, edited inline (htmx) on the account and handoff pages."""
 
+    text_limits = {"not_applicable_reason": 2_000}
+
     class Meta:
         model = ChecklistItem
         fields = ["status", "not_applicable_reason", "evidence_url", "evidence_note"]

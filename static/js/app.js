@@ -37,3 +37,37 @@ document.querySelectorAll(".messages .message").forEach((message) => {
   button.addEventListener("click", () => message.remove());
   message.append(button);
 });
+
+// A live count beside every bounded textarea (data-counter; the server sets maxlength and
+// refuses longer text beside the field). Runs on the page and on every htmx swap.
+function counterText(area) {
+  const limit = Number(area.getAttribute("maxlength"));
+  return `${area.value.length.toLocaleString("en-GB")} of ${limit.toLocaleString("en-GB")} characters`;
+}
+function addCounters(root) {
+  root.querySelectorAll("textarea[data-counter][maxlength]").forEach((area) => {
+    if (area.dataset.counterReady) return;
+    area.dataset.counterReady = "1";
+    const counter = document.createElement("p");
+    counter.className = "help counter";
+    counter.id = `${area.id}_counter`;
+    counter.textContent = counterText(area);
+    area.after(counter);
+    const described = area.getAttribute("aria-describedby");
+    area.setAttribute("aria-describedby", described ? `${described} ${counter.id}` : counter.id);
+    area.addEventListener("input", () => {
+      counter.textContent = counterText(area);
+      const near = area.value.length >= 0.9 * Number(area.getAttribute("maxlength"));
+      counter.classList.toggle("near-limit", near);
+    });
+  });
+}
+addCounters(document);
+document.addEventListener("htmx:load", (event) => addCounters(event.target));
+
+// A form that should be confirmed first (data-confirm holds the question, e.g. "Request
+// handoff with 3 blockers: …?"). Without JavaScript the form posts at once.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);
