@@ -16,7 +16,7 @@ from handoff.audit.selectors import audit_event_list_for_account
 from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
-from handoff.permissions import Action, can, require
+from handoff.permissions import Action, can, record_keeper_sentence, require
 from handoff.record import account_record_get
 
 
@@ -132,6 +132,7 @@ def account_detail_view(request, account_id: int):
     sections = [
         {"section": s, "context": s.context(record, request.user)} for s in registry.sections()
     ]
+    can_edit = can(request.user, Action.ACCOUNT_EDIT, account)
     return page_render(
         request,
         key,
@@ -141,7 +142,8 @@ def account_detail_view(request, account_id: int):
             "sections": sections,
             "columns": [c for c in registry.columns() if c.on_account_page],
             "history": audit_event_list_for_account(account_id=account.pk),
-            "can_edit": can(request.user, Action.ACCOUNT_EDIT, account),
+            "can_edit": can_edit,
+            "read_only": "" if can_edit else record_keeper_sentence(account),
         },
     )
 

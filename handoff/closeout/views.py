@@ -37,7 +37,7 @@ from handoff.closeout.selectors import (
 from handoff.closeout.snapshot import snapshot_digest
 from handoff.common.services import ConcurrentEditError
 from handoff.mail.selectors import email_latest_get, email_outcome
-from handoff.permissions import Action, require
+from handoff.permissions import Action, can, record_keeper_sentence, require
 from handoff.record import AccountRecord, account_record_get
 
 
@@ -108,6 +108,9 @@ def handoff_page_view(request, account_id: int):
             "sign_offs": record.sign_offs,
             "history": audit_event_list_for_account(account_id=account.pk),
             "handoff_page": True,
+            "read_only": ""
+            if can(request.user, Action.ACCOUNT_EDIT, account)
+            else record_keeper_sentence(account),
         },
     )
 
