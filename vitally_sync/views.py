@@ -48,8 +48,12 @@ def _render_panel(request, record: AccountRecord, **shown):
 
 @require_GET
 def vitally_panel_view(request, account_id: int):
+    """The panel; with ?part=badge only its badge, as the saved message after an edit shows
+    it ("Account saved. Vitally: Syncing"), polling until the push lands."""
     record = _record(account_id)  # the panel polls while a push is on its way: one load
     require(request.user, Action.ACCOUNT_VIEW, record.account)
+    if request.GET.get("part") == "badge":
+        return render(request, "vitally_sync/_badge_live.html", _panel(request, record))
     return _render_panel(request, record)
 
 

@@ -13,6 +13,7 @@ from handoff.accounts.page_cache import cached_page, page_cache_key, page_render
 from handoff.accounts.selectors import account_list_for_dashboard, account_version_get
 from handoff.accounts.services import ACCOUNT_FIELDS, account_create, account_update
 from handoff.audit.selectors import audit_event_list_for_account
+from handoff.common.messages import saved_message
 from handoff.common.services import ConcurrentEditError, field_values, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
@@ -96,7 +97,7 @@ def account_edit_view(request, account_id: int):
         except ConcurrentEditError as error:
             conflict = _conflict_context(error, form)
         else:
-            messages.success(request, "Account saved.")
+            saved_message(request, "Account saved.", account_id=account.pk)
             return redirect("accounts:detail", account_id=account.pk)
     return render(
         request,

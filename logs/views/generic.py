@@ -27,6 +27,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.common.forms import FilterForm
+from handoff.common.messages import saved_message
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
@@ -275,7 +276,7 @@ def edit_view(request, spec: LogSpec, account_id: int, item_id: int):
         else:
             if request.htmx:
                 return render_row(request, spec, account, spec.get(account, saved.pk))
-            messages.success(request, spec.saved_message(saved))
+            saved_message(request, spec.saved_message(saved), account_id=account.pk)
             return redirect(saved)
     return edit_form_response(request, spec, account, item, form, conflict)
 
