@@ -65,9 +65,15 @@ function addCounters(root) {
 addCounters(document);
 document.addEventListener("htmx:load", (event) => addCounters(event.target));
 
-// A form that should be confirmed first (data-confirm holds the question, e.g. "Request
-// handoff with 3 blockers: …?"). Without JavaScript the form posts at once.
+// "Request handoff" while blockers remain asks first, naming them as #readiness lists them now
+// (htmx keeps that list current as checklist items change). Without JavaScript it posts at once.
 document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  const form = event.target.closest("form[data-confirm-blockers]");
+  if (!form) return;
+  const blockers = [...document.querySelectorAll("#readiness .blockers li a")].map((a) => a.textContent.trim());
+  if (!blockers.length) return;
+  const n = blockers.length;
+  const named = blockers.slice(0, 5).join("; ") + (n > 5 ? `; and ${n - 5} more` : "");
+  const question = `Request handoff with ${n} blocker${n === 1 ? "" : "s"} remaining? ${named}.`;
+  if (!window.confirm(question)) event.preventDefault();
 }, true);
