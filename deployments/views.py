@@ -32,6 +32,7 @@ from deployments.services import (
 from handoff.accounts.models import Account
 from handoff.common.conflicts import conflict_resolve
 from handoff.common.forms import VersionForm
+from handoff.common.messages import saved_message
 from handoff.common.services import (
     ConcurrentEditError,
     SubmissionRefusedError,
@@ -133,7 +134,7 @@ def _environment_form_page(request, *, account, environment, production: bool):
                     key = "production-deployment" if saved.is_production else "other-environments"
                     # The handbook's words: the section is "Production deployment".
                     label = "Production deployment" if saved.is_production else _capital(str(saved))
-                    messages.success(request, f"{label} saved.")
+                    saved_message(request, f"{label} saved.", account_id=account.pk)
                     return redirect(_section_url(account, key))
     else:
         form = f.EnvironmentForm(instance=instance, production=production)
@@ -406,7 +407,7 @@ def code_hosts_edit_view(request, account_id: int):
                     duplicate = error.message
                 else:
                     if changed:
-                        messages.success(request, "Code hosts saved.")
+                        saved_message(request, "Code hosts saved.", account_id=account.pk)
                     else:
                         messages.info(request, "No changes to the code hosts.")
                     return redirect(_section_url(account, "code-hosts"))

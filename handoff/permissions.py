@@ -83,19 +83,41 @@ def _is_admin_or_manager(user) -> bool:
     return user.is_staff or user.is_manager
 
 
-def _maintainer(user, account: Account | None) -> bool:
-    """The person who keeps the account's record in its current phase.
+def _keeper_is_ta(account: Account) -> bool:
+    """Implementation (and while waiting for handoff): the assigned implementation engineer
+    keeps the record. Handed off: the assigned technical advisor ("This section will be
+    maintained by the TA after the initial implementation work has been completed")."""
+    return account.phase == Phase.HANDED_OFF
 
-    Implementation (and while waiting for handoff): the assigned implementation engineer.
-    Handed off: the assigned technical advisor ("This section will be maintained by the TA after
-    the initial implementation work has been completed"). Managers and admins always."""
+
+def _maintainer(user, account: Account | None) -> bool:
+    """The person who keeps the account's record in its current phase (`record_keeper`), and
+    managers and admins always."""
     if account is None:
         return False
     if _is_admin_or_manager(user):
         return True
-    if account.phase == Phase.HANDED_OFF:
+    if _keeper_is_ta(account):
         return user.is_technical_advisor and account.technical_advisor_id == user.pk
     return user.is_implementation_engineer and account.implementation_engineer_id == user.pk
+
+
+def record_keeper(account: Account):
+    """Who keeps the account's record now (the user, or None when nobody is assigned): the
+    same rule `_maintainer` applies. Needs the account's people loaded (account_get)."""
+    return account.technical_advisor if _keeper_is_ta(account) else account.implementation_engineer
+
+
+def record_keeper_sentence(account: Account) -> str:
+    """Why a record is read-only for someone: "Jonas Berg keeps this record during
+    implementation; ask them or a manager to change it." Managers may always edit, so the
+    sentence names them when nobody is assigned."""
+    keeper = record_keeper(account)
+    when = "after handoff" if _keeper_is_ta(account) else "during implementation"
+    if keeper is None:
+        role = "technical advisor" if _keeper_is_ta(account) else "implementation engineer"
+        return f"No {role} is assigned: a manager keeps this record {when}."
+    return f"{keeper} keeps this record {when}; ask them or a manager to change it."
 
 
 def _journal_edit(user, account: Account | None, entry=None) -> bool:
@@ -186,6 +208,17 @@ def can(user, action: Action, account: Account | None = None, obj=None) -> bool:
     return _RULES[action](user, account)
 
 
+class AccountPermissionDenied(PermissionDenied):
+    """A refusal about one account: the 403 page names who keeps its record and links back."""
+
+    def __init__(self, message: str, *, account: Account):
+        super().__init__(message)
+        self.account = account
+
+
 def require(user, action: Action, account: Account | None = None, obj=None) -> None:
     if not can(user, action, account, obj):
-        raise PermissionDenied(f"You may not {ACTION_LABELS[action]} here.")
+        message = f"You may not {ACTION_LABELS[action]} here."
+        if isinstance(account, Account) and account.pk is not None:
+            raise AccountPermissionDenied(message, account=account)
+        raise PermissionDenied(message)

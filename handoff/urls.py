@@ -17,3 +17,5 @@ urlpatterns = [
 ]
 if apps.is_installed("vitally_sync"):  # the portal works without it
     urlpatterns.append(path("", include("vitally_sync.urls")))
+
+handler403 = "handoff.errors.permission_denied_view"

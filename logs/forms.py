@@ -1,6 +1,7 @@
 from django import forms
 
 from handoff.common.forms import (
+    NOTE_LIMIT,
     FilterForm,
     OnceFormMixin,
     PersonFilterField,
@@ -59,6 +60,8 @@ class _LogForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.Mode
 
 
 class JournalEntryForm(_LogForm):
+    text_limits = {"body": NOTE_LIMIT}
+
     class Meta:
         model = JournalEntry
         fields = ["title", "category", "kind", "body", "reference_url"]

@@ -22,7 +22,9 @@ URL_SCHEMES = {"http", "https", "mailto"}
 @lru_cache(maxsize=512)
 def render_markdown(text: str) -> SafeString:
     html = markdown_lib.markdown(
-        text or "", extensions=["fenced_code", "tables", "sane_lists"], output_format="html"
+        text or "",
+        extensions=["fenced_code", "tables", "sane_lists", "nl2br"],
+        output_format="html",
     )
     # Headings in a note sit under the page's h2/h3, so # and ## are shifted down to h3/h4.
     html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>")

@@ -343,13 +343,22 @@ _SEVERITY_FOR_BAND = {
 }
 
 
+class RiskAlreadyOccurred(Exception):
+    """ "It happened" on a risk that already did: nothing changes; `issue` is the one raised."""
+
+    def __init__(self, risk: Risk, issue: Issue):
+        super().__init__(f"{risk.reference} already happened: {issue.reference} was raised then.")
+        self.issue = issue
+
+
 @transaction.atomic
 def risk_mark_occurred(*, risk: Risk, actor) -> Issue:
     """ "It happened": raise an issue for the risk, owned by the risk's owner, and link the two
-    both ways (risk.issue, issue.source_risk). Pressing it twice returns the same issue."""
+    both ways (risk.issue, issue.source_risk). Pressed again (a second tab, a double click)
+    it changes nothing and raises RiskAlreadyOccurred with the issue raised the first time."""
     locked = Risk.objects.select_for_update().select_related("account", "owner").get(pk=risk.pk)
     if locked.issue is not None:  # no query when there is none
-        return locked.issue
+        raise RiskAlreadyOccurred(locked, locked.issue)
     if not locked.is_open:
         raise ValidationError(
             f"{locked.reference} is {locked.get_status_display().lower()}: only an open or "

@@ -61,9 +61,12 @@ def _back(request, account: Account):
 @require_GET
 def vitally_panel_view(request, account_id: int):
     """The Vitally page of an account; with htmx, the panel alone (it polls itself while a
-    push is on its way: one record load per poll)."""
+    push is on its way: one record load per poll); with ?part=badge only its badge, as the saved
+    message after an edit shows it ("Account saved. Vitally: Syncing"), polling until it lands."""
     record = _record(account_id)
     require(request.user, Action.ACCOUNT_VIEW, record.account)
+    if request.GET.get("part") == "badge":
+        return render(request, "vitally_sync/_badge_live.html", _panel(request, record))
     if request.htmx:
         return _render_panel(request, record)
     return render(request, "vitally_sync/panel_page.html", _panel(request, record))

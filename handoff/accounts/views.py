@@ -18,10 +18,11 @@ from handoff.closeout.attention import attention_items
 from handoff.closeout.review import changes_since_review
 from handoff.closeout.selectors import handoff_review_get
 from handoff.common.conflicts import conflict_resolve
+from handoff.common.messages import saved_message
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.people.models import User
 from handoff.people.selectors import user_list_by_role
-from handoff.permissions import Action, can, require
+from handoff.permissions import Action, can, record_keeper_sentence, require
 from handoff.record import account_record_get
 
 
@@ -118,7 +119,7 @@ def account_edit_view(request, account_id: int):
         except ConcurrentEditError as error:
             conflict = conflict_resolve(form, error)
         else:
-            messages.success(request, "Account saved.")
+            saved_message(request, "Account saved.", account_id=account.pk)
             return redirect("accounts:detail", account_id=account.pk)
     return render(
         request,
@@ -144,6 +145,7 @@ def account_detail_view(request, account_id: int):
     # The top shows where the handoff stands from the closeout section's own context.
     panel = next(item["context"] for item in sections if item["section"].key == "closeout")
     review = handoff_review_get(account_id=account.pk, reviewer_id=request.user.pk)
+    can_edit = can(request.user, Action.ACCOUNT_EDIT, account)
     return render(
         request,
         "accounts/account_detail.html",
@@ -159,7 +161,8 @@ def account_detail_view(request, account_id: int):
             "sections": sections,
             "sign_offs": record.sign_offs,
             "columns": [c for c in registry.columns() if c.on_account_page],
-            "can_edit": can(request.user, Action.ACCOUNT_EDIT, account),
+            "can_edit": can_edit,
+            "read_only": "" if can_edit else record_keeper_sentence(account),
         },
     )
 

@@ -7,6 +7,8 @@ from handoff.common.forms import PlainTextFormMixin, VersionedFormMixin
 class ChecklistItemForm(PlainTextFormMixin, VersionedFormMixin, forms.ModelForm):
     """One checklist item, edited inline (htmx) on the account and handoff pages."""
 
+    text_limits = {"not_applicable_reason": 2_000}
+
     class Meta:
         model = ChecklistItem
         fields = ["status", "not_applicable_reason", "evidence_url", "evidence_note"]
@@ -27,9 +29,20 @@ class ChecklistItemForm(PlainTextFormMixin, VersionedFormMixin, forms.ModelForm)
             "evidence_url": "A link to a ticket, document or dashboard (http or https).",
         }
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("prefix", f"item-{kwargs['instance'].position}")
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        instance = kwargs["instance"]
+        kwargs.setdefault("prefix", f"item-{instance.position}")
+        if data is not None:
+            # The item's forms post a part each ("Done" only its status, "Evidence" only the
+            # evidence): what a post leaves out keeps its saved value. The version refuses a
+            # post made from an older item, so those values are the current ones.
+            data = data.copy()
+            for name in self._meta.fields:
+                key = f"{kwargs['prefix']}-{name}"
+                if key not in data:
+                    value = getattr(instance, name)
+                    data[key] = "" if value is None else value
+        super().__init__(data, *args, **kwargs)
         self.fields["version"].initial = self.instance.version
 
     # "Not applicable needs a reason" is ChecklistItem.clean(), which the ModelForm runs.

@@ -206,7 +206,7 @@ def markdown_to_html(text: str, *, shift_headings: int = 1) -> str:
             ("#" * shift_headings + line) if line.startswith("#") else line
             for line in text.splitlines()
         )
-    html = markdown_lib.markdown(text, extensions=["tables"], output_format="html")
+    html = markdown_lib.markdown(text, extensions=["tables", "nl2br"], output_format="html")
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

@@ -66,8 +66,41 @@ def email_handoff_requested(*, account_id: int) -> OutgoingEmail | None:
         template="closeout/email/handoff_requested.txt",
         context={"account": account, "requested_by": account.closeout.handoff_requested_by}
         | _links(account),
-        recipients=people_with_email([account.technical_advisor, account.manager]),
+        recipients=people_with_email(
+            [person for person, _ in _handoff_request_recipients(account)]
+        ),
     )
+
+
+def _handoff_request_recipients(account: Account) -> list[tuple[object, str]]:
+    return [(account.technical_advisor, "technical advisor"), (account.manager, "manager")]
+
+
+def handoff_requested_notice(*, account: Account, email: OutgoingEmail | None) -> str:
+    """What "Request handoff" tells the person: whom it e-mailed, by name and role (the same
+    people `email_handoff_requested` writes to), and that no TA is assigned when none is."""
+    named = [
+        f"{person} ({role})"
+        for person, role in _handoff_request_recipients(account)
+        if person is not None and person.email
+    ]
+    who = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    if email is None:
+        told = "No one was e-mailed: nobody to tell has an e-mail address on file."
+    elif email.status == OutgoingEmail.Status.SENT:
+        told = f"E-mailed {who}."
+    else:
+        told = (
+            f"The e-mail to {who} could not be sent yet ({email.last_error}). "
+            "The portal will try again; History will show when it is sent."
+        )
+    ta = account.technical_advisor
+    if ta is None:
+        told += " No technical advisor is assigned: nobody can acknowledge the account until "
+        told += "one is (Edit account)."
+    elif not ta.email:
+        told += f" {ta} (technical advisor) has no e-mail address on file and was not e-mailed."
+    return told
 
 
 def email_signed_off(*, sign_off_id: int) -> OutgoingEmail | None:

@@ -166,14 +166,30 @@ def _simple_action(
 
 @require_POST
 def handoff_request_view(request, account_id: int):
-    return _simple_action(
-        request,
-        account_id,
-        Action.HANDOFF_REQUEST,
-        services.handoff_request,
-        "Handoff requested.",
-        email_kind=notifications.HANDOFF_REQUESTED,
+    account = _account(account_id)
+    require(request.user, Action.HANDOFF_REQUEST, account)
+    started = timezone.now()
+    try:
+        services.handoff_request(account=account, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(request, account, "handoff-status")
+    email = email_latest_get(
+        account_id=account.pk, kind=notifications.HANDOFF_REQUESTED, since=started
     )
+    notice = notifications.handoff_requested_notice(account=account, email=email)
+    # The blockers stay in view: the status panel lists how many remain and links to them.
+    blockers = len(_record(account_id).readiness.blockers)
+    remain = ""
+    if blockers == 1:
+        remain = " 1 blocker remains: the manager signs off once it is fixed, or by overriding it."
+    elif blockers:
+        remain = (
+            f" {blockers} blockers remain: the manager signs off once they are fixed, or by "
+            "overriding them."
+        )
+    messages.success(request, f"Handoff requested. {notice}{remain}")
+    return _back(request, account, "handoff-status")
 
 
 @require_POST

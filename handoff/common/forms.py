@@ -2,7 +2,7 @@ import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 
 from handoff.common.conflicts import (
     compared_fields,
@@ -116,13 +116,44 @@ def plain_text_validator(field: forms.Field):
     return validate_single_line_text
 
 
-class PlainTextFormMixin(forms.Form):
-    """Every text field of the form refuses control characters, with the message beside it.
+# The longest text a multi-line field takes (characters). An implementation note is the long
+# one; a form names its other exceptions in `text_limits`. One-line fields keep the model's
+# max_length (200 for a title).
+TEXT_LIMIT = 5_000
+NOTE_LIMIT = 20_000
 
-    Applied when the form is cleaned, so fields a subclass adds or swaps in its __init__ are
-    covered too. It replaces Django's own NUL check, which both rules include."""
+
+def text_limit(field: forms.Field, limit: int) -> None:
+    """Bound a multi-line field: the server refuses longer text beside the field, the textarea
+    carries `maxlength`, and `data-counter` asks static/js/app.js for a live count."""
+    if field.max_length is None or field.max_length > limit:
+        field.max_length = limit
+    kept = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.validators = [*kept, MaxLengthValidator(field.max_length)]
+    field.widget.attrs.update({"maxlength": str(field.max_length), "data-counter": ""})
+
+
+class PlainTextFormMixin(forms.Form):
+    """Every text field of the form refuses control characters, with the message beside it,
+    and every multi-line one has a maximum (`TEXT_LIMIT` unless `text_limits` says otherwise).
+
+    Applied when the form is built and again when it is cleaned, so fields a subclass adds or
+    swaps in its __init__ are covered too. It replaces Django's own NUL check, which both
+    rules include."""
+
+    text_limits: dict[str, int] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_text()
+
+    def _limit_text(self) -> None:
+        for name, field in self.fields.items():
+            if plain_text_validator(field) is validate_multi_line_text:
+                text_limit(field, self.text_limits.get(name, field.max_length or TEXT_LIMIT))
 
     def full_clean(self):
+        self._limit_text()
         for field in self.fields.values():
             validator = plain_text_validator(field)
             if validator is not None and validator not in field.validators:

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.common.conflicts import conflict_resolve
 from handoff.common.forms import FilterForm
+from handoff.common.messages import saved_message
 from handoff.common.services import ConcurrentEditError, submission_once
 from handoff.permissions import Action, can, require
 from logs.csv_export import csv_response
@@ -153,9 +154,10 @@ def item_or_404(request, spec: LogSpec, account_id: int, item_id: int, *, edit: 
     return account, item
 
 
-def render_row(request, spec: LogSpec, account, item, *, status_error: str = ""):
+def render_row(request, spec: LogSpec, account, item, *, status_error: str = "", saved=False):
+    """`saved`: the row after an inline status change, with "Saved" beside the control."""
     with_edit_permission([item], request.user, account, action=spec.action)
-    context = {"statuses": spec.status_choices, "status_error": status_error}
+    context = {"statuses": spec.status_choices, "status_error": status_error, "saved": saved}
     return render(request, spec.row_template, {"account": account, spec.name: item, **context})
 
 
@@ -272,7 +274,7 @@ def edit_view(request, spec: LogSpec, account_id: int, item_id: int):
         else:
             if request.htmx:
                 return render_row(request, spec, account, spec.get(account, saved.pk))
-            messages.success(request, spec.saved_message(saved))
+            saved_message(request, spec.saved_message(saved), account_id=account.pk)
             return redirect(saved)
     return edit_form_response(request, spec, account, item, form, conflict)
 
@@ -301,7 +303,7 @@ def status_view(request, spec: LogSpec, account_id: int, item_id: int):
         )
         return edit_form_response(request, spec, account, item, edit_form)
     if request.htmx:
-        return render_row(request, spec, account, spec.get(account, item.pk))
+        return render_row(request, spec, account, spec.get(account, item.pk), saved=True)
     messages.success(request, spec.status_message(item))
     return redirect(item)
 

@@ -10,6 +10,7 @@ from logs.forms import RiskFilterForm, RiskForm, RiskStatusForm
 from logs.models import Risk
 from logs.selectors import risk_get, risk_list
 from logs.services import (
+    RiskAlreadyOccurred,
     risk_create,
     risk_mark_occurred,
     risk_status_change,
@@ -69,6 +70,11 @@ def risk_occurred_view(request, account_id: int, risk_id: int):
     account, risk = item_or_404(request, RISKS, account_id, risk_id, edit=True)
     try:
         issue = risk_mark_occurred(risk=risk, actor=request.user)
+    except RiskAlreadyOccurred as already:
+        if request.htmx:
+            return render_row(request, RISKS, account, RISKS.get(account, risk.pk))
+        messages.info(request, f"{already} Nothing changed.")
+        return redirect(already.issue)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(risk)

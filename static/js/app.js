@@ -50,3 +50,43 @@ if (menuButton) {
     menuButton.focus();
   });
 }
+
+// A live count beside every bounded textarea (data-counter; the server sets maxlength and
+// refuses longer text beside the field). Runs on the page and on every htmx swap.
+function counterText(area) {
+  const limit = Number(area.getAttribute("maxlength"));
+  return `${area.value.length.toLocaleString("en-GB")} of ${limit.toLocaleString("en-GB")} characters`;
+}
+function addCounters(root) {
+  root.querySelectorAll("textarea[data-counter][maxlength]").forEach((area) => {
+    if (area.dataset.counterReady) return;
+    area.dataset.counterReady = "1";
+    const counter = document.createElement("p");
+    counter.className = "help counter";
+    counter.id = `${area.id}_counter`;
+    counter.textContent = counterText(area);
+    area.after(counter);
+    const described = area.getAttribute("aria-describedby");
+    area.setAttribute("aria-describedby", described ? `${described} ${counter.id}` : counter.id);
+    area.addEventListener("input", () => {
+      counter.textContent = counterText(area);
+      const near = area.value.length >= 0.9 * Number(area.getAttribute("maxlength"));
+      counter.classList.toggle("near-limit", near);
+    });
+  });
+}
+addCounters(document);
+document.addEventListener("htmx:load", (event) => addCounters(event.target));
+
+// "Request handoff" while blockers remain asks first, naming them as #readiness lists them now
+// (htmx keeps that list current as checklist items change). Without JavaScript it posts at once.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm-blockers]");
+  if (!form) return;
+  const blockers = [...document.querySelectorAll("#readiness .rule-list a")].map((a) => a.textContent.trim());
+  if (!blockers.length) return;
+  const n = blockers.length;
+  const named = blockers.slice(0, 5).join("; ") + (n > 5 ? `; and ${n - 5} more` : "");
+  const question = `Request handoff with ${n} blocker${n === 1 ? "" : "s"} remaining? ${named}.`;
+  if (!window.confirm(question)) event.preventDefault();
+}, true);

@@ -29,16 +29,21 @@ def sign_out(page):
     expect(page.get_by_role("heading", name="Sign in to Handoff")).to_be_visible()
 
 
-def save_item(page, position: int, *, status: str, evidence: str = "", reason: str = ""):
+def mark_done(page, position: int):
+    """One click: "Done" saves the item at once."""
     item = page.locator(f"#checklist-item-{position}")
-    if item.locator("details").get_attribute("open") is None:
-        item.locator("summary").click()
-    item.get_by_label(status, exact=True).check()
-    if evidence:
-        item.get_by_label("Evidence link").fill(evidence)
-    if reason:
-        item.get_by_label("Reason it does not apply").fill(reason)
-    item.get_by_role("button", name="Save item").click()
+    item.get_by_role("button", name="Done").click()
+    expect(item.get_by_role("button", name="Reopen")).to_be_visible()
+
+
+def mark_not_applicable(page, position: int, *, reason: str = ""):
+    """ "Not applicable…" opens the reason box (only then), which the save needs."""
+    item = page.locator(f"#checklist-item-{position}")
+    na = item.locator("details.checklist-na")
+    if na.get_attribute("open") is None:
+        na.locator("summary").click()
+    item.get_by_label("Reason it does not apply").fill(reason)
+    item.get_by_role("button", name="Save as not applicable").click()
 
 
 @pytest.fixture
@@ -157,16 +162,15 @@ def test_implementation_to_handed_off_with_three_people(
         if title == LAST_ITEM:
             continue  # left open: the blocker the manager overrides
         if title == NOT_APPLICABLE:
-            save_item(page, position, status="Not applicable")
             item = page.locator(f"#checklist-item-{position}")
+            expect(item.get_by_label("Reason it does not apply")).to_be_hidden()
+            mark_not_applicable(page, position)
             expect(item.get_by_text("Say why this item does not apply")).to_be_visible()
             assert_accessible(page)
             screenshot("handoff-item-error")
-            save_item(page, position, status="Not applicable", reason="SAML-provisioned admins.")
+            mark_not_applicable(page, position, reason="SAML-provisioned admins.")
         else:
-            save_item(
-                page, position, status="Done", evidence=f"https://docs.example.com/nw/{position}"
-            )
+            mark_done(page, position)
         expect(page.locator(f"#checklist-item-{position} .saved")).to_be_visible()
     # htmx swapped the readiness strip too: the acknowledgement, the issue and the open item.
     blockers = page.locator("#readiness .blockers li")
@@ -174,8 +178,19 @@ def test_implementation_to_handed_off_with_three_people(
     expect(blockers.nth(1)).to_contain_text(critical)
     expect(blockers.nth(2)).to_contain_text(f"Checklist item open: {LAST_ITEM}")
 
+    # With blockers, the request asks first and names them.
+    dialogs = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     page.get_by_role("button", name="Request handoff").click()
     expect(page.get_by_text("Handoff requested.")).to_be_visible()
+    assert dialogs and dialogs[0].startswith("Request handoff with 3 blockers remaining?")
+    assert f"Checklist item open: {LAST_ITEM}" in dialogs[0]
+    expect(page.locator("#blockers-remain")).to_contain_text("3 blockers remain")
     expect(page.locator(".page-head .badge")).to_have_text("Ready for handoff")
     assert_accessible(page)
     screenshot("handoff-ie-requested")

@@ -14,6 +14,7 @@ from handoff.audit.models import AuditEvent
 from handoff.common.services import ANY_VERSION, ConcurrentEditError, MissingVersionError
 from logs.models import ExpansionOpportunity, Issue, IssueNote, JournalEntry, Risk
 from logs.services import (
+    RiskAlreadyOccurred,
     issue_create,
     issue_note_add,
     issue_status_change,
@@ -265,9 +266,13 @@ def test_it_happened_raises_a_linked_issue_in_one_transaction(account, ie, ta):
         "Raised from R-1, which occurred"
     )
     assert _change_version(account) > before
-    # Pressing it twice (a double click) raises nothing new.
-    assert risk_mark_occurred(risk=risk, actor=ie) == issue
-    assert Issue.objects.count() == 1
+    # Pressing it twice (a double click) raises nothing new and says which issue it raised.
+    events = AuditEvent.objects.count()
+    with pytest.raises(RiskAlreadyOccurred) as already:
+        risk_mark_occurred(risk=risk, actor=ie)
+    assert already.value.issue == issue
+    assert str(already.value) == "R-1 already happened: I-1 was raised then."
+    assert Issue.objects.count() == 1 and AuditEvent.objects.count() == events
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,9 @@ def test_a_line_break_in_the_account_name_no_longer_stops_the_email(
     sent = mailoutbox[0]
     assert sent.subject == "[Handoff] Acme Bcc: everyone@example.com is ready for handoff"
     assert sent.to == [ta.email, manager.email]
-    assert message == f"Handoff requested. E-mailed {ta.email}, {manager.email}."
+    assert message.startswith(
+        f"Handoff requested. E-mailed {ta} (technical advisor) and {manager} (manager)."
+    )
     assert OutgoingEmail.objects.get().status == OutgoingEmail.Status.SENT
 
 
@@ -66,10 +68,10 @@ def test_a_refused_email_is_recorded_shown_and_retried_by_the_worker(
     assert (email.status, email.attempts) == (OutgoingEmail.Status.PENDING, 1)
     assert email.last_error == "ConnectionRefusedError: mail server down"
     # The page that promised the e-mail says it did not go, and why.
-    assert message == (
-        f"Handoff requested. The e-mail to {ta.email}, {manager.email} could not be sent yet "
-        "(ConnectionRefusedError: mail server down). The portal will try again; History will "
-        "show when it is sent."
+    assert message.startswith(
+        f"Handoff requested. The e-mail to {ta} (technical advisor) and {manager} (manager) "
+        "could not be sent yet (ConnectionRefusedError: mail server down). The portal will try "
+        "again; History will show when it is sent."
     )
     history = AuditEvent.objects.filter(object_type="mail.outgoingemail").values_list(
         "message", flat=True
@@ -100,8 +102,10 @@ def test_nobody_to_email_is_said_plainly(client_for, account, ie, ta, mailoutbox
     account.manager.email = ""
     account.manager.save()
     message = _request_handoff(client_for(ie), account)
-    assert message == (
-        "Handoff requested. No one was e-mailed: nobody to tell has an e-mail address on file."
+    assert message.startswith(
+        "Handoff requested. No one was e-mailed: nobody to tell has an e-mail address on file. "
+        "No technical advisor is assigned: nobody can acknowledge the account until one is "
+        "(Edit account)."
     )
     assert not OutgoingEmail.objects.exists() and mailoutbox == []
 
