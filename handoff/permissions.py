@@ -52,7 +52,7 @@ class Action(StrEnum):
 
 # How the README and `permission_matrix` name each action.
 ACTION_LABELS: dict[Action, str] = {
-    Action.ACCOUNT_VIEW: "view an account and its handoff page",
+    Action.ACCOUNT_VIEW: "view an account",
     Action.ACCOUNT_CREATE: "create an account",
     Action.ACCOUNT_EDIT: "edit the account",
     Action.RECORD_EDIT: "edit the deployment record",

@@ -1,5 +1,5 @@
 """An account's record, loaded once: the account and its people, the closeout, checklist and
-sign-offs, and one slice per contribution (handoff/registry.py). The account and handoff pages,
+sign-offs, and one slice per contribution (handoff/registry.py). The account page,
 readiness, attention, the snapshot, the Markdown export and the Vitally payload read it.
 
 What is computed from the record is computed here or in the contributions, in Python over

@@ -1,7 +1,7 @@
 """The one registry: what each part of the portal adds to an account's record.
 
 Each app registers one `Contribution` from its `AppConfig.ready()`. The record
-(`handoff/record.py`) loads each contribution's slice once; the account and handoff pages,
+(`handoff/record.py`) loads each contribution's slice once; the account page,
 readiness, the attention strip, the sign-off snapshot, its Markdown and the Vitally payload read
 that record and nothing else, so every page costs the same queries whatever the record's size.
 
@@ -35,7 +35,7 @@ class Blocker:
 
 @dataclass(frozen=True)
 class AttentionItem:
-    """A line of the handoff page's attention strip."""
+    """A line of the account page's attention list."""
 
     class Level:
         CRITICAL = "critical"

@@ -1,7 +1,7 @@
 """What the Vitally sync adds to an account's record (handoff/registry.py): its slice (the
 differences found in Vitally), the Vitally column of the dashboard (its badge beside the phase
 too), the Vitally section of the account page, and the sync's state and differences in the
-handoff page's attention strip. The sync row comes joined with the account (the column's
+account page's attention list. The sync row comes joined with the account (the column's
 `prepare`), so none of these queries but the panel's recent attempts."""
 
 import json

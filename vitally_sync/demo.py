@@ -1,7 +1,7 @@
 """`seed_demo`: give the demo accounts their sync rows, so the dashboard shows them pending
 until the worker has pushed them to the local fake Vitally (`make run` starts it, seeded with
 the same Vitally ids: `run_fake_vitally --seed-demo`); the API key its state row; and one
-field someone "changed in Vitally", so the panel, the handoff page and the admin show a
+field someone "changed in Vitally", so the panel, the account page and the admin show a
 difference."""
 
 from django.db import DatabaseError

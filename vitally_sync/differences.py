@@ -1,7 +1,7 @@
 """Differences found in Vitally (reconcile.py reads them back): what people see, and what
 the account's maintainer does about each field.
 
-- "Differs in Vitally" on the account's Vitally panel and the handoff page's attention strip:
+- "Differs in Vitally" on the account's Vitally panel and the account page's attention list:
   the field in the handbook's words, the portal's value, Vitally's value, since when. Both read
   the differences the account's record loaded (`difference_list`), so neither adds a query.
 - Keep the portal's value: the key is forgotten from the known state and the account marked

@@ -77,7 +77,7 @@ class Inbox:
 def next_step_of(record: AccountRecord) -> NextStep:
     """The implementation engineer's one next step on an account in implementation: the first
     blocker theirs to clear, in the rules' order; once none is left, request the handoff (the
-    technical advisor acknowledges on the handoff page)."""
+    technical advisor acknowledges on the account page)."""
     for result in record.readiness.results:
         if result.rule.key == _TA_RULE and record.account.technical_advisor_id:
             continue

@@ -2,7 +2,7 @@ from django.db.models import QuerySet
 
 from handoff.audit.models import AuditEvent
 
-# The account and handoff pages show the latest changes; the full history has its own page.
+# The latest changes; the account's History page lists them all.
 RECENT_HISTORY = 15
 
 

@@ -1,4 +1,4 @@
-"""The attention strip at the top of the handoff page: what each contribution
+"""What needs attention, at the top of the account page: what each contribution
 (handoff/registry.py) says a technical advisor should see first: open critical and high issues,
 high and critical risks, stale items, sizing warnings, the Vitally sync state, ..."""
 

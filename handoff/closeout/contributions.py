@@ -51,15 +51,15 @@ def rule_technical_advisor_acknowledged(record) -> list[Blocker]:
         return [
             Blocker(
                 title="No technical advisor to acknowledge the account",
-                detail="Assign a technical advisor; they acknowledge the account on its "
-                "handoff page.",
+                detail="Assign a technical advisor; they then acknowledge the account on the "
+                "account page.",
                 url=_edit_url(account, "technical_advisor"),
             )
         ]
     return [
         Blocker(
             title=f"{account.technical_advisor} has not acknowledged the account",
-            detail="The technical advisor acknowledges the account on its handoff page.",
+            detail="The technical advisor acknowledges the account on the account page.",
             url=_account_url(account, "handoff-status"),
         )
     ]
@@ -298,7 +298,7 @@ def markdown_checklist(data: dict) -> str:
     return head + "\n\n" + md_table(["#", "Item", "Status", "Evidence", "By", "When"], rows)
 
 
-# --- The closeout section (the account page; the handoff page's status panel too) -------------
+# --- The closeout section (the account page; its context also feeds the page's top) ----------
 def closeout_permissions(user, account) -> dict[str, bool]:
     return {
         "edit_account": can(user, Action.ACCOUNT_EDIT, account),

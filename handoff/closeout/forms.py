@@ -5,7 +5,7 @@ from handoff.common.forms import PlainTextFormMixin, VersionedFormMixin
 
 
 class ChecklistItemForm(PlainTextFormMixin, VersionedFormMixin, forms.ModelForm):
-    """One checklist item, edited inline (htmx) on the account and handoff pages."""
+    """One checklist item, edited inline (htmx) on the account page."""
 
     text_limits = {"not_applicable_reason": 2_000}
 

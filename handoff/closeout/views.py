@@ -1,4 +1,5 @@
-"""The handoff page, its Markdown export, the checklist (inline, htmx) and the workflow actions.
+"""The Markdown export, the checklist (inline, htmx), the workflow actions, and the old
+handoff page's redirect.
 Thin: parse, ask handoff/permissions.py, call one service, render or redirect."""
 
 import copy
@@ -62,7 +63,7 @@ def _back(request, account: Account, fragment: str = ""):
     return HttpResponseRedirect(target + (f"#{fragment}" if fragment and "#" not in target else ""))
 
 
-# --- The handoff page -------------------------------------------------------------------------
+# --- The old handoff page ---------------------------------------------------------------------
 @require_GET
 def handoff_page_view(request, account_id: int):
     """The handoff page is now part of the account page: old links and bookmarks land there

@@ -19,7 +19,7 @@ def user_list_active() -> QuerySet[User]:
 def people_attach(objects: Iterable[Model]) -> None:
     """Set every not-yet-loaded foreign key to a person on `objects` from ONE query.
 
-    A page that shows many rows naming a few people (the handoff page: ~200 log rows, ~10
+    A page that shows many rows naming a few people (the account page: ~200 log rows, ~10
     people) would otherwise join the user table once per relation in every query; the joins
     cost more than the rows. A key whose person is gone is left as it is."""
     objects = list(objects)

@@ -46,14 +46,14 @@ def test_request_without_a_ta_says_so_and_does_not_claim_the_ta_was_emailed(
 
 def test_the_blockers_stay_in_view_after_the_request(client_for, account, ie, started):
     client = client_for(ie)
-    before = client.get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    before = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
     count = int(re.search(r'id="blockers-remain">(\d+) blockers remain', before).group(1))
     assert count > 1
     message = request_handoff(client, account)
     assert f"{count} blockers remain: the manager signs off once they are fixed" in message
     account.refresh_from_db()
     assert account.phase == Account.Phase.READY_FOR_HANDOFF
-    for page in ("closeout:handoff", "accounts:detail"):
+    for page in ("accounts:detail",):
         after = client.get(reverse(page, args=[account.pk])).content.decode()
         assert f'id="blockers-remain">{count} blockers remain' in after, page
         assert 'href="#readiness">See the blockers</a>' in after
@@ -62,10 +62,10 @@ def test_the_blockers_stay_in_view_after_the_request(client_for, account, ie, st
 def test_request_with_blockers_asks_first_naming_them(client_for, account, ie, started):
     # app.js asks before posting, naming the blockers #readiness lists at that moment (the
     # browser test answers the question); the page marks the form and lists them.
-    page = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     form = re.search(r'<form[^>]*/handoff/request/"[^>]*>', page).group(0)
     assert "data-confirm-blockers" in form
-    assert re.search(r'<div id="readiness".*?<ul class="blockers">\s*<li><a href=', page, re.S)
+    assert re.search(r'<div id="readiness".*?<ul class="rule-list">\s*<li[^>]*>\s*<a href=', page, re.S)
 
 
 def test_a_checklist_change_refreshes_the_blockers_note(client_for, account, ie, started):

@@ -19,7 +19,7 @@ def test_one_click_done_saves_at_once_and_keeps_the_evidence(client_for, account
     item = started[0]
     item.evidence_note = "Runbook reviewed"
     item.save(update_fields=["evidence_note"])
-    page = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     li = re.search(
         r'<li class="checklist-item status-open" id="checklist-item-1">.*?</li>', page, re.S
     )
@@ -49,7 +49,7 @@ def test_one_click_done_without_javascript_redirects_back(client_for, account, i
 
 
 def test_the_reason_box_shows_only_under_not_applicable(client_for, account, ie, started):
-    page = client_for(ie).get(reverse("closeout:handoff", args=[account.pk])).content.decode()
+    page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     li = re.search(r'<li[^>]*id="checklist-item-1">.*?</li>', page, re.S).group(0)
     na = re.search(r'<details class="checklist-na">.*?</details>', li, re.S).group(0)
     assert "Reason it does not apply" in na

@@ -142,7 +142,7 @@ def test_a_long_value_folds_in_history_with_the_whole_value_a_click_away(client_
         data={"body": long_body},
         expected_version=entry.version,
     )
-    page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    page = client_for(ie).get(reverse("accounts:history", args=[account.pk])).content.decode()
     after = re.search(r'<td class="after">(.*?)</td>', page, flags=re.S).group(1)
     assert '<details class="folded-value">' in after
     assert "b" * 199 + "…" in after  # the first 200 characters (the ellipsis included)
