@@ -112,9 +112,13 @@ def test_ie_records_production_deployment_and_code_hosts(page, live_server, scre
     expect(sizing).to_contain_text("Total CPU 16 is below the 32 vCPU of tier M for 3,000 users.")
     expect(sizing).to_contain_text("A 4 GB monorepo and Rockskip is not enabled")
     expect(sizing).to_contain_text("Source: Sourcegraph docs: instance size chart")
-    expect(page.locator("#history")).to_contain_text("created code host github.com/northwind")
     assert_accessible(page)
     screenshot("deployment-account-page")
+    page.get_by_role("navigation", name="Sections of this account").get_by_role(
+        "link", name="History"
+    ).click()
+    expect(page.locator("main")).to_contain_text("created code host github.com/northwind")
+    page.go_back()
 
     assert Environment.objects.get(account=account).total_cpu == 16
     assert CodeHostConnection.objects.filter(account=account).count() == 2

@@ -45,10 +45,14 @@ def test_ie_creates_account_and_finds_it_by_search(page, live_server, screenshot
 
     expect(page.get_by_role("heading", name="Northwind Traders", level=1)).to_be_visible()
     expect(page.get_by_text("Account “Northwind Traders” created.")).to_be_visible()
-    history = page.locator("#history")
-    expect(history.get_by_role("row", name="Account name — Northwind Traders")).to_be_visible()
     assert_accessible(page)
     screenshot("account-page")
+    page.get_by_role("navigation", name="Sections of this account").get_by_role(
+        "link", name="History"
+    ).click()
+    history = page.locator("main")
+    expect(history.get_by_role("row", name="Account name — Northwind Traders")).to_be_visible()
+    page.go_back()
     account = Account.objects.get(name="Northwind Traders")
     assert account.implementation_engineer.username == "ie"
 

@@ -65,7 +65,9 @@ def test_request_with_blockers_asks_first_naming_them(client_for, account, ie, s
     page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
     form = re.search(r'<form[^>]*/handoff/request/"[^>]*>', page).group(0)
     assert "data-confirm-blockers" in form
-    assert re.search(r'<div id="readiness".*?<ul class="rule-list">\s*<li[^>]*>\s*<a href=', page, re.S)
+    assert re.search(
+        r'<div id="readiness".*?<ul class="rule-list">\s*<li[^>]*>\s*<a href=', page, re.S
+    )
 
 
 def test_a_checklist_change_refreshes_the_blockers_note(client_for, account, ie, started):

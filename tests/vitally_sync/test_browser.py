@@ -39,6 +39,7 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
         actor=manager, name="Borealis Bank", vitally_account_id="borealis-typo", manager=manager
     )
     sign_in(page, live_server, "maya")
+    page.get_by_role("link", name="Accounts", exact=True).click()
 
     rows = page.locator("#account-rows tbody tr")
     expect(page.get_by_role("columnheader", name="Vitally")).to_be_visible()
@@ -52,6 +53,7 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     screenshot("vitally-dashboard")
 
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Request handoff with N blockers…?"
     page.get_by_role("button", name="Request handoff").click()
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     panel = page.locator("#vitally-panel")
@@ -61,9 +63,12 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     expect(panel.locator(".badge")).to_have_text("Synced", timeout=20_000)
     expect(page.locator(f"#vitally-badge-{account.pk}")).to_have_text("Synced")  # the header
     assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
-    expect(panel).to_contain_text("Vitally holds every value the portal shows: nothing to send.")
     assert_accessible(page)
     screenshot("vitally-panel-synced")
+    panel.get_by_role("link", name=re.compile("Vitally details")).click()  # the Vitally page
+    expect(panel).to_contain_text("Vitally holds every value the portal shows: nothing to send.")
+    assert_accessible(page)
+    screenshot("vitally-page-synced")
 
     puts = len(fake_vitally.puts("acme-robotics"))
     panel.get_by_role("button", name="Push now").click()
@@ -71,7 +76,7 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     expect(panel.locator(".badge")).to_have_text("Synced", timeout=20_000)
     assert len(fake_vitally.puts("acme-robotics")) == puts + 1
 
-    page.goto(f"{live_server.url}/accounts/{broken.pk}/")
+    page.goto(f"{live_server.url}/accounts/{broken.pk}/vitally/")
     panel = page.locator("#vitally-panel")
     expect(panel.locator(".badge")).to_have_text("Needs attention")
     expect(panel).to_contain_text(
