@@ -104,6 +104,8 @@ else:  # imported by chaos/run.py for its helpers only
 PAGES = [
     ("trivial", "trivial signed-in view"),
     ("dashboard", "dashboard"),
+    # The manager's landing page: every list of what needs them, over the whole portfolio.
+    ("my_work", "my work"),
     # Rendered from the database every time: there is no page cache.
     ("account", "account page"),
     ("edit", "account edit POST"),
@@ -138,7 +140,8 @@ def query_counts(account_id: int, new_date: str) -> dict[str, int]:
     from bench.html_forms import form_fields, with_values
 
     count("trivial signed-in view", lambda: client.get("/bench/trivial"))
-    count("dashboard", lambda: client.get("/?page=2"))
+    count("dashboard", lambda: client.get("/accounts/?page=2"))
+    count("my work", lambda: client.get("/"))
     count("account page", lambda: client.get(f"/accounts/{account_id}/"))
     count("risk heatmap", lambda: client.get("/risks/"))
     count("risk heatmap, one cell", lambda: client.get("/risks/?likelihood=5&impact=5"))

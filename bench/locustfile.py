@@ -46,7 +46,10 @@ class PortalUser(HttpUser):
         self.get("/bench/trivial", name="trivial signed-in view")
 
     def dashboard(self):
-        self.get(f"/?page={random.randint(1, 20)}", name="dashboard")
+        self.get(f"/accounts/?page={random.randint(1, 20)}", name="dashboard")
+
+    def my_work(self):
+        self.get("/", name="my work")
 
     def account(self):
         """Any of the accounts: every view loads and renders the record (there is no page

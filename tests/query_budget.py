@@ -50,20 +50,23 @@ def vitally_page_queries(*, with_environments: bool = True) -> int:
 
 # --- My work (handoff/accounts/inbox.py) ---------------------------------------------------------
 # session, user; waiting for the technical advisor's acknowledgement; the accounts whose changes
-# the technical advisor reviews; the contributions' lists (handed-off accounts with items due,
-# Vitally differences, critical risks, sync trouble), one query each.
-MY_WORK_OWN = 2 + 1 + 1 + 4
+# the technical advisor reviews; the manager's planned completions to watch; the contributions'
+# lists (handed-off accounts with items due, Vitally differences, critical risks, sync trouble),
+# one query each.
+MY_WORK_OWN = 2 + 1 + 1 + 1 + 4
 # The records of the accounts whose readiness shows (the engineer's in implementation, the
-# manager's not yet handed off), in one batch; the accounts query alone when there are none.
+# manager's ready for sign-off), in one batch; the accounts query alone when there are none (and
+# for the top bar's count, which needs no record).
 MY_WORK_NO_RECORDS = 1
 # The technical advisor's reviews and the audit events since them, when they advise an account
 # not yet handed off.
 MY_WORK_REVIEWS = 2
 
 
-def my_work_queries(*, records: bool, reviews: bool) -> int:
+def my_work_queries(*, records: bool, reviews: bool, with_environments: bool = True) -> int:
+    loaded = record_queries(with_environments=with_environments)
     return (
         MY_WORK_OWN
-        + (record_queries() if records else MY_WORK_NO_RECORDS)
+        + (loaded if records else MY_WORK_NO_RECORDS)
         + (MY_WORK_REVIEWS if reviews else 0)
     )

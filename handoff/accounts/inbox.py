@@ -20,14 +20,17 @@ contributions'. The records come from `account_records_list`: one batch for ever
 needs its readiness."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from handoff import registry
 from handoff.accounts.models import Account
-from handoff.closeout.contributions import attention_planned_completion
+from handoff.closeout.contributions import planned_completion_items
 from handoff.closeout.models import Closeout
 from handoff.closeout.review import changes_since_reviews_list
 from handoff.record import AccountRecord, account_records_list
@@ -112,18 +115,39 @@ def _acknowledged(account: Account) -> bool:
     return closeout.acknowledged_by_current_ta(account)
 
 
-def inbox_get(user) -> Inbox:
+def _planned_completion_watch(user) -> list[tuple[Account, Any]]:
+    """One query: the accounts I manage, not handed off, whose planned completion date has
+    passed or is near, with the attention item the account page shows for it."""
+    horizon = timezone.localdate() + timedelta(days=settings.HANDOFF_REMINDER_DAYS_BEFORE)
+    accounts = (
+        Account.objects.filter(manager=user, planned_completion_date__lte=horizon)
+        .exclude(phase=Phase.HANDED_OFF)
+        .select_related("closeout", "technical_advisor")
+        .order_by("planned_completion_date", "name", "pk")
+    )
+    return [
+        (account, items[0])
+        for account in accounts
+        if (items := planned_completion_items(account, acknowledged=_acknowledged(account)))
+    ]
+
+
+def inbox_get(user, *, records: bool = True) -> Inbox:
     """Every list of My work for `user`, empty ones left out. A fixed number of queries whatever
     the number of accounts (handoff.record.account_records_list's for the accounts whose
-    readiness shows, one or two per other list)."""
-    records = account_records_list(
-        Account.objects.filter(
-            Q(implementation_engineer=user, phase=Phase.IMPLEMENTATION)
-            | Q(manager=user, phase__in=[Phase.IMPLEMENTATION, Phase.READY_FOR_HANDOFF])
-        ).order_by("name", "pk")
-    )
-    mine = [r for r in records if r.account.implementation_engineer_id == user.pk]
-    team = [r for r in records if r.account.manager_id == user.pk]
+    readiness shows, one or two per other list). Which accounts a list holds never depends on
+    their records: without `records` (the top bar's count) the rows are the accounts alone."""
+    engineer = Q(implementation_engineer=user, phase=Phase.IMPLEMENTATION)
+    sign_off = Q(manager=user, phase=Phase.READY_FOR_HANDOFF)
+    accounts = Account.objects.filter(engineer | sign_off).order_by("name", "pk")
+    if records:
+        loaded = account_records_list(accounts)
+        mine: list[Any] = [_engineer_row(r) for r in loaded if _is_mine(r.account, user)]
+        ready: list[Any] = [AccountRow(record=r) for r in loaded if _is_ready(r.account, user)]
+    else:
+        plain = list(accounts)
+        mine = [a for a in plain if _is_mine(a, user)]
+        ready = [a for a in plain if _is_ready(a, user)]
     advised = Account.objects.filter(technical_advisor=user)
     managed = Account.objects.filter(manager=user)
     reviewable = list(advised.exclude(phase=Phase.HANDED_OFF).order_by("name", "pk"))
@@ -135,10 +159,7 @@ def inbox_get(user) -> Inbox:
     ]
     lists = [
         InboxList(
-            "my-accounts",
-            "My accounts in implementation",
-            "accounts/inbox/_engineer.html",
-            [_engineer_row(r) for r in mine if r.account.phase == Phase.IMPLEMENTATION],
+            "my-accounts", "My accounts in implementation", "accounts/inbox/_engineer.html", mine
         ),
         InboxList(
             "acknowledge",
@@ -153,21 +174,24 @@ def inbox_get(user) -> Inbox:
             changes,
         ),
         *_contributed(holder="technical_advisor", accounts=advised),
-        InboxList(
-            "sign-off",
-            "Ready for sign-off",
-            "accounts/inbox/_sign_off.html",
-            [AccountRow(record=r) for r in team if r.account.phase == Phase.READY_FOR_HANDOFF],
-        ),
+        InboxList("sign-off", "Ready for sign-off", "accounts/inbox/_sign_off.html", ready),
         InboxList(
             "planned-completion",
             "Planned completion dates to watch",
             "accounts/inbox/_planned_completion.html",
-            [(r.account, items[0]) for r in team if (items := attention_planned_completion(r))],
+            _planned_completion_watch(user),
         ),
         *_contributed(holder="manager", accounts=managed),
     ]
     return Inbox(lists=[i for i in lists if i.rows])
+
+
+def _is_mine(account: Account, user) -> bool:
+    return account.implementation_engineer_id == user.pk and account.phase == Phase.IMPLEMENTATION
+
+
+def _is_ready(account: Account, user) -> bool:
+    return account.manager_id == user.pk and account.phase == Phase.READY_FOR_HANDOFF
 
 
 def _contributed(*, holder: str, accounts) -> list[InboxList]:

@@ -114,7 +114,13 @@ def summary_checklist_complete(record, blockers) -> str:
 
 # --- Attention items -------------------------------------------------------------------------
 def attention_planned_completion(record) -> list[AttentionItem]:
-    account = record.account
+    return planned_completion_items(record.account, acknowledged=record.acknowledged)
+
+
+def planned_completion_items(account, *, acknowledged: bool) -> list[AttentionItem]:
+    """A planned completion date that has passed, or that is near while no technical advisor
+    has acknowledged the account (the account page's attention list and the manager's My work
+    read the same items)."""
     date = account.planned_completion_date
     if date is None or account.phase == account.Phase.HANDED_OFF:
         return []
@@ -128,7 +134,7 @@ def attention_planned_completion(record) -> list[AttentionItem]:
                 url=_edit_url(account, "planned_completion_date"),
             )
         ]
-    if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or record.acknowledged:
+    if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or acknowledged:
         return []
     when = f"Planned completion in {days} day{'s' if days != 1 else ''}"
     if account.technical_advisor_id is None:

@@ -76,7 +76,10 @@ def test_my_work_costs_the_same_at_1x_and_10x(client_for, ie, ta, manager, templ
         counts.append(len(queries))
     # Every list grew tenfold; the queries did not.
     assert rows[1] == {key: 10 * n for key, n in rows[0].items()}
-    expected = my_work_queries(records=role != "ta", reviews=role == "ta")
+    # The manager's records are those ready for sign-off, which have no deployment record here.
+    expected = my_work_queries(
+        records=role != "ta", reviews=role == "ta", with_environments=role == "ie"
+    )
     assert counts == [expected, expected], counts
 
 
@@ -187,6 +190,21 @@ def test_the_top_bar_count_comes_from_its_own_endpoint(client_for, ie, ta, manag
     assert client.get(count_url).content.decode().strip().endswith("(3)</span>")
     nobody = client_for(UserFactory(username="nobody", role="ta"))
     assert "(" not in nobody.get(count_url).content.decode()
+
+
+@pytest.mark.parametrize("role", ["ie", "ta", "manager"])
+def test_the_count_equals_the_page_and_loads_no_record(client_for, ie, ta, manager, template, role):
+    """Every page asks for the count: it counts the same lists as My work, without the records
+    (what a list holds never depends on them), in a fixed number of queries."""
+    person = {"ie": ie, "ta": ta, "manager": manager}[role]
+    portfolio(3, ie, ta, manager)
+    client = client_for(person)
+    shown = sum(len(rows) for rows in lists(my_work(client)).values())
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("accounts:my_work_count")).content.decode()
+    assert html.strip().endswith(f"({shown})</span>")
+    expected = my_work_queries(records=False, reviews=role == "ta")
+    assert len(queries) == expected
 
 
 def test_the_dashboard_moved_and_old_links_keep_their_filters(client_for, ie):
