@@ -61,6 +61,10 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--renders", type=int, default=30)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--page", choices=["account", "my-work"], default="account",
+        help="the first account's page, or the benchmark manager's My work",
+    )  # fmt: skip
     args = parser.parse_args()
 
     from django.conf import settings
@@ -81,7 +85,7 @@ def main() -> None:
         account = portfolio_generate(users=users, count=args.accounts, vitally_prefix="prof-")[0]
         client = Client()
         client.force_login(users["manager"][0])
-        url = f"/accounts/{account.pk}/"
+        url = f"/accounts/{account.pk}/" if args.page == "account" else "/"
         warm = client.get(url, secure=True)  # imports, template loading
         assert warm.status_code == 200, warm.status_code
 
@@ -105,7 +109,7 @@ def main() -> None:
         wall = (time.perf_counter() - started) / args.renders
 
         stats = pstats.Stats(profile)
-        print(f"account page of {account.name}: {query_count} queries")
+        print(f"{args.page} ({account.name}): {query_count} queries")
         print(f"  wall per render              {plain * 1000:7.1f} ms")
         print(f"  wall per render (profiled)   {wall * 1000:7.1f} ms")
         print(f"  the database (one render)    {db_seconds * 1000:7.1f} ms")

@@ -152,6 +152,7 @@ class InboxList:
     holder: str  # "technical_advisor" or "manager"
     template: str  # rendered with `rows`
     rows: Callable[[QuerySet], list]
+    more_url: Any = ""  # a page with all of them (a lazy reverse), when My work shows the first
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ snapshot part per log (logs/snapshot.py).
 
 Every function here reads the record's slice: no query of its own, whatever the logs' size."""
 
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from handoff.permissions import Action, can
@@ -362,6 +362,7 @@ LOGS = Contribution(
             "manager",
             "logs/inbox/_critical_risks.html",
             critical_risk_list,
+            more_url=reverse_lazy("logs:risk_heatmap"),
         ),
     ),
 )

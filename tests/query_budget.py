@@ -52,21 +52,18 @@ def vitally_page_queries(*, with_environments: bool = True) -> int:
 # session, user; waiting for the technical advisor's acknowledgement; the accounts whose changes
 # the technical advisor reviews; the manager's planned completions to watch; the contributions'
 # lists (handed-off accounts with items due, Vitally differences, critical risks, sync trouble),
-# one query each.
-MY_WORK_OWN = 2 + 1 + 1 + 1 + 4
-# The records of the accounts whose readiness shows (the engineer's in implementation, the
-# manager's ready for sign-off), in one batch; the accounts query alone when there are none (and
-# for the top bar's count, which needs no record).
-MY_WORK_NO_RECORDS = 1
+# one query each; the two lists that show readiness: how many, and the first rows of each.
+MY_WORK_OWN = 2 + 1 + 1 + 1 + 4 + 2 + 2
+# The records of the rows that show readiness (the engineer's in implementation, the manager's
+# ready for sign-off), in one batch; none when no row shows (Django runs no query for an empty
+# `pk__in`), nor for the top bar's count.
 # The technical advisor's reviews and the audit events since them, when they advise an account
 # not yet handed off.
 MY_WORK_REVIEWS = 2
 
 
-def my_work_queries(*, records: bool, reviews: bool, with_environments: bool = True) -> int:
-    loaded = record_queries(with_environments=with_environments)
-    return (
-        MY_WORK_OWN
-        + (loaded if records else MY_WORK_NO_RECORDS)
-        + (MY_WORK_REVIEWS if reviews else 0)
-    )
+def my_work_queries(
+    *, records: bool, reviews: bool, with_environments: bool = True, count_only: bool = False
+) -> int:
+    loaded = record_queries(with_environments=with_environments) if records else 0
+    return MY_WORK_OWN + (0 if count_only else loaded) + (MY_WORK_REVIEWS if reviews else 0)

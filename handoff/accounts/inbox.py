@@ -24,9 +24,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from handoff import registry
 from handoff.accounts.models import Account
@@ -36,6 +36,11 @@ from handoff.closeout.review import changes_since_reviews_list
 from handoff.record import AccountRecord, account_records_list
 
 Phase = Account.Phase
+# A list that shows each account's readiness loads the account's record: the first this many
+# show, with a link to the rest (a manager of hundreds of accounts must not wait for all).
+RECORD_ROWS_SHOWN = 25
+# Any other list shows at most this many rows (it says how many there are in all).
+ROWS_SHOWN = 50
 # The readiness rule the technical advisor meets, not the implementation engineer.
 _TA_RULE = "technical_advisor_acknowledged"
 
@@ -65,6 +70,12 @@ class InboxList:
     title: str
     template: str  # rendered with `rows` (and `columns`, `inbox_counts`)
     rows: list[Any]
+    total: int | None = None  # when only the first rows show: how many there are
+    more_url: str = ""  # where all of them are
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) if self.total is None else self.total
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ class Inbox:
     @property
     def count(self) -> int:
         """What needs the person: one per row of every list."""
-        return sum(len(i.rows) for i in self.lists)
+        return sum(i.size for i in self.lists)
 
 
 def next_step_of(record: AccountRecord) -> NextStep:
@@ -137,17 +148,28 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
     the number of accounts (handoff.record.account_records_list's for the accounts whose
     readiness shows, one or two per other list). Which accounts a list holds never depends on
     their records: without `records` (the top bar's count) the rows are the accounts alone."""
-    engineer = Q(implementation_engineer=user, phase=Phase.IMPLEMENTATION)
-    sign_off = Q(manager=user, phase=Phase.READY_FOR_HANDOFF)
-    accounts = Account.objects.filter(engineer | sign_off).order_by("name", "pk")
+    engineering = Account.objects.filter(
+        implementation_engineer=user, phase=Phase.IMPLEMENTATION
+    ).order_by("name", "pk")
+    signing = Account.objects.filter(manager=user, phase=Phase.READY_FOR_HANDOFF).order_by(
+        "closeout__handoff_requested_at", "name", "pk"
+    )
+    mine_total, ready_total = engineering.count(), signing.count()
+    shown = {
+        "mine": list(engineering[:RECORD_ROWS_SHOWN]),
+        "ready": list(signing[:RECORD_ROWS_SHOWN]),
+    }
     if records:
-        loaded = account_records_list(accounts)
-        mine: list[Any] = [_engineer_row(r) for r in loaded if _is_mine(r.account, user)]
-        ready: list[Any] = [AccountRow(record=r) for r in loaded if _is_ready(r.account, user)]
+        loaded = {
+            r.account.pk: r
+            for r in account_records_list(
+                Account.objects.filter(pk__in=[a.pk for a in shown["mine"] + shown["ready"]])
+            )
+        }
+        mine: list[Any] = [_engineer_row(loaded[a.pk]) for a in shown["mine"]]
+        ready: list[Any] = [AccountRow(record=loaded[a.pk]) for a in shown["ready"]]
     else:
-        plain = list(accounts)
-        mine = [a for a in plain if _is_mine(a, user)]
-        ready = [a for a in plain if _is_ready(a, user)]
+        mine, ready = shown["mine"], shown["ready"]
     advised = Account.objects.filter(technical_advisor=user)
     managed = Account.objects.filter(manager=user)
     reviewable = list(advised.exclude(phase=Phase.HANDED_OFF).order_by("name", "pk"))
@@ -159,7 +181,12 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
     ]
     lists = [
         InboxList(
-            "my-accounts", "My accounts in implementation", "accounts/inbox/_engineer.html", mine
+            "my-accounts",
+            "My accounts in implementation",
+            "accounts/inbox/_engineer.html",
+            mine,
+            total=mine_total,
+            more_url=_dashboard(ie="me", phase=Phase.IMPLEMENTATION),
         ),
         InboxList(
             "acknowledge",
@@ -174,8 +201,15 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
             changes,
         ),
         *_contributed(holder="technical_advisor", accounts=advised),
-        InboxList("sign-off", "Ready for sign-off", "accounts/inbox/_sign_off.html", ready),
         InboxList(
+            "sign-off",
+            "Ready for sign-off",
+            "accounts/inbox/_sign_off.html",
+            ready,
+            total=ready_total,
+            more_url=_dashboard(mine="on", phase=Phase.READY_FOR_HANDOFF),
+        ),
+        _first(
             "planned-completion",
             "Planned completion dates to watch",
             "accounts/inbox/_planned_completion.html",
@@ -186,16 +220,17 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
     return Inbox(lists=[i for i in lists if i.rows])
 
 
-def _is_mine(account: Account, user) -> bool:
-    return account.implementation_engineer_id == user.pk and account.phase == Phase.IMPLEMENTATION
-
-
-def _is_ready(account: Account, user) -> bool:
-    return account.manager_id == user.pk and account.phase == Phase.READY_FOR_HANDOFF
+def _dashboard(**filters) -> str:
+    return f"{reverse('accounts:dashboard')}?{urlencode(filters)}"
 
 
 def _contributed(*, holder: str, accounts) -> list[InboxList]:
     return [
-        InboxList(i.key, i.title, i.template, i.rows(accounts))
+        _first(i.key, i.title, i.template, i.rows(accounts), more_url=i.more_url)
         for i in registry.inbox_lists(holder=holder)
     ]
+
+
+def _first(key: str, title: str, template: str, rows: list, *, more_url: str = "") -> InboxList:
+    """The first ROWS_SHOWN rows of a list, and how many it has."""
+    return InboxList(key, title, template, rows[:ROWS_SHOWN], total=len(rows), more_url=more_url)

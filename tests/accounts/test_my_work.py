@@ -203,8 +203,29 @@ def test_the_count_equals_the_page_and_loads_no_record(client_for, ie, ta, manag
     with CaptureQueriesContext(connection) as queries:
         html = client.get(reverse("accounts:my_work_count")).content.decode()
     assert html.strip().endswith(f"({shown})</span>")
-    expected = my_work_queries(records=False, reviews=role == "ta")
+    expected = my_work_queries(records=False, reviews=role == "ta", count_only=True)
     assert len(queries) == expected
+
+
+def test_a_long_list_of_readiness_shows_its_first_rows_and_links_to_the_rest(
+    client_for, ie, ta, manager, template, settings
+):
+    from handoff.accounts import inbox
+
+    for n in range(inbox.RECORD_ROWS_SHOWN + 2):
+        ready = AccountFactory(
+            name=f"Ready {n:02}", implementation_engineer=ie, technical_advisor=ta, manager=manager
+        )
+        phase_move(account=ready, actor=ie, to=Phase.READY_FOR_HANDOFF)
+    client = client_for(manager)
+    response = my_work(client)
+    (sign_off,) = [i for i in response.context["inbox"].lists if i.key == "sign-off"]
+    assert len(sign_off.rows) == inbox.RECORD_ROWS_SHOWN and sign_off.size == 27
+    page = response.content.decode()
+    assert f"The first {inbox.RECORD_ROWS_SHOWN} of 27." in page
+    assert 'href="/accounts/?mine=on&amp;phase=ready_for_handoff">See all 27</a>' in page
+    count = client.get(reverse("accounts:my_work_count")).content.decode()
+    assert count.strip().endswith("(27)</span>")  # the count is the list's, not the rows shown
 
 
 def test_the_dashboard_moved_and_old_links_keep_their_filters(client_for, ie):
