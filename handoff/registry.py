@@ -149,7 +149,9 @@ class InboxList:
 
     key: str
     title: str
-    holder: str  # "technical_advisor" or "manager"
+    # Whose list: "keeper" (the accounts the person keeps: as implementation engineer before
+    # handoff, as technical advisor after), "technical_advisor" or "manager".
+    holder: str
     template: str  # rendered with `rows`
     rows: Callable[[QuerySet], list]
     more_url: Any = ""  # a page with all of them (a lazy reverse), when My work shows the first

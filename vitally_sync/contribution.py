@@ -203,7 +203,7 @@ VITALLY = Contribution(
         InboxList(
             "vitally-differences",
             "Vitally differences to resolve",
-            "technical_advisor",
+            "keeper",  # who may keep the portal's value or take Vitally's
             "vitally_sync/inbox/_differences.html",
             inbox_differences,
         ),

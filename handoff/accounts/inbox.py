@@ -2,7 +2,7 @@
 bar). One list per thing to do, each read in a fixed number of queries, whatever the number of
 accounts (tests assert the page's count at 1× and 10× a portfolio):
 
-- as implementation engineer: my accounts in implementation, each with its readiness, blockers,
+- as implementation engineer: my accounts until handoff, each with its readiness, blockers,
   the contributions' counts (open critical/high issues, items due for an update), planned
   completion, the technical advisor's acknowledgement, the Vitally sync state and the one next
   step;
@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -89,18 +90,18 @@ class Inbox:
 
 
 def next_step_of(record: AccountRecord) -> NextStep:
-    """The implementation engineer's one next step on an account in implementation: the first
-    blocker theirs to clear, in the rules' order; once none is left, request the handoff (the
-    technical advisor acknowledges on the account page)."""
+    """The implementation engineer's one next step on an account they keep: the first blocker
+    theirs to clear, in the rules' order (the technical advisor acknowledges on the account
+    page); once none is left, request the handoff, or, requested, wait for the sign-off."""
     for result in record.readiness.results:
         if result.rule.key == _TA_RULE and record.account.technical_advisor_id:
             continue
         for blocker in result.blockers:
             return NextStep(blocker.title, blocker.url)
-    return NextStep(
-        "Request handoff",
-        reverse("accounts:detail", args=[record.account.pk]) + "#handoff-status",
-    )
+    status = reverse("accounts:detail", args=[record.account.pk]) + "#handoff-status"
+    if record.account.phase == Phase.READY_FOR_HANDOFF:
+        return NextStep("Waiting for the manager's sign-off", status)
+    return NextStep("Request handoff", status)
 
 
 def _engineer_row(record: AccountRecord) -> AccountRow:
@@ -148,9 +149,13 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
     the number of accounts (handoff.record.account_records_list's for the accounts whose
     readiness shows, one or two per other list). Which accounts a list holds never depends on
     their records: without `records` (the top bar's count) the rows are the accounts alone."""
-    engineering = Account.objects.filter(
-        implementation_engineer=user, phase=Phase.IMPLEMENTATION
-    ).order_by("name", "pk")
+    # Until sign-off the implementation engineer keeps the record: a requested handoff may still
+    # have blockers theirs to clear.
+    engineering = (
+        Account.objects.filter(implementation_engineer=user)
+        .exclude(phase=Phase.HANDED_OFF)
+        .order_by("name", "pk")
+    )
     signing = Account.objects.filter(manager=user, phase=Phase.READY_FOR_HANDOFF).order_by(
         "closeout__handoff_requested_at", "name", "pk"
     )
@@ -167,11 +172,21 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
             )
         }
         mine: list[Any] = [_engineer_row(loaded[a.pk]) for a in shown["mine"]]
-        ready: list[Any] = [AccountRow(record=loaded[a.pk]) for a in shown["ready"]]
+        # Those the manager can sign off without overriding anything first.
+        ready: list[Any] = sorted(
+            (AccountRow(record=loaded[a.pk]) for a in shown["ready"]),
+            key=lambda row: len(row.record.readiness.blockers),
+        )
     else:
         mine, ready = shown["mine"], shown["ready"]
     advised = Account.objects.filter(technical_advisor=user)
     managed = Account.objects.filter(manager=user)
+    # As handoff/permissions.py has it: the implementation engineer keeps the record until
+    # sign-off, the technical advisor after it.
+    kept = Account.objects.filter(
+        Q(implementation_engineer=user) & ~Q(phase=Phase.HANDED_OFF)
+        | Q(technical_advisor=user, phase=Phase.HANDED_OFF)
+    )
     reviewable = list(advised.exclude(phase=Phase.HANDED_OFF).order_by("name", "pk"))
     by_id = {account.pk: account for account in reviewable}
     changes = [
@@ -182,7 +197,7 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
     lists = [
         InboxList(
             "my-accounts",
-            "My accounts in implementation",
+            "My accounts until handoff",
             "accounts/inbox/_engineer.html",
             mine,
             total=mine_total,
@@ -200,6 +215,7 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
             "accounts/inbox/_changes.html",
             changes,
         ),
+        *_contributed(holder="keeper", accounts=kept),
         *_contributed(holder="technical_advisor", accounts=advised),
         InboxList(
             "sign-off",

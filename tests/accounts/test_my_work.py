@@ -90,8 +90,13 @@ def test_the_engineer_sees_readiness_counts_and_the_next_step(
     response = my_work(client_for(ie))
     found = lists(response)
     assert list(found) == ["my-accounts"]  # the TA's and the manager's lists do not apply
-    (row,) = found["my-accounts"]
-    assert row.account.name == "Building 00"
+    # Until sign-off: in implementation, and requested (still theirs to keep).
+    row, requested = found["my-accounts"]
+    assert (row.account.name, requested.account.name) == ("Building 00", "Ready 00")
+    assert requested.next_step.title in [b.title for b in requested.record.readiness.blockers] + [
+        "Waiting for the manager's sign-off"
+    ]
+    assert "Handed 00" not in response.content.decode()
     readiness = row.record.readiness
     page = response.content.decode()
     assert f"{readiness.percent}%" in page

@@ -71,8 +71,8 @@ def test_my_work_follows_the_other_roles_actions(page, live_server, template, sc
     page.get_by_role("button", name="Request handoff").click()
     expect(page.get_by_text("Handoff requested.")).to_be_visible()
     page.get_by_role("link", name="My work").first.click()
-    expect(page.locator("#my-accounts")).to_have_count(0)  # no longer in implementation
-    expect(page.get_by_text("Nothing needs you right now")).to_be_visible()
+    # Requested, it stays hers until the sign-off: its blockers are still hers to clear.
+    expect(page.locator("#my-accounts")).to_contain_text("Ready for handoff")
     sign_out(page)
 
     # --- ta: waiting for acknowledgement, and the request among the changes ---------------------

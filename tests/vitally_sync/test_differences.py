@@ -444,3 +444,21 @@ def test_keep_and_take_lock_the_sync_row_then_the_difference_and_never_the_accou
         expected += ["deployments_environment", "deployments_environment"]
     assert _row_locks(queries.captured_queries)[: len(expected)] == expected
     assert "accounts_account" not in _row_locks(queries.captured_queries)
+
+
+def test_my_work_sends_a_difference_to_whoever_may_resolve_it(
+    fake_vitally, hand_edited, client_for, ie, ta, manager
+):
+    """The keeper (the implementation engineer until sign-off, the technical advisor after it)
+    may keep the portal's value or take Vitally's: My work lists the difference for them only."""
+    from handoff.accounts.models import Account
+    from tests.phases import phase_move
+
+    def listed(person) -> bool:
+        inbox = client_for(person).get(reverse("accounts:my_work")).context["inbox"]
+        return "vitally-differences" in [i.key for i in inbox.lists]
+
+    Account.objects.filter(pk=hand_edited.pk).update(technical_advisor=ta, manager=manager)
+    assert listed(ie) and not listed(ta)
+    phase_move(account=Account.objects.get(pk=hand_edited.pk), actor=manager, to="handed_off")
+    assert listed(ta) and not listed(ie)

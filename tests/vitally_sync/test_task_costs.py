@@ -90,7 +90,7 @@ def test_the_five_daily_tasks_and_the_morning_round(page, live_server, fake_vita
     sign_in(page, live_server, "ta", DEMO_PASSWORD)
     counter.start()
     counter.loads = 1  # My work itself, where sign-in lands
-    for section in ("#acknowledge", "#changes", "#items-due", "#vitally-differences"):
+    for section in ("#acknowledge", "#changes", "#items-due"):
         expect(page.locator(section)).to_be_visible()
     costs["technical advisor's morning round (what needs them)"] = counter.cost()
 
