@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -159,11 +159,12 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
     signing = Account.objects.filter(manager=user, phase=Phase.READY_FOR_HANDOFF).order_by(
         "closeout__handoff_requested_at", "name", "pk"
     )
-    mine_total, ready_total = engineering.count(), signing.count()
+    # The first rows, each carrying how many there are (a window over the whole list).
     shown = {
-        "mine": list(engineering[:RECORD_ROWS_SHOWN]),
-        "ready": list(signing[:RECORD_ROWS_SHOWN]),
+        "mine": list(engineering.annotate(total=Window(Count("pk")))[:RECORD_ROWS_SHOWN]),
+        "ready": list(signing.annotate(total=Window(Count("pk")))[:RECORD_ROWS_SHOWN]),
     }
+    mine_total, ready_total = (rows[0].total if rows else 0 for rows in shown.values())
     if records:
         loaded = {
             r.account.pk: r
