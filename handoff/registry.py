@@ -80,6 +80,9 @@ class Rule:
     title: str
     check: Callable[["AccountRecord"], list[Blocker]]
     summary: Callable[["AccountRecord", tuple[Blocker, ...]], str] | None = None
+    # Who clears it: the record's keeper, or the technical advisor (their acknowledgement, which
+    # comes after the handoff request: neither the next step nor the request's question).
+    cleared_by: str = "keeper"
 
 
 def counted(plural: str) -> Callable[["AccountRecord", tuple[Blocker, ...]], str]:

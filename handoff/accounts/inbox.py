@@ -42,8 +42,6 @@ Phase = Account.Phase
 RECORD_ROWS_SHOWN = 25
 # Any other list shows at most this many rows (it says how many there are in all).
 ROWS_SHOWN = 50
-# The readiness rule the technical advisor meets, not the implementation engineer.
-_TA_RULE = "technical_advisor_acknowledged"
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def next_step_of(record: AccountRecord) -> NextStep:
     theirs to clear, in the rules' order (the technical advisor acknowledges on the account
     page); once none is left, request the handoff, or, requested, wait for the sign-off."""
     for result in record.readiness.results:
-        if result.rule.key == _TA_RULE and record.account.technical_advisor_id:
+        if result.rule.cleared_by == "technical_advisor" and record.account.technical_advisor_id:
             continue
         for blocker in result.blockers:
             return NextStep(blocker.title, blocker.url)

@@ -354,6 +354,7 @@ ACCOUNT = Contribution(
             "The technical advisor has acknowledged the account",
             rule_technical_advisor_acknowledged,
             summary_technical_advisor_acknowledged,
+            cleared_by="technical_advisor",
         ),
         Rule("manager_assigned", "A manager assigned", rule_manager_assigned),
     ),

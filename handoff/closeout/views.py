@@ -250,6 +250,8 @@ def sign_off_view(request, account_id: int):
             return redirect(signed)
     record = _record(account_id)  # read after any refused sign-off: readiness may have moved
     items = record.checklist
+    if form.errors:  # the refusal sits by the field at the foot of the page: take the person there
+        form.fields["override_reason"].widget.attrs["autofocus"] = True
     return render(
         request,
         "closeout/sign_off_form.html",

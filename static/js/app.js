@@ -79,14 +79,17 @@ addCounters(document);
 document.addEventListener("htmx:load", (event) => addCounters(event.target));
 
 // "Request handoff" while blockers remain asks first, naming them as #readiness lists them now
-// (htmx keeps that list current as checklist items change). Without JavaScript it posts at once.
+// (htmx keeps that list current as checklist items change), but for the technical advisor's
+// acknowledgement, which comes after the request. Without JavaScript it posts at once.
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-confirm-blockers]");
   if (!form) return;
-  const blockers = [...document.querySelectorAll("#readiness .rule-list a")].map((a) => a.textContent.trim());
+  const blockers = [...document.querySelectorAll("#readiness .rule-list > li:not([data-after-request]) a")].map((a) => a.textContent.trim());
   if (!blockers.length) return;
   const n = blockers.length;
   const named = blockers.slice(0, 5).join("; ") + (n > 5 ? `; and ${n - 5} more` : "");
-  const question = `Request handoff with ${n} blocker${n === 1 ? "" : "s"} remaining? ${named}.`;
+  const besides = document.querySelector("#readiness .rule-list > li[data-after-request]")
+    ? " besides the technical advisor's acknowledgement" : "";
+  const question = `Request handoff with ${n} blocker${n === 1 ? "" : "s"} remaining${besides}? ${named}.`;
   if (!window.confirm(question)) event.preventDefault();
 }, true);

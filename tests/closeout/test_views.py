@@ -277,11 +277,15 @@ def test_sign_off_form_lists_blockers_and_refuses_without_a_reason(
     assert 'name="override_reason"' in form
     response = client.post(reverse("closeout:sign_off", args=[account.pk]), {"override_reason": ""})
     assert response.status_code == 200
+    page = response.content.decode()
     assert (
         'id="id_override_reason_error">'
-        "1 blocker remains. Resolve it, or write why you sign off anyway.</p>"
-        in response.content.decode()
+        "1 blocker remains. Resolve it, or write why you sign off anyway.</p>" in page
     )
+    assert "autofocus" not in form  # before the refusal, nothing jumps
+    # The refusal sits by the field at the foot of the page: the field takes the focus there.
+    field = page[page.index('<textarea name="override_reason"') :].split(">")[0]
+    assert "autofocus" in field
     account.refresh_from_db()
     assert account.phase == "ready_for_handoff"
     response = client.post(
