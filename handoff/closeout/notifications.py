@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from handoff.accounts.models import Account
 from handoff.closeout.models import SignOff
 from handoff.mail.models import OutgoingEmail
+from handoff.mail.selectors import email_outcome
 from handoff.mail.services import email_queue
 
 # What each e-mail is about: a page finds the e-mail it promised by it.
@@ -85,15 +86,7 @@ def handoff_requested_notice(*, account: Account, email: OutgoingEmail | None) -
         if person is not None and person.email
     ]
     who = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
-    if email is None:
-        told = "No one was e-mailed: nobody to tell has an e-mail address on file."
-    elif email.status == OutgoingEmail.Status.SENT:
-        told = f"E-mailed {who}."
-    else:
-        told = (
-            f"The e-mail to {who} could not be sent yet ({email.last_error}). "
-            "The portal will try again; History will show when it is sent."
-        )
+    told = email_outcome(email, who=who)
     ta = account.technical_advisor
     if ta is None:
         told += " No technical advisor is assigned: nobody can acknowledge the account until "
