@@ -93,3 +93,16 @@ document.addEventListener("submit", (event) => {
   const question = `Request handoff with ${n} blocker${n === 1 ? "" : "s"} remaining${besides}? ${named}.`;
   if (!window.confirm(question)) event.preventDefault();
 }, true);
+
+// Paper carries the whole record: what is folded on screen (the settled checklist items, the
+// rest of a long list) unfolds for printing and folds back after. A rule's blockers stay folded:
+// the sections below name each of them.
+let unfolded = [];
+window.addEventListener("beforeprint", () => {
+  unfolded = [...document.querySelectorAll("details.checklist-settled:not([open]), details.more-items:not([open])")];
+  unfolded.forEach((details) => { details.open = true; });
+});
+window.addEventListener("afterprint", () => {
+  unfolded.forEach((details) => { details.open = false; });
+  unfolded = [];
+});

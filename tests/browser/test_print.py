@@ -1,6 +1,7 @@
 """Printing an account page carries the record, not the viewer's tools, in at most four A4
 pages for every demo account (issue 14): the top in three columns, short sections side by side,
-no editors (static/css/print.css). Chromium's own PDF, counted by its page objects."""
+no editors (static/css/print.css), the settled checklist items unfolded (static/js/app.js).
+Chromium's own PDF, counted by its page objects."""
 
 import io
 import re
@@ -34,3 +35,12 @@ def test_every_demo_account_prints_in_four_a4_pages_without_editors(page, live_s
         counts[account.name] = pdf_pages(page.pdf(format="A4"))  # print media, as emulated
     assert all(1 <= n <= 4 for n in counts.values()), counts
     assert len(counts) == 12
+    # What is folded on screen unfolds for paper, and folds back after.
+    handed_off = Account.objects.get(name="Dunmore Logistics")
+    page.goto(live_server.url + reverse("accounts:detail", args=[handed_off.pk]))
+    settled = page.locator("details.checklist-settled")
+    assert settled.get_attribute("open") is None
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert settled.get_attribute("open") is not None
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert settled.get_attribute("open") is None
