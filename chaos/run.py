@@ -253,7 +253,7 @@ class Driver:
             return False, f"GET {path}: {form.status_code}"
         data = with_values(form_fields(form.text), **values)
         response = http.post(url, data, timeout=30, allow_redirects=False)
-        if response.status_code == 200 and "Someone else saved this record" in response.text:
+        if response.status_code == 200 and "while you were editing" in response.text:
             return False, "conflict"  # two users edited the same record: refused as designed
         # A save redirects to a page of the account (never back to the form, nor to sign-in).
         target = urlsplit(response.headers.get("Location", "")).path
