@@ -44,19 +44,23 @@ class AccountRecord:
         return readiness_evaluate(self)
 
 
+def closeout_of(account: Account) -> Closeout | None:
+    """The account's closeout row, joined by its query; None before handoff is requested."""
+    try:
+        return account.closeout
+    except Closeout.DoesNotExist:
+        return None
+
+
 def account_record_get(account_id: int, *, for_snapshot: bool = False) -> AccountRecord:
     """The whole record of one account. `for_snapshot`: also what only the signed snapshot and
     the Markdown export show (every implementation note). Raises Account.DoesNotExist."""
     account = registry.columns_prepare(Account.objects.select_related("closeout")).get(
         pk=account_id
     )
-    try:
-        closeout = account.closeout
-    except Closeout.DoesNotExist:
-        closeout = None
     record = AccountRecord(
         account=account,
-        closeout=closeout,
+        closeout=closeout_of(account),
         checklist=list(
             ChecklistItem.objects.filter(account_id=account_id).order_by("position", "pk")
         ),
@@ -68,7 +72,12 @@ def account_record_get(account_id: int, *, for_snapshot: bool = False) -> Accoun
         ),
         for_snapshot=for_snapshot,
     )
-    rows: list = [account, *([closeout] if closeout else []), *record.checklist, *record.sign_offs]
+    rows: list = [
+        account,
+        *([record.closeout] if record.closeout else []),
+        *record.checklist,
+        *record.sign_offs,
+    ]
     for contribution in registry.contributions():
         if contribution.load is not None:
             loaded = contribution.load(account, for_snapshot=for_snapshot)
@@ -99,18 +108,19 @@ def account_records_list(accounts: QuerySet[Account]) -> list[AccountRecord]:
     records = []
     rows: list = []
     for account in loaded:
-        try:
-            closeout = account.closeout
-        except Closeout.DoesNotExist:
-            closeout = None
         record = AccountRecord(
             account=account,
-            closeout=closeout,
+            closeout=closeout_of(account),
             checklist=checklists[account.pk],
             sign_offs=sign_offs[account.pk],
         )
         records.append(record)
-        rows += [account, *([closeout] if closeout else []), *record.checklist, *record.sign_offs]
+        rows += [
+            account,
+            *([record.closeout] if record.closeout else []),
+            *record.checklist,
+            *record.sign_offs,
+        ]
     for contribution in registry.contributions():
         if contribution.load is None:
             continue

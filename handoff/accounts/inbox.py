@@ -32,9 +32,8 @@ from django.utils.http import urlencode
 from handoff import registry
 from handoff.accounts.models import Account
 from handoff.closeout.contributions import planned_completion_items
-from handoff.closeout.models import Closeout
 from handoff.closeout.review import changes_since_reviews_list
-from handoff.record import AccountRecord, account_records_list
+from handoff.record import AccountRecord, account_records_list, closeout_of
 
 Phase = Account.Phase
 # A list that shows each account's readiness loads the account's record: the first this many
@@ -118,11 +117,8 @@ def _waiting_for_acknowledgement(user) -> list[Account]:
 
 
 def _acknowledged(account: Account) -> bool:
-    try:
-        closeout = account.closeout
-    except Closeout.DoesNotExist:
-        return False
-    return closeout.acknowledged_by_current_ta(account)
+    closeout = closeout_of(account)
+    return closeout is not None and closeout.acknowledged_by_current_ta(account)
 
 
 def _planned_completion_watch(user) -> list[tuple[Account, Any]]:
