@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--renders", type=int, default=30)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key, e.g. tottime")
     parser.add_argument(
         "--page", choices=["account", "my-work"], default="account",
         help="the first account's page, or the benchmark manager's My work",
@@ -70,7 +71,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from bench.portfolio import portfolio_generate, users_create
 
@@ -108,15 +109,24 @@ def main() -> None:
         profile.disable()
         wall = (time.perf_counter() - started) / args.renders
 
+        # The benchmark's baseline in this process: the same middleware stack, no page.
+        with override_settings(ROOT_URLCONF="bench.urls"):
+            client.get("/bench/trivial", secure=True)
+            started = time.perf_counter()
+            for _ in range(args.renders * 10):
+                client.get("/bench/trivial", secure=True)
+            trivial = (time.perf_counter() - started) / (args.renders * 10)
+
         stats = pstats.Stats(profile)
         print(f"{args.page} ({account.name}): {query_count} queries")
+        print(f"  trivial view (same stack)    {trivial * 1000:7.1f} ms  ({trivial / plain:.0%} of the page)")
         print(f"  wall per render              {plain * 1000:7.1f} ms")
         print(f"  wall per render (profiled)   {wall * 1000:7.1f} ms")
         print(f"  the database (one render)    {db_seconds * 1000:7.1f} ms")
         for part, seconds in part_seconds(stats).items():
             print(f"  {part:<44} {seconds / args.renders * 1000:7.1f} ms own CPU per render")
         print()
-        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats(args.sort).print_stats(args.top)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         vsb.log("dropped the database")

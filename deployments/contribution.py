@@ -188,16 +188,21 @@ def rule_code_host_details(record) -> list[Blocker]:
 
 # --- Attention -----------------------------------------------------------------------------------
 def attention_sizing(record) -> list[AttentionItem]:
-    """Each warning of the sizing check (deployments/sizing.py), with its source."""
-    account, sizing = record.account, deployment_of(record).sizing
+    """The sizing check's warnings (deployments/sizing.py) as one item: one cause, the
+    deployment's size, told once; the first warning leads, the rest and the sources follow."""
+    account, warnings = record.account, deployment_of(record).sizing.warnings
+    if not warnings:
+        return []
+    first, *others = warnings
+    sources = list(dict.fromkeys(warning.source for warning in warnings))
+    also = " ".join(warning.message for warning in others)
     return [
         AttentionItem(
             level=AttentionItem.Level.WARNING,
-            title=f"Sizing: {warning.message}",
-            detail=f"Source: {warning.source}.",
+            title=f"Sizing: {first.message}",
+            detail=(f"Also: {also} " if also else "") + f"Source: {'; '.join(sources)}.",
             url=_handoff_url(account, "sizing-check"),
         )
-        for warning in sizing.warnings
     ]
 
 

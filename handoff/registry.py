@@ -83,6 +83,9 @@ class Rule:
     # Who clears it: the record's keeper, or the technical advisor (their acknowledgement, which
     # comes after the handoff request: neither the next step nor the request's question).
     cleared_by: str = "keeper"
+    # The key of a rule this one waits for: while that one is unmet, its line says this one's
+    # cause too, so this one is counted but not listed on its own (one cause, one line).
+    waits_for: str = ""
 
 
 def counted(plural: str) -> Callable[["AccountRecord", tuple[Blocker, ...]], str]:

@@ -37,7 +37,8 @@ def rule_technical_advisor_assigned(record) -> list[Blocker]:
     return [
         Blocker(
             title="No technical advisor assigned",
-            detail="Assign the technical advisor who takes the account over.",
+            detail="Assign the technical advisor who takes the account over; they then "
+            "acknowledge it on the account page.",
             url=_edit_url(account, "technical_advisor"),
         )
     ]
@@ -97,13 +98,6 @@ def rule_checklist_complete(record) -> list[Blocker]:
         for item in items
         if not item.is_settled
     ]
-
-
-def summary_technical_advisor_acknowledged(record, blockers) -> str:
-    # One cause, one line: without a technical advisor there is nobody to acknowledge.
-    if record.account.technical_advisor_id is None:
-        return "Waits for a technical advisor to be assigned"
-    return ""
 
 
 def summary_checklist_complete(record, blockers) -> str:
@@ -353,8 +347,8 @@ ACCOUNT = Contribution(
             "technical_advisor_acknowledged",
             "The technical advisor has acknowledged the account",
             rule_technical_advisor_acknowledged,
-            summary_technical_advisor_acknowledged,
             cleared_by="technical_advisor",
+            waits_for="technical_advisor_assigned",
         ),
         Rule("manager_assigned", "A manager assigned", rule_manager_assigned),
     ),

@@ -47,6 +47,13 @@ class Readiness:
         return [r for r in self.results if not r.met]
 
     @property
+    def unmet_listed(self) -> list[RuleResult]:
+        """The unmet rules each with a line of its own: a rule that waits for another unmet
+        rule is said by that rule's line."""
+        unmet_keys = {r.rule.key for r in self.unmet}
+        return [r for r in self.unmet if r.rule.waits_for not in unmet_keys]
+
+    @property
     def blockers(self) -> list[Blocker]:
         return [b for r in self.results for b in r.blockers]
 

@@ -48,6 +48,31 @@ def test_a_rule_with_one_blocker_shows_it_without_a_fold(client_for, account, ie
     assert "Open critical issue I-1: Outage 0</a>" in outside_details(readiness)
 
 
+def test_a_missing_technical_advisor_is_one_line_not_two(client_for, account, ie, ta, manager):
+    """Without a technical advisor nobody can acknowledge: the acknowledgement rule is counted
+    but said by the assignment's line; once a TA is assigned it has a line of its own."""
+
+    def readiness_of() -> str:
+        html = client_for(manager).get(reverse("accounts:detail", args=[account.pk]))
+        html = html.content.decode()
+        return html[html.index('<div id="readiness"') : html.index('<div id="attention"')]
+
+    account.technical_advisor = None
+    account.save(update_fields=["technical_advisor"])
+    readiness = readiness_of()
+    assert "No technical advisor assigned</a>" in readiness
+    assert "they then acknowledge it on the account page" in readiness
+    assert "acknowledge the account" not in readiness  # no second line for the same cause
+    met, total = map(int, re.search(r"(\d+) of (\d+) rules met", readiness).groups())
+    assert readiness.count('class="rule-unmet"') == total - met - 1
+
+    account.technical_advisor = ta
+    account.save(update_fields=["technical_advisor"])
+    readiness = readiness_of()
+    assert "No technical advisor assigned" not in readiness
+    assert f"{ta} has not acknowledged the account</a>" in readiness
+
+
 def test_the_sign_off_form_shows_every_blocker_unfolded(
     client_for, account, ie, ta, manager, template
 ):
