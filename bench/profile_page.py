@@ -119,7 +119,8 @@ def main() -> None:
 
         stats = pstats.Stats(profile)
         print(f"{args.page} ({account.name}): {query_count} queries")
-        print(f"  trivial view (same stack)    {trivial * 1000:7.1f} ms  ({trivial / plain:.0%} of the page)")
+        share = f"{trivial / plain:.0%} of the page"
+        print(f"  trivial view (same stack)    {trivial * 1000:7.1f} ms  ({share})")
         print(f"  wall per render              {plain * 1000:7.1f} ms")
         print(f"  wall per render (profiled)   {wall * 1000:7.1f} ms")
         print(f"  the database (one render)    {db_seconds * 1000:7.1f} ms")
