@@ -1,3 +1,5 @@
+from functools import cache
+
 from django import forms
 
 from handoff.common.forms import (
@@ -9,7 +11,7 @@ from handoff.common.forms import (
     VersionedFormMixin,
 )
 from handoff.people.models import User
-from handoff.people.selectors import user_list_active, user_list_by_role
+from handoff.people.selectors import user_list_active
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
 from logs.scoring import BANDS
 from logs.selectors import OPEN_FILTER
@@ -218,24 +220,37 @@ class OpportunityFilterForm(FilterForm):
 
 
 class PeopleFilterForm(FilterForm):
-    """The cross-account pages' people filters."""
+    """The cross-account pages' people filters: the item's owner (the Owner column), and the
+    implementation engineer and technical advisor of its account, each labelled as such."""
 
-    selector_names = {"ie": "implementation_engineer_id", "ta": "technical_advisor_id"}
+    selector_names = {
+        "owner": "owner_id",
+        "ie": "implementation_engineer_id",
+        "ta": "technical_advisor_id",
+    }
 
-    control_names = ("severity", "ie", "ta")
+    control_names = ("severity", "owner", "ie", "ta")
 
-    ie = PersonFilterField(
-        label="Implementation engineer",
-        people=lambda: user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER),
-    )
-    ta = PersonFilterField(
-        label="Technical advisor",
-        people=lambda: user_list_by_role(role=User.Role.TECHNICAL_ADVISOR),
-    )
+    owner = PersonFilterField(label="Owner")
+    ie = PersonFilterField(label="Account's implementation engineer")
+    ta = PersonFilterField(label="Account's technical advisor")
+
+    def __init__(self, data, *, viewer=None):
+        super().__init__(data, viewer=viewer)
+        # One query for the three selects: any active person may own an item; an account's
+        # engineer and advisor are active people of that role.
+        people = cache(lambda: list(user_list_active()))
+        self.fields["owner"].people = people
+        self.fields["ie"].people = lambda: _of_role(people(), User.Role.IMPLEMENTATION_ENGINEER)
+        self.fields["ta"].people = lambda: _of_role(people(), User.Role.TECHNICAL_ADVISOR)
+
+
+def _of_role(people: list[User], role: str) -> list[User]:
+    return [person for person in people if person.role == role]
 
 
 class IssueOverviewFilterForm(PeopleFilterForm):
-    field_order = ["severity", "ie", "ta"]
+    field_order = ["severity", "owner", "ie", "ta"]
 
     severity = forms.ChoiceField(choices=Issue.Severity.choices)
 

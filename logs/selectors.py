@@ -345,25 +345,30 @@ def opportunity_summary(opportunities: list[ExpansionOpportunity]) -> dict[str, 
 
 
 # --- Across accounts -------------------------------------------------------------------------
-def _people_filter(prefix: str, *, implementation_engineer_id, technical_advisor_id) -> Q:
+def _people_filter(*, owner_id, implementation_engineer_id, technical_advisor_id) -> Q:
+    """The item's owner, and its account's engineer and advisor: what the cross-account pages'
+    people filters name."""
     q = Q()
+    if owner_id:
+        q &= Q(owner_id=owner_id)
     if implementation_engineer_id:
-        q &= Q(**{f"{prefix}implementation_engineer_id": implementation_engineer_id})
+        q &= Q(account__implementation_engineer_id=implementation_engineer_id)
     if technical_advisor_id:
-        q &= Q(**{f"{prefix}technical_advisor_id": technical_advisor_id})
+        q &= Q(account__technical_advisor_id=technical_advisor_id)
     return q
 
 
 def issue_overview_list(
     *,
     severity: str = "",
+    owner_id: int | None = None,
     implementation_engineer_id: int | None = None,
     technical_advisor_id: int | None = None,
 ) -> QuerySet[Issue]:
     """Every open issue across accounts, the most severe first, then the longest open."""
     qs = Issue.objects.filter(
         _people_filter(
-            "account__",
+            owner_id=owner_id,
             implementation_engineer_id=implementation_engineer_id,
             technical_advisor_id=technical_advisor_id,
         ),
@@ -378,13 +383,14 @@ def open_risk_list(
     *,
     likelihood: int | None = None,
     impact: int | None = None,
+    owner_id: int | None = None,
     implementation_engineer_id: int | None = None,
     technical_advisor_id: int | None = None,
 ) -> QuerySet[Risk]:
     qs = with_score(
         Risk.objects.filter(
             _people_filter(
-                "account__",
+                owner_id=owner_id,
                 implementation_engineer_id=implementation_engineer_id,
                 technical_advisor_id=technical_advisor_id,
             ),
@@ -422,6 +428,7 @@ class HeatmapRow:
 
 def risk_heatmap_get(
     *,
+    owner_id: int | None = None,
     implementation_engineer_id: int | None = None,
     technical_advisor_id: int | None = None,
 ) -> list[HeatmapRow]:
@@ -430,6 +437,7 @@ def risk_heatmap_get(
     counts = {
         (row["likelihood"], row["impact"]): row["n"]
         for row in open_risk_list(
+            owner_id=owner_id,
             implementation_engineer_id=implementation_engineer_id,
             technical_advisor_id=technical_advisor_id,
         )
