@@ -1,4 +1,4 @@
-from functools import cache
+from functools import cache, partial
 
 from django import forms
 
@@ -232,8 +232,10 @@ class PeopleFilterForm(FilterForm):
     control_names = ("severity", "owner", "ie", "ta")
 
     owner = PersonFilterField(label="Owner")
-    ie = PersonFilterField(label="Account's implementation engineer")
-    ta = PersonFilterField(label="Account's technical advisor")
+    ie = PersonFilterField(
+        label="Account's implementation engineer", role=User.Role.IMPLEMENTATION_ENGINEER
+    )
+    ta = PersonFilterField(label="Account's technical advisor", role=User.Role.TECHNICAL_ADVISOR)
 
     def __init__(self, data, *, viewer=None):
         super().__init__(data, viewer=viewer)
@@ -241,12 +243,13 @@ class PeopleFilterForm(FilterForm):
         # engineer and advisor are active people of that role.
         people = cache(lambda: list(user_list_active()))
         self.fields["owner"].people = people
-        self.fields["ie"].people = lambda: _of_role(people(), User.Role.IMPLEMENTATION_ENGINEER)
-        self.fields["ta"].people = lambda: _of_role(people(), User.Role.TECHNICAL_ADVISOR)
+        for name in ("ie", "ta"):
+            field = self.fields[name]
+            field.people = partial(_of_role, people, field.role)
 
 
-def _of_role(people: list[User], role: str) -> list[User]:
-    return [person for person in people if person.role == role]
+def _of_role(people, role: str) -> list[User]:
+    return [person for person in people() if person.role == role]
 
 
 class IssueOverviewFilterForm(PeopleFilterForm):

@@ -203,7 +203,6 @@ def list_view(request, spec: LogSpec, account_id: int):
         "account": account,
         "items": with_edit_permission(items, request.user, account, action=spec.action),
         "statuses": spec.status_choices,
-        "filtered": any(filters.values()),
         "filter_form": filter_form,
         "rows_template": spec.rows_template,
     }

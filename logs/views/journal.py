@@ -40,7 +40,6 @@ def journal_list_view(request, account_id: int):
     entries = list(journal_entry_list(account_id=account.pk, **filters))
     context = {
         **_entries_context(request, account, entries),
-        "filtered": any(filters.values()),
         "filter_form": filter_form,
     }
     if request.htmx:

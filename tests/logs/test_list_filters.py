@@ -64,3 +64,82 @@ def test_cross_account_filters_name_the_owner_and_the_accounts_people(
     # Someone else as the owner, by id, as the select sends it.
     rows = client_for(ta).get(url, {"owner": tess.pk}, headers=HX).content.decode()
     assert "Acme, owned by Tess" in rows and "owned by Tomas" not in rows
+
+
+def _options(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select id="filter-{name}" name="{name}">(.*?)</select>', html, re.S)
+    assert select, f"no {name} select"
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+@pytest.mark.parametrize("url_name", ["logs:issue_overview", "logs:risk_heatmap"])
+def test_me_is_offered_only_where_it_can_match(client_for, ta, manager, url_name):
+    url = reverse(url_name)
+    page = client_for(manager).get(url).content.decode()
+    # A manager owns items, but is no account's engineer or advisor.
+    assert _options(page, "owner")[:2] == ["", "me"]
+    assert "me" not in _options(page, "ie") and "me" not in _options(page, "ta")
+    page = client_for(ta).get(url).content.decode()
+    assert _options(page, "ta")[:2] == ["", "me"] and "me" not in _options(page, "ie")
+
+
+def test_me_that_cannot_match_is_ignored_not_an_empty_list(client_for, ta, manager, account):
+    IssueFactory(account=account, owner=ta, title="Advised by Tomas")
+    url = reverse("logs:issue_overview")
+    # A shared link: for Tomas it is his accounts; for the manager "Me" names no advisor, so the
+    # list says so and shows every open issue rather than nothing.
+    rows = client_for(ta).get(url, {"ta": "me"}, headers=HX).content.decode()
+    assert "Advised by Tomas" in rows
+    rows = client_for(manager).get(url, {"ta": "me"}, headers=HX).content.decode()
+    assert "Advised by Tomas" in rows
+    assert (
+        "The account&#x27;s technical advisor “me” in the link is not one this list offers: "
+        "that filter is ignored." in rows
+    )
+
+
+EMPTY_LISTS = [
+    ("logs:issue_overview", False, "No open issues"),
+    ("logs:risk_heatmap", False, "No open risks"),
+    ("logs:issue_list", True, "No issues"),
+    ("logs:risk_list", True, "No risks"),
+    ("logs:opportunity_list", True, "No opportunities"),
+    ("logs:journal_list", True, "No notes"),
+]
+
+
+@pytest.mark.parametrize("url_name, per_account, nothing", EMPTY_LISTS)
+def test_an_empty_filtered_list_says_why_and_offers_to_clear_each_filter(
+    client_for, manager, account, url_name, per_account, nothing
+):
+    # Rows that others own: "Me" matches none of them for the manager.
+    IssueFactory(account=account, title="Theirs")
+    RiskFactory(account=account, title="Theirs")
+    path = reverse(url_name, args=[account.pk] if per_account else [])
+    person = "author" if url_name == "logs:journal_list" else "owner"
+    label = "Author" if person == "author" else "Owner"
+    for headers in ({}, HX):
+        html = client_for(manager).get(path, {person: "me"}, headers=headers).content.decode()
+        assert f"{nothing} with {label.lower()}: <strong>Me</strong>." in html
+        assert f'<a href="{path}">Clear the {label.lower()} filter</a>' in html
+    # Two filters: each link clears its own and keeps the other.
+    other, value, shown = {
+        "logs:issue_overview": ("severity", "low", "severity: <strong>Low</strong>"),
+        "logs:risk_heatmap": ("ta", "me", None),
+        "logs:issue_list": ("severity", "low", "severity: <strong>Low</strong>"),
+        "logs:risk_list": ("band", "low", "band: <strong>Low (1–4)</strong>"),
+        "logs:opportunity_list": ("stage", "won", "stage: <strong>Won</strong>"),
+        "logs:journal_list": ("kind", "warning", "kind: <strong>Warning</strong>"),
+    }[url_name]
+    if shown is None:  # the heatmap has no second filter a manager can apply with "Me"
+        return
+    html = client_for(manager).get(path, {person: "me", other: value}).content.decode()
+    (reason,) = re.findall(rf"<p>{nothing} with (.*?)\.</p>", html)
+    assert sorted(reason.split(" and ")) == sorted([f"{label.lower()}: <strong>Me</strong>", shown])
+    assert f'<a href="{path}?{other}={value}">Clear the {label.lower()} filter</a>' in html
+    assert f'<a href="{path}?{person}=me">Clear the {other} filter</a>' in html
+
+
+def test_an_empty_list_without_filters_says_nothing_of_filters(client_for, manager, account):
+    html = client_for(manager).get(reverse("logs:issue_overview")).content.decode()
+    assert "No open issues." in html and "filter</a>" not in html
