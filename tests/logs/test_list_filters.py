@@ -143,3 +143,14 @@ def test_an_empty_filtered_list_says_why_and_offers_to_clear_each_filter(
 def test_an_empty_list_without_filters_says_nothing_of_filters(client_for, manager, account):
     html = client_for(manager).get(reverse("logs:issue_overview")).content.decode()
     assert "No open issues." in html and "filter</a>" not in html
+
+
+@pytest.mark.parametrize("url_name, per_account, nothing", EMPTY_LISTS)
+def test_a_lists_page_and_its_rows_are_cached_apart(
+    client_for, manager, account, url_name, per_account, nothing
+):
+    # One URL, two answers (the page; the rows for htmx): Back must not show the rows alone.
+    path = reverse(url_name, args=[account.pk] if per_account else [])
+    for headers in ({}, HX):
+        response = client_for(manager).get(path, headers=headers)
+        assert "HX-Request" in response["Vary"]
