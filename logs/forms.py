@@ -14,7 +14,7 @@ from handoff.people.models import User
 from handoff.people.selectors import user_list_active
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
 from logs.scoring import BANDS
-from logs.selectors import OPEN_FILTER
+from logs.selectors import DUE_FILTER, OPEN_FILTER
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -181,8 +181,9 @@ class OpportunityStageForm(PlainTextFormMixin):
 
 
 # --- List filters (query strings) ---------------------------------------------------------------
-ISSUE_STATUS_FILTERS = [(OPEN_FILTER, "Not resolved or closed"), *Issue.Status.choices]
-RISK_STATUS_FILTERS = [(OPEN_FILTER, "Open or monitoring"), *Risk.Status.choices]
+DUE_CHOICE = (DUE_FILTER, "Due for an update")
+ISSUE_STATUS_FILTERS = [(OPEN_FILTER, "Not resolved or closed"), DUE_CHOICE, *Issue.Status.choices]
+RISK_STATUS_FILTERS = [(OPEN_FILTER, "Open or monitoring"), DUE_CHOICE, *Risk.Status.choices]
 RISK_BAND_FILTERS = [(band.value, f"{band.label} ({low}–{high})") for band, low, high in BANDS]
 STAGE_FILTERS = [(OPEN_FILTER, "Not won or lost"), *ExpansionOpportunity.Stage.choices]
 

@@ -21,6 +21,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
@@ -136,6 +137,9 @@ def journal_edit_history_get(
 
 # --- Issues Log ------------------------------------------------------------------------------
 OPEN_FILTER = "open_any"  # the list filter meaning "open, in progress or blocked"
+# The list filter meaning "due for an update": open and stale by logs/staleness.py's rule, the
+# one My work counts with (accounts_with_items_due_list), so a count and its list agree.
+DUE_FILTER = "due"
 
 
 def issue_list(
@@ -147,6 +151,8 @@ def issue_list(
     )
     if status == OPEN_FILTER:
         qs = qs.filter(status__in=Issue.OPEN_STATUSES)
+    elif status == DUE_FILTER:
+        qs = qs.filter(issue_stale_q(now=timezone.now()))
     elif status:
         qs = qs.filter(status=status)
     if severity:
@@ -176,6 +182,8 @@ def risk_list(
     )
     if status == OPEN_FILTER:
         qs = qs.filter(status__in=Risk.OPEN_STATUSES)
+    elif status == DUE_FILTER:
+        qs = qs.filter(risk_stale_q(now=timezone.now()))
     elif status:
         qs = qs.filter(status=status)
     if band:

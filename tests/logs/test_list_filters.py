@@ -2,11 +2,14 @@
 cross-account pages filter by the item's owner or by the account's people, each under its own
 label, and "Me" is the person that label names."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from handoff.accounts.models import Account
 from handoff.people.models import User
 from tests.factories import AccountFactory, UserFactory
 from tests.logs.factories import IssueFactory, RiskFactory
@@ -154,3 +157,61 @@ def test_a_lists_page_and_its_rows_are_cached_apart(
     for headers in ({}, HX):
         response = client_for(manager).get(path, headers=headers)
         assert "HX-Request" in response["Vary"]
+
+
+# --- "Due for an update": the count and the list it links to are one set ----------------------
+def _age(item, days: int) -> None:
+    type(item).objects.filter(pk=item.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=days)
+    )
+
+
+@pytest.fixture
+def due_items(account, ta):
+    """On a handed-off account: per log, two items due for an update (for a risk, one past its
+    review date) among items that are not (fresh, or closed however old)."""
+    Account.objects.filter(pk=account.pk).update(phase=Account.Phase.HANDED_OFF)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    _age(IssueFactory(account=account, owner=ta, severity="medium", title="Issue due"), 60)
+    _age(IssueFactory(account=account, owner=ta, severity="low", title="Issue due too"), 60)
+    IssueFactory(account=account, owner=ta, severity="medium", title="Issue fresh")
+    _age(IssueFactory(account=account, owner=ta, status="closed", title="Issue closed"), 60)
+    _age(RiskFactory(account=account, owner=ta, title="Risk due"), 90)
+    RiskFactory(account=account, owner=ta, next_review_date=yesterday, title="Risk review passed")
+    RiskFactory(account=account, owner=ta, title="Risk fresh")
+    _age(RiskFactory(account=account, owner=ta, status="closed", title="Risk closed"), 90)
+    return account
+
+
+def _titles(html: str) -> set[str]:
+    return set(re.findall(r'<a href="/accounts/\d+/(?:issues|risks)/\d+/">([^<]+)</a>', html))
+
+
+@pytest.mark.parametrize("log, due", [("issue", "Issue due"), ("risk", "Risk due")])
+def test_the_due_filter_lists_what_is_due_for_an_update(client_for, ta, due_items, log, due):
+    url = reverse(f"logs:{log}_list", args=[due_items.pk])
+    page = client_for(ta).get(url, {"status": "due"}).content.decode()
+    expected = {"issue": {"Issue due", "Issue due too"}, "risk": {"Risk due", "Risk review passed"}}
+    assert _titles(page) == expected[log]
+    assert "Filtered by status: <strong>Due for an update</strong>" in page
+    assert '<option value="due" selected>Due for an update</option>' in page
+
+
+def test_my_work_counts_of_items_due_link_to_those_items(client_for, ta, due_items):
+    page = client_for(ta).get(reverse("accounts:my_work")).content.decode()
+    links = re.findall(r'<a href="(/accounts/\d+/(?:issues|risks)/\?[^"]*)">(\d+)</a>', page)
+    assert len(links) == 2  # issues due, risks due
+    for href, count in links:
+        listed = _titles(client_for(ta).get(href.replace("&amp;", "&")).content.decode())
+        assert len(listed) == int(count) == 2, href
+
+
+def test_the_account_pages_count_of_items_due_links_to_those_items(client_for, ta, due_items):
+    page = client_for(ta).get(reverse("accounts:detail", args=[due_items.pk])).content.decode()
+    for log in ("issues", "risks"):
+        (href, count) = re.findall(
+            rf'<a [^>]*href="(/accounts/\d+/{log}/\?status=due)"[^>]*>(\d+) due for an update</a>',
+            page,
+        )[0]
+        listed = _titles(client_for(ta).get(href).content.decode())
+        assert len(listed) == int(count) == 2
