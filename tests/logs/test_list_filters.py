@@ -215,3 +215,37 @@ def test_the_account_pages_count_of_items_due_links_to_those_items(client_for, t
         )[0]
         listed = _titles(client_for(ta).get(href).content.decode())
         assert len(listed) == int(count) == 2
+
+
+# --- One table of open risks --------------------------------------------------------------------
+def _head(html: str, caption: str) -> list[str]:
+    table = re.search(rf"<caption[^>]*>{caption}</caption>(.*?)</thead>", html, re.S)
+    assert table, caption
+    return re.findall(r'<th scope="col">([^<]*)</th>', table.group(1))
+
+
+def test_the_open_risk_tables_are_one_partial(client_for, manager, account):
+    risk = RiskFactory(
+        account=account, owner=manager, likelihood=5, impact=5, title="Champion leaves"
+    )
+    pages = {
+        "account page": (reverse("accounts:detail", args=[account.pk]), "Open risks, highest"),
+        "heatmap": (reverse("logs:risk_heatmap"), "Open risks, highest"),
+        "my work": (reverse("accounts:my_work"), "Critical risks across your team"),
+    }
+    rows = set()
+    for name, (url, caption) in pages.items():
+        response = client_for(manager).get(url)
+        assert "logs/_risk_table.html" in [t.name for t in response.templates], name
+        html = response.content.decode()
+        columns = ["No.", "Risk", "Score", "Status", "Owner", "Next review"]
+        expected = {
+            "account page": columns,
+            "heatmap": ["Account", *columns],
+            "my work": ["Account", *columns, "Response plan"],
+        }[name]
+        assert _head(html, caption + "[^<]*") == expected, name
+        link = f'<th scope="row"><a href="{risk.get_absolute_url()}">'
+        (row,) = re.findall(rf"{link}.*?</th>", html, re.S)
+        rows.add(row)
+    assert len(rows) == 1  # the risk reads the same on the three pages
