@@ -1,3 +1,5 @@
+from functools import cache, partial
+
 from django import forms
 
 from handoff.common.forms import (
@@ -9,10 +11,10 @@ from handoff.common.forms import (
     VersionedFormMixin,
 )
 from handoff.people.models import User
-from handoff.people.selectors import user_list_active, user_list_by_role
+from handoff.people.selectors import user_list_active
 from logs.models import ExpansionOpportunity, Issue, JournalEntry, Risk
 from logs.scoring import BANDS
-from logs.selectors import OPEN_FILTER
+from logs.selectors import DUE_FILTER, OPEN_FILTER
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -179,8 +181,9 @@ class OpportunityStageForm(PlainTextFormMixin):
 
 
 # --- List filters (query strings) ---------------------------------------------------------------
-ISSUE_STATUS_FILTERS = [(OPEN_FILTER, "Not resolved or closed"), *Issue.Status.choices]
-RISK_STATUS_FILTERS = [(OPEN_FILTER, "Open or monitoring"), *Risk.Status.choices]
+DUE_CHOICE = (DUE_FILTER, "Due for an update")
+ISSUE_STATUS_FILTERS = [(OPEN_FILTER, "Not resolved or closed"), DUE_CHOICE, *Issue.Status.choices]
+RISK_STATUS_FILTERS = [(OPEN_FILTER, "Open or monitoring"), DUE_CHOICE, *Risk.Status.choices]
 RISK_BAND_FILTERS = [(band.value, f"{band.label} ({low}–{high})") for band, low, high in BANDS]
 STAGE_FILTERS = [(OPEN_FILTER, "Not won or lost"), *ExpansionOpportunity.Stage.choices]
 
@@ -218,24 +221,40 @@ class OpportunityFilterForm(FilterForm):
 
 
 class PeopleFilterForm(FilterForm):
-    """The cross-account pages' people filters."""
+    """The cross-account pages' people filters: the item's owner (the Owner column), and the
+    implementation engineer and technical advisor of its account, each labelled as such."""
 
-    selector_names = {"ie": "implementation_engineer_id", "ta": "technical_advisor_id"}
+    selector_names = {
+        "owner": "owner_id",
+        "ie": "implementation_engineer_id",
+        "ta": "technical_advisor_id",
+    }
 
-    control_names = ("severity", "ie", "ta")
+    control_names = ("severity", "owner", "ie", "ta")
 
+    owner = PersonFilterField(label="Owner")
     ie = PersonFilterField(
-        label="Implementation engineer",
-        people=lambda: user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER),
+        label="Account's implementation engineer", role=User.Role.IMPLEMENTATION_ENGINEER
     )
-    ta = PersonFilterField(
-        label="Technical advisor",
-        people=lambda: user_list_by_role(role=User.Role.TECHNICAL_ADVISOR),
-    )
+    ta = PersonFilterField(label="Account's technical advisor", role=User.Role.TECHNICAL_ADVISOR)
+
+    def __init__(self, data, *, viewer=None):
+        super().__init__(data, viewer=viewer)
+        # One query for the three selects: any active person may own an item; an account's
+        # engineer and advisor are active people of that role.
+        people = cache(lambda: list(user_list_active()))
+        self.fields["owner"].people = people
+        for name in ("ie", "ta"):
+            field = self.fields[name]
+            field.people = partial(_of_role, people, field.role)
+
+
+def _of_role(people, role: str) -> list[User]:
+    return [person for person in people() if person.role == role]
 
 
 class IssueOverviewFilterForm(PeopleFilterForm):
-    field_order = ["severity", "ie", "ta"]
+    field_order = ["severity", "owner", "ie", "ta"]
 
     severity = forms.ChoiceField(choices=Issue.Severity.choices)
 

@@ -21,6 +21,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from handoff.accounts.models import Account
 from handoff.audit.models import AuditEvent
@@ -136,6 +137,9 @@ def journal_edit_history_get(
 
 # --- Issues Log ------------------------------------------------------------------------------
 OPEN_FILTER = "open_any"  # the list filter meaning "open, in progress or blocked"
+# The list filter meaning "due for an update": open and stale by logs/staleness.py's rule, the
+# one My work counts with (accounts_with_items_due_list), so a count and its list agree.
+DUE_FILTER = "due"
 
 
 def issue_list(
@@ -147,6 +151,8 @@ def issue_list(
     )
     if status == OPEN_FILTER:
         qs = qs.filter(status__in=Issue.OPEN_STATUSES)
+    elif status == DUE_FILTER:
+        qs = qs.filter(issue_stale_q(now=timezone.now()))
     elif status:
         qs = qs.filter(status=status)
     if severity:
@@ -176,6 +182,8 @@ def risk_list(
     )
     if status == OPEN_FILTER:
         qs = qs.filter(status__in=Risk.OPEN_STATUSES)
+    elif status == DUE_FILTER:
+        qs = qs.filter(risk_stale_q(now=timezone.now()))
     elif status:
         qs = qs.filter(status=status)
     if band:
@@ -345,25 +353,30 @@ def opportunity_summary(opportunities: list[ExpansionOpportunity]) -> dict[str, 
 
 
 # --- Across accounts -------------------------------------------------------------------------
-def _people_filter(prefix: str, *, implementation_engineer_id, technical_advisor_id) -> Q:
+def _people_filter(*, owner_id, implementation_engineer_id, technical_advisor_id) -> Q:
+    """The item's owner, and its account's engineer and advisor: what the cross-account pages'
+    people filters name."""
     q = Q()
+    if owner_id:
+        q &= Q(owner_id=owner_id)
     if implementation_engineer_id:
-        q &= Q(**{f"{prefix}implementation_engineer_id": implementation_engineer_id})
+        q &= Q(account__implementation_engineer_id=implementation_engineer_id)
     if technical_advisor_id:
-        q &= Q(**{f"{prefix}technical_advisor_id": technical_advisor_id})
+        q &= Q(account__technical_advisor_id=technical_advisor_id)
     return q
 
 
 def issue_overview_list(
     *,
     severity: str = "",
+    owner_id: int | None = None,
     implementation_engineer_id: int | None = None,
     technical_advisor_id: int | None = None,
 ) -> QuerySet[Issue]:
     """Every open issue across accounts, the most severe first, then the longest open."""
     qs = Issue.objects.filter(
         _people_filter(
-            "account__",
+            owner_id=owner_id,
             implementation_engineer_id=implementation_engineer_id,
             technical_advisor_id=technical_advisor_id,
         ),
@@ -378,13 +391,14 @@ def open_risk_list(
     *,
     likelihood: int | None = None,
     impact: int | None = None,
+    owner_id: int | None = None,
     implementation_engineer_id: int | None = None,
     technical_advisor_id: int | None = None,
 ) -> QuerySet[Risk]:
     qs = with_score(
         Risk.objects.filter(
             _people_filter(
-                "account__",
+                owner_id=owner_id,
                 implementation_engineer_id=implementation_engineer_id,
                 technical_advisor_id=technical_advisor_id,
             ),
@@ -422,6 +436,7 @@ class HeatmapRow:
 
 def risk_heatmap_get(
     *,
+    owner_id: int | None = None,
     implementation_engineer_id: int | None = None,
     technical_advisor_id: int | None = None,
 ) -> list[HeatmapRow]:
@@ -430,6 +445,7 @@ def risk_heatmap_get(
     counts = {
         (row["likelihood"], row["impact"]): row["n"]
         for row in open_risk_list(
+            owner_id=owner_id,
             implementation_engineer_id=implementation_engineer_id,
             technical_advisor_id=technical_advisor_id,
         )

@@ -3,6 +3,7 @@ import secrets
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.http import QueryDict
 
 from handoff.common.conflicts import (
     compared_fields,
@@ -180,26 +181,37 @@ class IdFilterField(forms.IntegerField):
 class PersonFilterField(IdFilterField):
     """A person in a query string: an id, or "me" (the viewer: a shared URL `?owner=me` means
     whoever opens it). `people` (a list, or a callable giving one) is what the select offers
-    besides "Me", the active people when not given; with `only_offered` an id outside it is
-    dropped like any malformed value (the select could not show it)."""
+    besides "Me", the active people (of `role`) when not given; with `only_offered` an id
+    outside it is dropped like any malformed value (the select could not show it).
+
+    With `role`, only people of that role can match (an account's engineer or advisor): "Me"
+    is offered, and read, only for a viewer of that role; for anyone else it is dropped like a
+    value not offered, rather than filtering the list down to nothing."""
 
     ME = "me"
     ME_LABEL = "Me"
 
-    def __init__(self, *, people=None, only_offered: bool = False, **kwargs):
+    def __init__(self, *, people=None, only_offered: bool = False, role: str = "", **kwargs):
         self.people = people
         self.only_offered = only_offered
+        self.role = role
         self.viewer_id: int | None = None
+        self.viewer_role = ""
         self._offered: list | None = None
         super().__init__(**kwargs)
+
+    @property
+    def offers_me(self) -> bool:
+        return not self.role or self.viewer_role == self.role
 
     def offered(self) -> list:
         """The people the select lists under "Me" (loaded once per form)."""
         if self._offered is None:
             if self.people is None:
-                from handoff.people.selectors import user_list_active
+                from handoff.people.selectors import user_list_active, user_list_by_role
 
-                self._offered = list(user_list_active())
+                people = user_list_by_role(role=self.role) if self.role else user_list_active()
+                self._offered = list(people)
             else:
                 self._offered = list(self.people() if callable(self.people) else self.people)
         return self._offered
@@ -208,6 +220,8 @@ class PersonFilterField(IdFilterField):
         if isinstance(value, str) and value.strip().lower() == self.ME:
             if self.viewer_id is None:
                 raise ValidationError("No one is signed in.", code="no_viewer")
+            if not self.offers_me:
+                raise ValidationError("Not one of the choices.", code="invalid_choice")
             return self.viewer_id
         number = super().to_python(value)
         offered = not self.only_offered or number in {person.pk for person in self.offered()}
@@ -236,6 +250,7 @@ class FilterForm(forms.Form):
             field.required = False
             if isinstance(field, PersonFilterField):
                 field.viewer_id = viewer.pk if viewer is not None else None
+                field.viewer_role = getattr(viewer, "role", "")
 
     def filters(self) -> dict:
         """{selector keyword: value} for every filter, the empty value where it was dropped."""
@@ -268,7 +283,9 @@ class FilterForm(forms.Form):
             selected = self._applied_raw(name)
             control = {"name": name, "id": f"filter-{name}", "label": self[name].label}
             if isinstance(field, PersonFilterField):
-                options = [(PersonFilterField.ME, PersonFilterField.ME_LABEL)]
+                options = []
+                if field.offers_me:
+                    options.append((PersonFilterField.ME, PersonFilterField.ME_LABEL))
                 options += [(str(person.pk), str(person)) for person in field.offered()]
                 if selected.lower() == PersonFilterField.ME:
                     selected = PersonFilterField.ME
@@ -284,8 +301,9 @@ class FilterForm(forms.Form):
             controls.append(control)
         return controls
 
-    def applied(self) -> list[tuple[str, str]]:
-        """(label, value as the select shows it) for every filter of the bar that is applied. A
+    def applied(self) -> list[dict]:
+        """Every filter of the bar that is applied: its label, its value as the select shows it,
+        and `without`, the query string with that filter cleared (the empty list's links). A
         person's name costs a query only when someone other than "Me" is chosen."""
         applied = []
         for name in self._control_names():
@@ -300,8 +318,21 @@ class FilterForm(forms.Form):
                     raw = next((str(p) for p in field.offered() if p.pk == value), raw)
             elif isinstance(field, forms.ChoiceField):
                 raw = {str(v): label for v, label in field.choices}.get(str(value), raw)
-            applied.append((self[name].label, raw))
+            label = self[name].label
+            applied.append({"label": label, "value": raw, "without": self._without(name)})
         return applied
+
+    def _without(self, name: str) -> str:
+        """The query string less the filter `name`, and less the empty values (the bar sends
+        every select, most of them empty)."""
+        data = self.data
+        pairs = data.lists() if isinstance(data, QueryDict) else ((k, [v]) for k, v in data.items())
+        query = QueryDict(mutable=True)
+        for key, values in pairs:
+            kept = [value for value in values if value]
+            if key != name and kept:
+                query.setlist(key, kept)
+        return query.urlencode()
 
     def ignored(self) -> list[tuple[str, str]]:
         """(label, value sent) for every filter of the bar whose value was dropped."""

@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.forms import model_to_dict
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.vary import vary_on_headers
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
@@ -15,6 +16,10 @@ from handoff.permissions import Action, can
 
 # htmx event that makes a log's rows reload themselves (after an item is added).
 CHANGED_EVENT = "logs-changed"
+
+# A list's URL answers with its rows to htmx and with the page otherwise: the browser must keep
+# the two apart, or Back to a filtered list (whose URL htmx pushed) shows the cached rows alone.
+rows_or_page = vary_on_headers("HX-Request")
 
 
 def account_or_404(account_id: int) -> Account:

@@ -39,6 +39,7 @@ from logs.views.common import (
     bound_from_instance,
     created_response,
     render_form,
+    rows_or_page,
     scoped_or_404,
     with_edit_permission,
 )
@@ -193,6 +194,7 @@ def edit_form_response(request, spec: LogSpec, account, item, form, conflict=Non
 
 
 # --- The pages ----------------------------------------------------------------------------------
+@rows_or_page
 def list_view(request, spec: LogSpec, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
@@ -203,7 +205,6 @@ def list_view(request, spec: LogSpec, account_id: int):
         "account": account,
         "items": with_edit_permission(items, request.user, account, action=spec.action),
         "statuses": spec.status_choices,
-        "filtered": any(filters.values()),
         "filter_form": filter_form,
         "rows_template": spec.rows_template,
     }

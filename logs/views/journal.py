@@ -19,6 +19,7 @@ from logs.views.common import (
     add_service_errors,
     created_response,
     render_form,
+    rows_or_page,
     scoped_or_404,
     with_edit_permission,
 )
@@ -32,6 +33,7 @@ def _entries_context(request, account, entries: list[JournalEntry]) -> dict:
     return {"account": account, "items": entries, "rows_template": "logs/_journal_entries.html"}
 
 
+@rows_or_page
 def journal_list_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.ACCOUNT_VIEW, account)
@@ -40,7 +42,6 @@ def journal_list_view(request, account_id: int):
     entries = list(journal_entry_list(account_id=account.pk, **filters))
     context = {
         **_entries_context(request, account, entries),
-        "filtered": any(filters.values()),
         "filter_form": filter_form,
     }
     if request.htmx:

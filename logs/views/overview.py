@@ -9,6 +9,7 @@ from logs.forms import IssueOverviewFilterForm, RiskHeatmapFilterForm
 from logs.models import Issue, Risk
 from logs.scoring import BANDS
 from logs.selectors import issue_overview_list, open_risk_list, risk_heatmap_get
+from logs.views.common import rows_or_page
 
 
 def _render(request, template: str, rows_template: str, context: dict):
@@ -16,6 +17,7 @@ def _render(request, template: str, rows_template: str, context: dict):
     return render(request, rows_template if request.htmx else template, context)
 
 
+@rows_or_page
 def issue_overview_view(request):
     require(request.user, Action.LOGS_OVERVIEW)
     filter_form = IssueOverviewFilterForm(request.GET, viewer=request.user)
@@ -37,6 +39,7 @@ def issue_overview_view(request):
 RISK_LIST_LIMIT = 50
 
 
+@rows_or_page
 def risk_heatmap_view(request):
     """The 5 × 5 matrix of open risks; a cell's link lists its risks under the matrix."""
     require(request.user, Action.LOGS_OVERVIEW)

@@ -8,6 +8,28 @@ document.addEventListener("htmx:responseError", (event) => {
 // Marks that scripts run, so buttons only needed without JavaScript ("Set", "Filter") hide.
 document.documentElement.classList.add("js");
 
+// After Back or Forward, htmx puts back the page it kept for that URL: its rows and the notice
+// of what they are filtered by, but the filter bar as the page was first served (a select's
+// chosen value is not part of the page's HTML). Set the bar from the URL, as the server does.
+function filtersFromUrl() {
+  const query = new URLSearchParams(window.location.search);
+  document.querySelectorAll("form.filters").forEach((form) => {
+    form.querySelectorAll("select[name], input[type=search][name]").forEach((control) => {
+      const value = query.get(control.name) || "";
+      if (control.tagName === "INPUT") {
+        control.value = value;
+        return;
+      }
+      // A value the list does not offer was ignored by the server: the select shows its first
+      // option ("All", "Anyone") then too.
+      const wanted = value.trim().toLowerCase();
+      const option = [...control.options].find((o) => o.value.toLowerCase() === wanted);
+      control.value = option ? option.value : "";
+    });
+  });
+}
+document.addEventListener("htmx:historyRestore", filtersFromUrl);
+
 // "Cancel" on an inline add form: empty the slot the form was loaded into.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-clear]");

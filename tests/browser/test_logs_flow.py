@@ -1,6 +1,7 @@
 """An IE keeps the Risk Log and the journal from the running app; a manager reads the heatmap."""
 
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -208,7 +209,7 @@ def test_the_issues_list_filters_as_you_choose(page, live_server):
     expect(page.locator("#log-rows")).to_contain_text("Filtered by owner: Me")
 
     page.get_by_label("Severity").select_option(label="Low")
-    expect(page.locator("#log-rows")).to_contain_text("No issues match these filters.")
+    expect(page.locator("#log-rows")).to_contain_text("No issues with severity: Low and owner: Me.")
     expect(page).to_have_url(re.compile(r"severity=low"))
     assert_accessible(page)
 
@@ -218,3 +219,84 @@ def test_the_issues_list_filters_as_you_choose(page, live_server):
     page.goto(f"{live_server.url}/accounts/{account.pk}/issues/?owner=me")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Tomas's issue")
+
+
+def _expect_bar_shows_the_url(page) -> None:
+    """The filter selects hold the URL's filters, as the notice under them says."""
+    query = dict(parse_qsl(urlsplit(page.url).query))
+    selects = page.locator("form.filters select")
+    expect(selects.first).to_be_visible()  # the whole page, not a fragment of it
+    for select in selects.all():
+        expect(select).to_have_value(query.get(select.get_attribute("name"), ""))
+    notice = page.locator(".filter-notice")
+    if any(query.values()):
+        expect(notice).to_contain_text("Filtered by")
+    else:
+        expect(notice).to_have_count(0)
+
+
+def test_back_shows_the_filters_of_the_url(page, live_server):
+    """After Back (and Forward) the filter bar and the notice both say what the URL filters by:
+    through htmx's history, and back from another page."""
+    ie, ta, manager = _people()
+    account = AccountFactory(
+        name="Northwind Traders", implementation_engineer=ie, technical_advisor=ta, manager=manager
+    )
+    issue_create(account=account, actor=ie, title="Irene's issue", owner=ie, severity="high")
+    issue_create(account=account, actor=ie, title="Tomas's issue", owner=ta, severity="low")
+    sign_in(page, live_server, "ie")
+    rows = page.locator("#log-rows tbody tr")
+    notice = page.locator(".filter-notice")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/issues/")
+
+    page.get_by_label("Severity").select_option(label="High")
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))
+    page.get_by_label("Owner").select_option(label="Me")
+    expect(notice).to_have_text(re.compile("Filtered by severity: High, owner: Me —"))
+
+    page.go_back()  # htmx's own history: the page is not reloaded
+    expect(page).to_have_url(re.compile(r"severity=high"))
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))
+    _expect_bar_shows_the_url(page)
+    page.go_back()
+    expect(notice).to_have_count(0)
+    expect(rows).to_have_count(2)
+    _expect_bar_shows_the_url(page)
+    page.go_forward()
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))
+    _expect_bar_shows_the_url(page)
+
+    # To an issue and back: the list page again (not the rows alone), as its URL says.
+    page.get_by_role("link", name="Irene's issue").click()
+    expect(page.get_by_role("heading", name=re.compile("Irene's issue"))).to_be_visible()
+    page.go_back()
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))
+    expect(rows).to_have_count(1)
+    _expect_bar_shows_the_url(page)
+
+    # "Clear filters" loads the whole list; Back returns to the filtered one.
+    page.get_by_label("Owner").select_option(label="Me")
+    expect(notice).to_have_text(re.compile("owner: Me"))
+    page.get_by_role("link", name="Clear filters").click()
+    expect(notice).to_have_count(0)
+    page.go_back()
+    expect(notice).to_have_text(re.compile("Filtered by severity: High, owner: Me —"))
+    _expect_bar_shows_the_url(page)
+    page.go_back()
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))
+    _expect_bar_shows_the_url(page)
+
+    # A choice whose rows never came (the network dropped them) is not put back by the browser
+    # on the list it loads again: the bar shows what the list is filtered by.
+    def drop_rows(route):
+        return route.abort() if route.request.headers.get("hx-request") else route.continue_()
+
+    page.route(re.compile(r"/issues/\?"), drop_rows)
+    page.get_by_label("Owner").select_option(label="Me")
+    page.wait_for_timeout(300)
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))  # unchanged
+    page.get_by_role("link", name="Irene's issue").click()
+    expect(page.get_by_role("heading", name=re.compile("Irene's issue"))).to_be_visible()
+    page.go_back()
+    expect(notice).to_have_text(re.compile("Filtered by severity: High —"))
+    _expect_bar_shows_the_url(page)
