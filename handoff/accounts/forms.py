@@ -78,8 +78,15 @@ class AccountFilterForm(FilterForm):
         label="Search by name", widget=forms.TextInput(attrs={"placeholder": "Customer name"})
     )
     phase = forms.ChoiceField(choices=Account.Phase.choices)
-    ie = PersonFilterField(label="Implementation engineer", only_offered=True)
-    ta = PersonFilterField(label="Technical advisor", only_offered=True)
+    # "Me" only for a viewer of the role (a manager is never an account's engineer or advisor).
+    ie = PersonFilterField(
+        label="Implementation engineer",
+        only_offered=True,
+        role=User.Role.IMPLEMENTATION_ENGINEER,
+    )
+    ta = PersonFilterField(
+        label="Technical advisor", only_offered=True, role=User.Role.TECHNICAL_ADVISOR
+    )
     mine = forms.ChoiceField(label="Accounts", choices=[("on", "Only those that name me")])
 
     def __init__(self, data, *, engineers, advisors, viewer=None):

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from handoff import registry
 from handoff.accounts.forms import AccountFilterForm, AccountForm
@@ -54,6 +55,7 @@ def my_accounts_view(request):
     return redirect(f"{reverse('accounts:dashboard')}?{query.urlencode()}")
 
 
+@vary_on_headers("HX-Request")  # the rows alone or the page: Back must not get the rows alone
 def dashboard_view(request):
     engineers = list(user_list_by_role(role=User.Role.IMPLEMENTATION_ENGINEER))
     advisors = list(user_list_by_role(role=User.Role.TECHNICAL_ADVISOR))
