@@ -373,3 +373,21 @@ def test_the_admin_leaves_its_sync_list_to_this_page(client, admin_user, manager
     assert f'<a href="{HEALTH}">Vitally sync</a> page shows every account' in listing
     row = reverse("admin:vitally_sync_accountsync_change", args=[made["attention"].pk])
     assert client.get(row).status_code == 200  # the raw state stays readable for staff
+
+
+# --- Valid HTML -----------------------------------------------------------------------------------
+def test_the_page_and_its_rows_are_valid_html(client_for, manager, sync_on, tmp_path):
+    """The Nu checker, on the page with a row in every state (the portal-wide page list renders
+    it with the sync off, every row "Not configured") and on its htmx rows."""
+    from tests.test_html_validity import _vnu_errors
+
+    one_of_each(manager)
+    client = client_for(manager)
+    rows = page(client, "?state=trouble", HX_Request="true").content.decode()
+    head = '<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+    pages = {
+        "vitally-sync": page(client).content.decode(),
+        "vitally-sync-rows": f"{head}<body>{rows}</body></html>",
+    }
+    errors = _vnu_errors(pages, tmp_path)
+    assert not errors, "\n".join(errors)
