@@ -15,7 +15,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
     Value,
     When,
@@ -274,24 +273,25 @@ class SyncHealth:
         return sum(self.counts[state] for state in TROUBLE)
 
 
-def _health_annotated(accounts: QuerySet, config: SyncConfig, now: datetime) -> QuerySet:
-    """The accounts with their page state (`health_state`) and the oldest change Vitally lacks
-    (`waiting_since`), both computed by the database: the badge's rules as SQL
-    (metrics.account_state, which a test holds equal to sync_badge) and the metric's age."""
-    waiting = Case(
+def _waiting_since(config: SyncConfig) -> Any:
+    """When the oldest change Vitally has not acknowledged was made (the metric's age), for a
+    linked account that has one; nothing waits for a sync that is off."""
+    if not config.enabled:
+        return Value(None, output_field=DateTimeField())
+    return Case(
         When(unacknowledged(), then=unacknowledged_change_at()),
         default=None,
         output_field=DateTimeField(),
     )
-    return accounts.annotate(sync_state=account_state(config), waiting_since=waiting).annotate(
-        health_state=Case(
-            When(
-                Q(sync_state="pending", waiting_since__lt=now - STALE_AFTER),
-                then=Value("stale"),
-            ),
-            default=F("sync_state"),
-            output_field=CharField(),
-        )
+
+
+def _health_state(now: datetime) -> Case:
+    """The page's state: the badge's (`sync_state`), a pending change older than STALE_AFTER
+    being "stale"."""
+    return Case(
+        When(Q(sync_state="pending", waiting_since__lt=now - STALE_AFTER), then=Value("stale")),
+        default=F("sync_state"),
+        output_field=CharField(),
     )
 
 
@@ -309,10 +309,13 @@ def sync_health_get(
     HEALTH_STATES or "trouble" (every troubled one); "" is all. Three queries whatever the
     number of accounts: the counts, the rows, their latest attempts."""
     now = timezone.now()
-    accounts = Account.objects.all()
+    # Both computed by the database: the badge's rules as SQL (metrics.account_state, which a
+    # test holds equal to sync_badge) and the metric's age.
+    accounts = Account.objects.annotate(
+        sync_state=account_state(config), waiting_since=_waiting_since(config)
+    ).annotate(health_state=_health_state(now))
     if manager_id is not None:
         accounts = accounts.filter(manager_id=manager_id)
-    accounts = _health_annotated(accounts, config, now)
     counts = accounts.aggregate(**{s: Count("pk", filter=Q(health_state=s)) for s in HEALTH_STATES})
     states = _states_in(state)
     rank = Case(
