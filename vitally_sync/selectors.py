@@ -203,7 +203,7 @@ HEALTH_STATES = (
     "not_configured",
 )  # fmt: skip
 TROUBLE = frozenset({"failed", "attention", "retrying", "differs", "stale"})
-HEALTH_LABELS = {**STATE_LABELS, "stale": "Pending over 15 minutes"}
+HEALTH_LABELS = {**STATE_LABELS, "stale": f"Pending over {STALE_AFTER.seconds // 60} minutes"}
 # The states of a push that did not go through: the last error says why.
 FAILING = frozenset({"failed", "attention", "retrying"})
 # Where "Push now" can help: a failure that holds or backs off, or a change left waiting. Not a

@@ -142,6 +142,7 @@ def sync_health_view(request):
         "filter_form": filter_form,
         "trouble_query": filter_form.query_for("trouble"),
         "trouble_selected": filters["state"] == "trouble",
+        "stale_label": HEALTH_LABELS["stale"],
     }
     template = "vitally_sync/_health_rows.html" if request.htmx else "vitally_sync/health.html"
     return render(request, template, context)
