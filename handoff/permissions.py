@@ -44,6 +44,8 @@ class Action(StrEnum):
 
     # Ask the workers to push the account to Vitally now (the panel's "Push now").
     VITALLY_PUSH = "vitally_push"
+    # The Vitally sync of every account on one page (vitally_sync:health).
+    VITALLY_HEALTH = "vitally_health"
 
     # The Django admin: read every record there; add and change accounts, people and their
     # roles, the closeout checklist template; "Retry the push now".
@@ -69,11 +71,22 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CLOSEOUT_SIGN_OFF: "sign off the closeout",
     Action.CLOSEOUT_REOPEN: "reopen a handed-off account",
     Action.VITALLY_PUSH: "push the account to Vitally now",
+    Action.VITALLY_HEALTH: "see the Vitally sync of every account",
     Action.ADMIN_USE: "use the admin (people and roles, accounts, checklist template, records)",
 }
 
 # Actions that do not concern one account (the matrix shows them once).
-ACCOUNTLESS_ACTIONS = frozenset({Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW, Action.ADMIN_USE})
+ACCOUNTLESS_ACTIONS = frozenset(
+    {Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW, Action.VITALLY_HEALTH, Action.ADMIN_USE}
+)
+
+# Why a page that concerns no one account is refused: the 403 page has no keeper to name.
+REFUSAL_REASONS: dict[Action, str] = {
+    Action.VITALLY_HEALTH: (
+        "It is for managers and the portal's admins. Each account's own Vitally page shows its "
+        "sync to everyone."
+    ),
+}
 
 
 Phase = Account.Phase
@@ -194,6 +207,8 @@ _RULES: dict[Action, Callable[..., bool]] = {
     ),
     # Whoever keeps the record may re-send it; everyone else sees the sync state read-only.
     Action.VITALLY_PUSH: _maintainer,
+    # Watching the sync across accounts (on call for it) is the managers' and admins' job.
+    Action.VITALLY_HEALTH: lambda user, account: _is_admin_or_manager(user),
     # "Admin (staff only)": the staff flag, whatever the role (a manager is not an admin).
     Action.ADMIN_USE: lambda user, account: user.is_staff,
 }
@@ -219,6 +234,8 @@ class AccountPermissionDenied(PermissionDenied):
 def require(user, action: Action, account: Account | None = None, obj=None) -> None:
     if not can(user, action, account, obj):
         message = f"You may not {ACTION_LABELS[action]} here."
+        if action in REFUSAL_REASONS:
+            message = f"{message} {REFUSAL_REASONS[action]}"
         if isinstance(account, Account) and account.pk is not None:
             raise AccountPermissionDenied(message, account=account)
         raise PermissionDenied(message)

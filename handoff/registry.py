@@ -161,6 +161,9 @@ class InboxList:
     template: str  # rendered with `rows`
     rows: Callable[[QuerySet], list]
     more_url: Any = ""  # a page with all of them (a lazy reverse), when My work shows the first
+    # With `more_url`: the link's words, and My work shows it under the list even when the list
+    # is whole (a page that holds more than the person's own, e.g. "All sync trouble").
+    more_label: str = ""
 
 
 @dataclass(frozen=True)

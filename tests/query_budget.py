@@ -68,3 +68,9 @@ def my_work_queries(
 ) -> int:
     loaded = record_queries(with_environments=with_environments) if records else 0
     return MY_WORK_OWN + (0 if count_only else loaded) + (MY_WORK_REVIEWS if reviews else 0)
+
+
+# --- The Vitally sync page (vitally_sync:health) ------------------------------------------------
+# session, user; the count per state; the first rows (their state, age and first difference
+# computed by the database); their latest attempts; the managers the filter bar offers.
+SYNC_HEALTH_QUERIES = 6

@@ -45,7 +45,13 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
     """Read-only: the state changes only through pushes and "Retry the push now".
 
     Staff may look and run the action; nobody may save the change form, whose save would write
-    back the whole row as it was read (over a worker's lease or acknowledgement meanwhile)."""
+    back the whole row as it was read (over a worker's lease or acknowledgement meanwhile).
+
+    The portal's Vitally sync page (vitally_sync:health) is where people watch the sync: this
+    list is left out of the admin's index and says so at its top; a row's form stays, for the
+    raw state (what Vitally acknowledged, what is in flight)."""
+
+    change_list_template = "admin/vitally_sync/accountsync/change_list.html"
 
     # "shown as" is the badge a page shows, which the status feeds: one column, not two (the
     # status stays a filter and on the change form).
@@ -143,6 +149,9 @@ class AccountSyncAdmin(CheckedSelectionMixin, ReadOnlyStaffAdminMixin, admin.Mod
 
     def has_retry_permission(self, request):
         return admin_use_allowed(request)
+
+    def has_module_permission(self, request):
+        return False  # not on the admin's index: the portal's Vitally sync page is the place
 
 
 @admin.register(VitallyKey)

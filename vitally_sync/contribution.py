@@ -7,9 +7,10 @@ account page's attention list. The sync row comes joined with the account (the c
 import json
 
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 
 from handoff.permissions import Action, can
 from handoff.registry import AttentionItem, Column, Contribution, InboxList, Section
@@ -213,6 +214,9 @@ VITALLY = Contribution(
             "manager",
             "vitally_sync/inbox/_sync_trouble.html",
             inbox_sync_trouble,
+            # The Vitally sync page's trouble, of every account, not only the manager's.
+            more_url=format_lazy("{}?state=trouble", reverse_lazy("vitally_sync:health")),
+            more_label="All sync trouble, every account",
         ),
     ),
 )

@@ -150,7 +150,7 @@ def unacknowledged_change_at():
     return Coalesce(Subquery(first_event), F("changed_at"), output_field=DateTimeField())
 
 
-def _unacknowledged() -> Q:
+def unacknowledged() -> Q:
     """Linked, and Vitally has not acknowledged its current version (or no sync row yet)."""
     return _linked() & (
         Q(vitally_sync__isnull=True) | Q(change_version__gt=F("vitally_sync__acked_version"))
@@ -167,7 +167,7 @@ def _accounts_figures(config: SyncConfig) -> dict:
             "pk", filter=_linked() & Q(vitally_sync__status=AccountSync.Status.ATTENTION)
         ),
         oldest_age=ExpressionWrapper(
-            Now() - Min(unacknowledged_change_at(), filter=_unacknowledged()),
+            Now() - Min(unacknowledged_change_at(), filter=unacknowledged()),
             output_field=DurationField(),
         ),
     )

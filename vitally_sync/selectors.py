@@ -1,16 +1,33 @@
-"""Reads: the portal's values for an account (from its record) and the sync state people see
-(badge, panel)."""
+"""Reads: the portal's values for an account (from its record), the sync state people see
+(badge, panel), and the sync of every account (the Vitally sync page)."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from handoff import registry
 from handoff.accounts.models import Account
 from handoff.record import account_record_get
 from vitally_sync.conf import SyncConfig
-from vitally_sync.models import AccountSync, SyncAttempt
+from vitally_sync.metrics import account_state, unacknowledged, unacknowledged_change_at
+from vitally_sync.models import AccountSync, SyncAttempt, TraitDifference
 from vitally_sync.payloads import PortalValues
 
 
@@ -48,9 +65,22 @@ def account_sync_of(account: Account) -> AccountSync | None:
         return None
 
 
+# The badge's words for each state: the pages, the filters and the counts all say these.
+STATE_LABELS = {
+    "failed": "Failed",
+    "attention": "Needs attention",
+    "retrying": "Retrying",
+    "differs": "Differs in Vitally",
+    "pending": "Pending",
+    "synced": "Synced",
+    "not_linked": "Not linked",
+    "not_configured": "Not configured",
+}
+
+
 @dataclass(frozen=True)
 class Badge:
-    state: str  # synced / pending / retrying / failed / not_linked / not_configured
+    state: str  # one of STATE_LABELS
     label: str
     css: str
     title: str  # the tooltip: what happened (the last error when there is one)
@@ -102,20 +132,31 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
     if not config.enabled:
         return Badge(
             "not_configured",
-            "Not configured",
+            STATE_LABELS["not_configured"],
             "muted",
             config.error
             or "The Vitally sync is off: VITALLY_BASE_URL and VITALLY_API_KEY are not set.",
         )
     if not account.vitally_account_id:
         return Badge(
-            "not_linked", "Not linked", "muted", "No Vitally account id: nothing is pushed."
+            "not_linked",
+            STATE_LABELS["not_linked"],
+            "muted",
+            "No Vitally account id: nothing is pushed.",
         )
     if sync is not None and failure_holds(account=account, sync=sync, config=config):
         if sync.status == AccountSync.Status.FAILED:
-            return Badge("failed", "Failed", "bad", sync.last_error or "Vitally refuses the key.")
+            return Badge(
+                "failed",
+                STATE_LABELS["failed"],
+                "bad",
+                sync.last_error or "Vitally refuses the key.",
+            )
         return Badge(
-            "attention", "Needs attention", "bad", sync.last_error or "The last push failed."
+            "attention",
+            STATE_LABELS["attention"],
+            "bad",
+            sync.last_error or "The last push failed.",
         )
     if (
         sync is not None
@@ -127,18 +168,189 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
             fields = f"{sync.differences} field{'s' if sync.differences != 1 else ''}"
             return Badge(
                 "differs",
-                "Differs in Vitally",
+                STATE_LABELS["differs"],
                 "warn",
                 f"{fields} changed in Vitally: keep the portal's value or take Vitally's "
                 "(the Vitally section of the account page).",
             )
-        return Badge("synced", "Synced", "ok", "Vitally holds the account's current values.")
+        return Badge(
+            "synced", STATE_LABELS["synced"], "ok", "Vitally holds the account's current values."
+        )
     if sync is not None and sync.status == AccountSync.Status.RETRYING:
         return Badge(
-            "retrying", "Retrying", "warn", sync.last_error or "The last push did not go through."
+            "retrying",
+            STATE_LABELS["retrying"],
+            "warn",
+            sync.last_error or "The last push did not go through.",
         )
-    return Badge("pending", "Pending", "info", "A change is waiting to be pushed to Vitally.")
+    return Badge(
+        "pending", STATE_LABELS["pending"], "info", "A change is waiting to be pushed to Vitally."
+    )
 
 
 def sync_attempt_list(*, account_id: int, limit: int = 5) -> list[SyncAttempt]:
     return list(SyncAttempt.objects.filter(account_id=account_id).order_by("-at", "-id")[:limit])
+
+
+# --- The Vitally sync of every account (vitally_sync:health) -------------------------------------
+# A change still waiting for Vitally after this long is trouble: the README's alert rule
+# (VitallyChangeNotAcknowledged) fires at the same age.
+STALE_AFTER = timedelta(minutes=15)
+# What the page sorts and counts by: the badge's state, except that a change pending for longer
+# than STALE_AFTER is "stale". Trouble first, in this order, then the rest.
+HEALTH_STATES = (
+    "failed", "attention", "retrying", "differs", "stale", "pending", "synced", "not_linked",
+    "not_configured",
+)  # fmt: skip
+TROUBLE = frozenset({"failed", "attention", "retrying", "differs", "stale"})
+HEALTH_LABELS = {**STATE_LABELS, "stale": f"Pending over {STALE_AFTER.seconds // 60} minutes"}
+# The states of a push that did not go through: the last error says why.
+FAILING = frozenset({"failed", "attention", "retrying"})
+# Where "Push now" can help: a failure that holds or backs off, or a change left waiting. Not a
+# refused key (no push is sent with it) nor a difference (pushes leave those fields alone).
+PUSH_HELPS = frozenset({"attention", "retrying", "stale"})
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    account: Account  # its sync row joined (account_sync_of)
+    state: str  # one of HEALTH_STATES
+    badge: Badge
+    waiting_since: datetime | None  # the oldest change Vitally has not acknowledged
+    differs_since: datetime | None  # the first open difference found in Vitally
+    last_attempt: SyncAttempt | None
+    now: datetime
+
+    @property
+    def sync(self) -> AccountSync | None:
+        return account_sync_of(self.account)
+
+    @property
+    def trouble(self) -> bool:
+        return self.state in TROUBLE
+
+    @property
+    def failing(self) -> bool:
+        return self.badge.state in FAILING
+
+    @property
+    def since(self) -> datetime | None:
+        """Since when the state holds, as far as the portal knows: Synced since Vitally
+        acknowledged the last push, Differs since the first difference was found, and waiting
+        or failing since the oldest change Vitally lacks was made (a failure without such a
+        change, e.g. a full push asked for: since its error)."""
+        sync = self.sync
+        if self.badge.state == "synced":
+            return sync.last_pushed_at if sync else None
+        if self.badge.state == "differs":
+            return self.differs_since
+        if self.badge.state in FAILING | {"pending"}:
+            return self.waiting_since or (sync.last_error_at if sync else None)
+        return None
+
+    @property
+    def waiting_for(self) -> str:
+        """How long the oldest change has waited ("32 minutes", "2 days"), once it is longer
+        than STALE_AFTER; shorter waits are the normal few seconds of a push."""
+        if self.waiting_since is None or self.now - self.waiting_since < STALE_AFTER:
+            return ""
+        return timesince(self.waiting_since, self.now, depth=1)
+
+    @property
+    def push_helps(self) -> bool:
+        return self.state in PUSH_HELPS
+
+
+@dataclass(frozen=True)
+class SyncHealth:
+    config: SyncConfig
+    counts: dict[str, int]  # per HEALTH_STATES, over the accounts the person filters select
+    rows: list[HealthRow]  # the first of those in the chosen state, trouble first
+    total: int  # how many accounts the state filter selects
+
+    @property
+    def trouble(self) -> int:
+        return sum(self.counts[state] for state in TROUBLE)
+
+
+def _waiting_since(config: SyncConfig) -> Any:
+    """When the oldest change Vitally has not acknowledged was made (the metric's age), for a
+    linked account that has one; nothing waits for a sync that is off."""
+    if not config.enabled:
+        return Value(None, output_field=DateTimeField())
+    return Case(
+        When(unacknowledged(), then=unacknowledged_change_at()),
+        default=None,
+        output_field=DateTimeField(),
+    )
+
+
+def _health_state(now: datetime) -> Case:
+    """The page's state: the badge's (`sync_state`), a pending change older than STALE_AFTER
+    being "stale"."""
+    return Case(
+        When(Q(sync_state="pending", waiting_since__lt=now - STALE_AFTER), then=Value("stale")),
+        default=F("sync_state"),
+        output_field=CharField(),
+    )
+
+
+def _states_in(state: str) -> list[str]:
+    if state == "trouble":
+        return [s for s in HEALTH_STATES if s in TROUBLE]
+    return [state] if state in HEALTH_STATES else list(HEALTH_STATES)
+
+
+def sync_health_get(
+    *, state: str = "", manager_id: int | None = None, limit: int, config: SyncConfig
+) -> SyncHealth:
+    """Every account's sync, trouble first (HEALTH_STATES' order, the longest waiting first,
+    then by name), the first `limit` of them, with the count per state. `state` is one of
+    HEALTH_STATES or "trouble" (every troubled one); "" is all. Three queries whatever the
+    number of accounts: the counts, the rows, their latest attempts."""
+    now = timezone.now()
+    # Both computed by the database: the badge's rules as SQL (metrics.account_state, which a
+    # test holds equal to sync_badge) and the metric's age.
+    accounts = Account.objects.annotate(
+        sync_state=account_state(config), waiting_since=_waiting_since(config)
+    ).annotate(health_state=_health_state(now))
+    if manager_id is not None:
+        accounts = accounts.filter(manager_id=manager_id)
+    counts = accounts.aggregate(**{s: Count("pk", filter=Q(health_state=s)) for s in HEALTH_STATES})
+    states = _states_in(state)
+    rank = Case(
+        *[When(health_state=s, then=Value(i)) for i, s in enumerate(HEALTH_STATES)],
+        output_field=IntegerField(),
+    )
+    latest = SyncAttempt.objects.filter(account=OuterRef("pk")).order_by("-at", "-id")
+    first_difference = TraitDifference.objects.filter(account=OuterRef("pk")).order_by(
+        "first_seen_at"
+    )
+    found = list(
+        accounts.filter(health_state__in=states)
+        .select_related("vitally_sync")
+        .annotate(
+            last_attempt_id=Subquery(latest.values("id")[:1]),
+            differs_since=Subquery(first_difference.values("first_seen_at")[:1]),
+        )
+        .order_by(rank, F("waiting_since").asc(nulls_last=True), "name", "pk")[:limit]
+    )
+    attempts = SyncAttempt.objects.in_bulk([a.last_attempt_id for a in found if a.last_attempt_id])
+    rows = [
+        HealthRow(
+            account=account,
+            state=account.health_state,
+            badge=sync_badge(account=account, sync=account_sync_of(account), config=config),
+            waiting_since=account.waiting_since,
+            differs_since=account.differs_since,
+            last_attempt=attempts.get(account.last_attempt_id),
+            now=now,
+        )
+        for account in found
+    ]
+    return SyncHealth(
+        config=config,
+        counts={s: counts[s] for s in HEALTH_STATES},
+        rows=rows,
+        total=sum(counts[s] for s in states),
+    )

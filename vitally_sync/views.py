@@ -1,23 +1,27 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from handoff.accounts.inbox import ROWS_SHOWN
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
 from handoff.common.forms import VersionForm
-from handoff.permissions import Action, require
+from handoff.permissions import Action, can, require
 from handoff.record import AccountRecord, account_record_get
 from vitally_sync.conf import sync_config
 from vitally_sync.contribution import panel_context
 from vitally_sync.differences import ResolveRefused, difference_keep, difference_take
+from vitally_sync.forms import SyncHealthFilterForm
 from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from vitally_sync.metrics import metrics_text
 from vitally_sync.reconcile import value_text
+from vitally_sync.selectors import HEALTH_LABELS, HEALTH_STATES, TROUBLE, sync_health_get
 from vitally_sync.services import sync_push_request
 
 
@@ -51,11 +55,25 @@ def _render_panel(request, record: AccountRecord, **shown):
 
 
 def _back(request, account: Account):
-    """Without JavaScript, back to the page the form was on: the account page's summary or
-    the Vitally page."""
+    """Without JavaScript, back to the page the form was on: the Vitally sync page (with its
+    filters), the account page's summary or the Vitally page."""
+    health = _health_back(request.POST.get("back", ""))
+    if health:
+        return redirect(health)
     if request.POST.get("summary") == "1":
         return redirect(f"{account.get_absolute_url()}#vitally")
     return redirect("vitally_sync:panel", account_id=account.pk)
+
+
+def _health_back(back: str) -> str:
+    """The Vitally sync page's address a form came from, rebuilt from its query string (never
+    another page, host or a raw header value); "" when `back` is not that page."""
+    health = reverse("vitally_sync:health")
+    path, _, query = back.partition("?")
+    if path != health:
+        return ""
+    query = QueryDict(query).urlencode()
+    return f"{health}?{query}" if query else health
 
 
 @require_GET
@@ -89,6 +107,45 @@ def vitally_push_view(request, account_id: int):
         return _render_panel(request, _record(account_id), notice=notice, refused=refused)
     messages.add_message(request, level, notice)
     return _back(request, account)
+
+
+@require_GET
+def sync_health_view(request):
+    """The Vitally sync of every account, trouble first, for managers and admins; with htmx
+    (a filter changed), the part under the filter bar."""
+    require(request.user, Action.VITALLY_HEALTH)
+    filter_form = SyncHealthFilterForm(request.GET, viewer=request.user)
+    filters = filter_form.filters()
+    health = sync_health_get(**filters, limit=ROWS_SHOWN, config=sync_config())
+    counts = [
+        {
+            "state": state,
+            "label": HEALTH_LABELS[state],
+            "count": health.counts[state],
+            "trouble": state in TROUBLE,
+            "query": filter_form.query_for(state),
+            "selected": filters["state"] == state,
+        }
+        for state in HEALTH_STATES
+    ]
+    pushable = {
+        row.account.pk
+        for row in health.rows
+        if row.push_helps
+        and health.config.enabled
+        and can(request.user, Action.VITALLY_PUSH, row.account)
+    }
+    context = {
+        "health": health,
+        "counts": counts,
+        "pushable": pushable,
+        "filter_form": filter_form,
+        "trouble_query": filter_form.query_for("trouble"),
+        "trouble_selected": filters["state"] == "trouble",
+        "stale_label": HEALTH_LABELS["stale"],
+    }
+    template = "vitally_sync/_health_rows.html" if request.htmx else "vitally_sync/health.html"
+    return render(request, template, context)
 
 
 @login_not_required  # Prometheus has no session: the bearer token is what guards it

@@ -70,6 +70,7 @@ class InboxList:
     rows: list[Any]
     total: int | None = None  # when only the first rows show: how many there are
     more_url: str = ""  # where all of them are
+    more_label: str = ""  # the link to more_url, shown whether or not the list is cut
 
     @property
     def size(self) -> int:
@@ -237,11 +238,28 @@ def _dashboard(**filters) -> str:
 
 def _contributed(*, holder: str, accounts) -> list[InboxList]:
     return [
-        _first(i.key, i.title, i.template, i.rows(accounts), more_url=i.more_url)
+        _first(
+            i.key,
+            i.title,
+            i.template,
+            i.rows(accounts),
+            more_url=i.more_url,
+            more_label=i.more_label,
+        )
         for i in registry.inbox_lists(holder=holder)
     ]
 
 
-def _first(key: str, title: str, template: str, rows: list, *, more_url: str = "") -> InboxList:
+def _first(
+    key: str, title: str, template: str, rows: list, *, more_url: str = "", more_label: str = ""
+) -> InboxList:
     """The first ROWS_SHOWN rows of a list, and how many it has."""
-    return InboxList(key, title, template, rows[:ROWS_SHOWN], total=len(rows), more_url=more_url)
+    return InboxList(
+        key,
+        title,
+        template,
+        rows[:ROWS_SHOWN],
+        total=len(rows),
+        more_url=more_url,
+        more_label=more_label,
+    )

@@ -224,8 +224,9 @@ class PersonFilterField(IdFilterField):
                 raise ValidationError("Not one of the choices.", code="invalid_choice")
             return self.viewer_id
         number = super().to_python(value)
-        offered = not self.only_offered or number in {person.pk for person in self.offered()}
-        if number is not None and not offered:
+        # Only an id is checked against the people offered (loading them is a query).
+        checked = number is not None and self.only_offered
+        if checked and number not in {person.pk for person in self.offered()}:
             raise ValidationError("Not one of the choices.", code="invalid_choice")
         return number
 

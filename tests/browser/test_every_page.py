@@ -90,6 +90,7 @@ MANAGER_STEPS = [
     Step("opportunity-edit", "logs:opportunity_edit", ("acme", "opportunity")),
     Step("open-issues", "logs:issue_overview"),
     Step("risk-heatmap", "logs:risk_heatmap"),
+    Step("vitally-sync", "vitally_sync:health"),
     Step("checklist-item", "closeout:checklist_item", ("acme", "item")),
     Step("sign-off", "closeout:sign_off", ("granite",)),
     Step("sign-off-errors", "closeout:sign_off", ("granite",), submit="Sign off"),

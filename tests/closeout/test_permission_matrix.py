@@ -115,6 +115,7 @@ MATRIX = {
         READY: (Y, N, N, N, Y, Y),
         DONE: (N, N, Y, N, Y, Y),
     },
+    Action.VITALLY_HEALTH: {None: (N, N, N, N, Y, Y)},
     # Staff only, whatever the role: the (non-staff) manager is no admin.
     Action.ADMIN_USE: {None: (N, N, N, N, N, Y)},
 }
@@ -364,6 +365,9 @@ def run_action(client, action, account, user):
             client.get(reverse("logs:risk_heatmap")),
         ]
         return Sent(responses), all(r.status_code == 200 for r in responses)
+    if action == Action.VITALLY_HEALTH:
+        response = client.get(reverse("vitally_sync:health"))
+        return response, response.status_code == 200
     if action == Action.CLOSEOUT_REOPEN:
         form = client.get(reverse("closeout:reopen", args=[account.pk]))
         response = _post(client, "closeout:reopen", account, {"reason": "Customer found a gap"})

@@ -143,6 +143,12 @@ PAGES = [
     Page("opportunity-edit", "ie", _u("logs:opportunity_edit", "acme", "opportunity")),
     Page("open-issues", "manager", lambda w: reverse("logs:issue_overview")),
     Page("risk-heatmap", "manager", lambda w: reverse("logs:risk_heatmap")),
+    Page("vitally-sync", "manager", lambda w: reverse("vitally_sync:health")),
+    Page(
+        "vitally-sync-filtered",
+        "manager",
+        lambda w: reverse("vitally_sync:health") + "?state=trouble&manager=me",
+    ),
     Page("checklist-item", "ie", _u("closeout:checklist_item", "acme", "item")),
     Page(
         "checklist-item-errors",

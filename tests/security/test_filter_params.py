@@ -58,6 +58,10 @@ PAGES = [
          ("ie", "ta", "severity")),
     Page("risk-heatmap", "manager", lambda w: reverse("logs:risk_heatmap"),
          ("ie", "ta", "likelihood", "impact")),
+    Page("vitally-sync", "manager", lambda w: reverse("vitally_sync:health"),
+         ("state", "manager")),
+    Page("vitally-sync-rows", "manager", lambda w: reverse("vitally_sync:health"),
+         ("state", "manager"), htmx=True),
 ]  # fmt: skip
 
 
@@ -97,6 +101,7 @@ def test_every_list_filter_is_in_the_table():
     params = {p for page in PAGES for p in page.params}
     assert params >= {"q", "phase", "ie", "ta", "owner", "author", "status", "severity", "band"}
     assert params >= {"stage", "type", "category", "kind", "likelihood", "impact", "page"}
+    assert params >= {"state", "manager"}
 
 
 def test_the_filter_forms_drop_what_does_not_parse_and_keep_what_does(world):

@@ -67,9 +67,9 @@ EXAMPLES_PER_FORM = 10
 # The htmx-only instance check saves nothing and is found once per environment form.
 EXAMPLES_PER_DERIVED_FORM = 4
 # The list filters (method="get"): the dashboard (with "Only accounts that name me", what My
-# accounts was), the four logs of an account, and for a TA or manager the issue overview and the
-# risk heatmap.
-GET_FORMS_FLOOR = {"ie": 5, "ta": 7, "manager": 7}
+# accounts was), the four logs of an account, for a TA or manager the issue overview and the
+# risk heatmap, and for a manager the Vitally sync page.
+GET_FORMS_FLOOR = {"ie": 5, "ta": 7, "manager": 8}
 EXAMPLES_PER_GET_FORM = 10
 
 SCRIPT = '<script>alert("x")</script>'
