@@ -25,7 +25,9 @@ $(STAMP): requirements/dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	touch $(STAMP)
 
-# The Nu HTML checker (vnu.jar, run with Java) for the HTML-validity test; skipped without npm.
+# npm's dev tools: the Nu HTML checker (vnu.jar, run with Java) for the HTML-validity test, and
+# the local OpenID provider (oidc-provider) of the SSO tests and `make run-sso`. Skipped without
+# npm, but then the SSO tests fail (they are never skipped).
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package-lock.json
 	npm ci --no-audit --no-fund --silent

@@ -95,6 +95,9 @@ def test_a_person_in_no_mapped_group_is_refused_with_the_groups_that_give_access
     expect(groups).to_have_text(["handoff-admins", "handoff-ie", "handoff-managers", "handoff-ta"])
     assert_accessible(page)
     screenshot("sso-refused-no-group")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
     assert not User.objects.exists()
     _signed_out(page, live_server)
 
