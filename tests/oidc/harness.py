@@ -83,13 +83,13 @@ class LocalProvider:
         self.people[login] = {**self.people.get(login, {}), **claims}
         self._put(f"accounts/{login}", self.people[login])
 
-    def mode_set(self, *, id_token_audience: str | None = None) -> None:
-        """id_token_audience: the token endpoint hands out ID tokens, signed by the provider's
-        key, for that audience instead of the portal's client id."""
-        self._put("mode", {"idTokenAudience": id_token_audience})
+    def mode_set(self, *, id_token_claims: dict | None = None, foreign_key: bool = False) -> None:
+        """The token endpoint hands out ID tokens with `id_token_claims` replaced (signed by the
+        provider's key), or signed by a key it does not publish (`foreign_key`)."""
+        self._put("mode", {"idTokenClaims": id_token_claims, "idTokenForeignKey": foreign_key})
 
     def reset(self) -> None:
-        self.mode_set(id_token_audience=None)
+        self.mode_set()
         for login, claims in DEMO_PEOPLE.items():
             self.people[login] = dict(claims)
             self._put(f"accounts/{login}", self.people[login])

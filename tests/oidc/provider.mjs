@@ -11,7 +11,7 @@
 //   OIDC_USERS                     JSON {login: {name, given_name, family_name, email, groups}};
 //                                  default: people.json beside this script (the demo people)
 //   OIDC_CONTROL_TOKEN             turns on /__test__/ (Bearer token): change a person, or make
-//                                  the token endpoint hand out ID tokens for another audience
+//                                  the token endpoint hand out altered ID tokens
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -36,7 +36,10 @@ const accounts = new Map(Object.entries(JSON.parse(people)));
 // Our own signing key, so the test mode below can sign a token the way the provider does.
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), kid: 'handoff-local', alg: 'RS256', use: 'sig' };
-const mode = { idTokenAudience: null };
+// Test mode: the token endpoint's ID token with some claims replaced (idTokenClaims), and/or
+// signed by a key the provider does not publish (idTokenForeignKey), under the same kid.
+const mode = { idTokenClaims: null, idTokenForeignKey: false };
+const { privateKey: foreignKey } = await generateKeyPair('RS256');
 
 const SCOPES = 'openid email profile groups';
 
@@ -111,15 +114,14 @@ provider.use(async (ctx, next) => {
     return;
   }
   await next();
-  // Test mode: an ID token, properly signed by this provider, for another audience.
-  if (ctx.path === '/token' && mode.idTokenAudience && ctx.body?.id_token) {
-    const claims = decodeJwt(ctx.body.id_token);
+  if (ctx.path === '/token' && ctx.body?.id_token && (mode.idTokenClaims || mode.idTokenForeignKey)) {
+    const claims = { ...decodeJwt(ctx.body.id_token), ...mode.idTokenClaims };
     const header = decodeProtectedHeader(ctx.body.id_token);
     ctx.body = {
       ...ctx.body,
-      id_token: await new SignJWT({ ...claims, aud: mode.idTokenAudience })
+      id_token: await new SignJWT(claims)
         .setProtectedHeader(header)
-        .sign(privateKey),
+        .sign(mode.idTokenForeignKey ? foreignKey : privateKey),
     };
   }
 });

@@ -162,10 +162,32 @@ def test_a_replayed_code_is_refused(page, live_server, sso):
     _signed_out(page, live_server)
 
 
-def test_an_id_token_for_another_audience_is_refused(page, live_server, sso):
-    # Signed by the provider's own key, valid in every way but its audience.
-    sso.mode_set(id_token_audience="another-app")
+@pytest.mark.parametrize(
+    ("altered", "foreign_key"),
+    [
+        pytest.param({"aud": "another-app"}, False, id="for another audience"),
+        pytest.param({"aud": ["handoff", "another-app"]}, False, id="for several, azp not us"),
+        pytest.param({"iss": "https://evil.example.com"}, False, id="from another issuer"),
+        pytest.param({"exp": 1_000_000_000}, False, id="expired"),
+        pytest.param({"nonce": "not-the-portals"}, False, id="another nonce"),
+        pytest.param(None, True, id="signed by a key the provider does not publish"),
+    ],
+)
+def test_an_id_token_that_is_not_for_us_now_is_refused(
+    page, live_server, sso, altered, foreign_key
+):
+    """Handed out by the provider's own token endpoint, each valid in every way but one."""
+    if altered and "aud" in altered and isinstance(altered["aud"], list):
+        altered = {**altered, "aud": [sso.client_id, "another-app"], "azp": "another-app"}
+    sso.mode_set(id_token_claims=altered, foreign_key=foreign_key)
     sso_sign_in(page, live_server, sso, "ivy")
     expect(page.get_by_role("heading", name="Sign-in with SSO did not complete")).to_be_visible()
     assert not User.objects.exists()
     _signed_out(page, live_server)
+
+
+def test_the_same_provider_answer_unaltered_signs_in(page, live_server, sso):
+    """The test above re-signs the provider's token: done without a change, it is accepted."""
+    sso.mode_set(id_token_claims={})
+    sso_sign_in(page, live_server, sso, "ivy")
+    expect(page.locator(".who")).to_contain_text("Ivy Iqbal")
