@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed-dev
 PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE := handoff.settings
 
-.PHONY: help install run test lint security format check-migrations check-deploy compose-config ci \
+.PHONY: help install run run-sso test lint security format check-migrations check-deploy compose-config ci \
 	clean lock bench chaos chaos-short scan
 
 help:
 	@echo "make run    - set up and start the portal with demo data at http://127.0.0.1:$(PORT)"
+	@echo "make run-sso - make run, signing in through a local OpenID provider (Sign in with SSO)"
 	@echo "make test   - set up and run the whole test suite (PostgreSQL and Redis on localhost)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make security - bandit over the portal's code (exceptions carry a # nosec reason)"
@@ -24,7 +25,9 @@ $(STAMP): requirements/dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	touch $(STAMP)
 
-# The Nu HTML checker (vnu.jar, run with Java) for the HTML-validity test; skipped without npm.
+# npm's dev tools: the Nu HTML checker (vnu.jar, run with Java) for the HTML-validity test, and
+# the local OpenID provider (oidc-provider) of the SSO tests and `make run-sso`. Skipped without
+# npm, but then the SSO tests fail (they are never skipped).
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -45,6 +48,31 @@ run: install
 	@echo ""
 	DEBUG=1 PORT=$(PORT) PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}" \
 		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+# `make run` plus a local OpenID provider (tests/oidc/provider.mjs, panva's oidc-provider, from
+# `npm ci`) on http://127.0.0.1:$(SSO_PORT), with its demo people in groups (tests/oidc/people.json):
+# ivy (IE), theo (TA), mona (manager and staff), olga (in no group that gives access).
+SSO_PORT ?= 9100
+SSO_ENV := OIDC_ISSUER=http://127.0.0.1:$(SSO_PORT) OIDC_CLIENT_ID=handoff \
+	OIDC_CLIENT_SECRET=handoff-local-provider-secret OIDC_SCOPES="openid email profile groups" \
+	OIDC_GROUP_ROLES='{"handoff-ie": "ie", "handoff-ta": "ta", "handoff-managers": "manager"}' \
+	OIDC_STAFF_GROUPS=handoff-admins OIDC_PORT=$(SSO_PORT) \
+	OIDC_REDIRECT_URIS=http://127.0.0.1:$(PORT)/sign-in/sso/callback/,http://localhost:$(PORT)/sign-in/sso/callback/ \
+	OIDC_POST_LOGOUT_REDIRECT_URIS=http://127.0.0.1:$(PORT)/sign-in/,http://localhost:$(PORT)/sign-in/
+run-sso: install
+	@test -f node_modules/oidc-provider/package.json || (echo "run-sso needs node and npm (npm ci)"; exit 1)
+	mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	{ cat Procfile.dev; echo "sso: node tests/oidc/provider.mjs"; } > var/Procfile.sso
+	@echo ""
+	@echo "  Handoff is starting at http://127.0.0.1:$(PORT), its OpenID provider at http://127.0.0.1:$(SSO_PORT)"
+	@echo "  Sign in with SSO as ivy (IE), theo (TA), mona (manager, admin) or olga (no access),"
+	@echo "  any password; or with a password as ie, ta or manager (handoff-demo)."
+	@echo "  Stop with Ctrl-C."
+	@echo ""
+	DEBUG=1 PORT=$(PORT) PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}" $(SSO_ENV) \
+		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f var/Procfile.sso
 
 # Tests talk to real PostgreSQL and Redis (defaults in pyproject.toml: 127.0.0.1, user postgres);
 # set DATABASE_URL / REDIS_URL to point elsewhere.

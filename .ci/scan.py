@@ -81,6 +81,8 @@ SETTINGS = {
     "STATIC_ROOT": str(OUT / "static"),
     "LOG_LEVEL": "WARNING",
     "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+    # The scan signs in with the demo passwords, which production (LOCAL_LOGIN off) refuses.
+    "LOCAL_LOGIN": "1",
 }
 # A developer's shell must not soften what is scanned.
 SOFTENERS = (
@@ -221,7 +223,7 @@ def wapiti_args(
         # scans sign in as (a new password signs their sessions out; deactivating or demoting
         # them ends or narrows the scan). The people admin's other pages are scanned.
         "-x", f"{host}/sign-out/", "-x", f"{host}/admin/logout/",
-        "-x", f"{host}/admin/password_change/*",
+        "-x", f"{host}/admin/password_change/*", "-x", f"{host}/password/",
         *(arg for pk in scanners for arg in ("-x", f"{host}/admin/people/user/{pk}/*")),
         *(arg for pk in left_out for arg in ("-x", f"{host}/accounts/{pk}/*")),
         "-d", str(BUDGET["depth"]),

@@ -90,6 +90,7 @@ if __name__ == "__main__":
         CSRF_COOKIE_SECURE="0",
         SECURE_HSTS_SECONDS="0",
         STATIC_MANIFEST="0",
+        LOCAL_LOGIN="1",  # production-like otherwise: its people have passwords, not SSO
         LOG_LEVEL="WARNING",
         STATIC_ROOT=str(OUT / "static"),  # nothing is served from it; it only has to exist
     )

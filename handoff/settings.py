@@ -4,7 +4,10 @@ Defaults are production-safe (DEBUG off, secure cookies, HSTS). `make run` turns
 uses the embedded defaults: SQLite, kombu's filesystem broker and the local fake Vitally.
 """
 
+import json
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -40,6 +43,7 @@ INSTALLED_APPS = [
     "csp",
     "handoff.common",  # one-time tokens of create forms
     "handoff.people",
+    "axes",  # failed password sign-ins, counted per user name and per address
     "handoff.audit",
     "handoff.mail",  # the e-mail outbox: recorded with the change, retried by the worker
     "handoff.accounts",
@@ -53,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "handoff.people.sso.SsoFormActionMiddleware",  # Sign out may end at the provider
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "handoff.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,9 +65,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "handoff.people.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked-out sign-in gets the sign-in page's message
 ]
 
 ROOT_URLCONF = "handoff.urls"
@@ -88,6 +95,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
+AUTHENTICATION_BACKENDS = [
+    "handoff.people.backends.SignInThrottleBackend",  # django-axes: first, refuses when locked out
+    "handoff.people.backends.LocalPasswordBackend",  # passwords, as LOCAL_LOGIN allows
+    "handoff.people.sso.SsoBackend",  # the company's identity provider (handoff/people/sso.py)
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accounts:my_work"
 LOGOUT_REDIRECT_URL = "login"
@@ -140,7 +152,6 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day
 # No inline script or style anywhere: templates load static files only (htmx's inline indicator
 # style is turned off by the htmx-config meta tag).
 CONTENT_SECURITY_POLICY = {
@@ -155,6 +166,66 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- Sign-in: the company's identity provider (OpenID Connect), local passwords, sessions -----
+# SSO is on when OIDC_ISSUER and OIDC_CLIENT_ID are set. The provider's endpoints and keys come
+# from OIDC_ISSUER's discovery document. People are found by issuer + `sub`; the groups claim
+# gives their role (OIDC_GROUP_ROLES, JSON {"group": "ie" | "ta" | "manager"}) and staff
+# (OIDC_STAFF_GROUPS) at every sign-in.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_STAFF_GROUPS = env.list("OIDC_STAFF_GROUPS", default=[])
+OIDC_SIGN_ALGORITHM = env.str("OIDC_SIGN_ALGORITHM", default="RS256")
+
+
+def _group_roles(raw: str) -> dict[str, str]:
+    roles = {"ie", "ta", "manager"}
+    message = 'OIDC_GROUP_ROLES is JSON mapping group to role, e.g. {"ce-ie": "ie"}; roles: '
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError as error:
+        raise ImproperlyConfigured(message + ", ".join(sorted(roles))) from error
+    if not isinstance(value, dict) or not all(
+        isinstance(group, str) and role in roles for group, role in value.items()
+    ):
+        raise ImproperlyConfigured(message + ", ".join(sorted(roles)))
+    return value
+
+
+OIDC_GROUP_ROLES = _group_roles(env.str("OIDC_GROUP_ROLES", default=""))
+if OIDC_ISSUER:
+    _issuer = urlsplit(OIDC_ISSUER)
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET and (OIDC_GROUP_ROLES or OIDC_STAFF_GROUPS)):
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER needs OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_GROUP_ROLES."
+        )
+    if _issuer.scheme != "https" and _issuer.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ImproperlyConfigured("OIDC_ISSUER must be an https:// URL (http only on loopback).")
+
+# Password sign-in: for `make run`'s demo people and break-glass superusers. Off, the sign-in
+# page shows no password form and only superusers get in with a password (/admin/login/).
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=DEBUG)
+
+# Failed password sign-ins (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one user name,
+# or from one address, within SIGN_IN_LOCKOUT_MINUTES, that name or address is refused for
+# SIGN_IN_LOCKOUT_MINUTES after its last failure (every name counts, whether it exists or not).
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "handoff.people.backends.client_address"
+AXES_USERNAME_CALLABLE = "handoff.people.backends.attempted_username"
+AXES_LOCKOUT_CALLABLE = "handoff.people.views.sign_in_locked_out"
+AXES_ENABLE_ADMIN = False  # `manage.py axes_reset_username NAME` lifts a lockout
+AXES_DISABLE_ACCESS_LOG = True  # failures only; failed sign-ins are also in handoff.security
+AXES_VERBOSE = False
+
+# A session ends SESSION_LIFETIME_SECONDS after sign-in, or after SESSION_IDLE_SECONDS without a
+# request (handoff/people/middleware.py), whichever comes first.
+SESSION_COOKIE_AGE = env.int("SESSION_LIFETIME_SECONDS", default=60 * 60 * 12)  # a working day
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=60 * 60 * 2)
 
 # --- Email: console by default so `make run` shows what would be sent ------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -11,6 +11,8 @@ _FRAGMENT = "an htmx fragment of a walked page (a plain GET goes to that page)"
 SKIPPED = {
     "logout": "POST only: the top bar's Sign out, pressed by the Menu check",
     "healthz": "JSON for the load balancer, not a page",
+    "sso_start": "a redirect to the identity provider (tests/oidc walk it in Chromium)",
+    "sso_callback": "the identity provider's redirect back (tests/oidc: its pages and refusals)",
     "vitally_sync:metrics": "Prometheus text for the scraper, not a page",
     "logs:journal_export": "a CSV download",
     "logs:issue_export": "a CSV download",

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.html import format_html_join
 
 from handoff.common.admin import CheckedSelectionMixin, StaffAdminMixin, admin_use_allowed
 from handoff.people.models import User
@@ -24,6 +25,8 @@ class PortalUserAdmin(CheckedSelectionMixin, StaffAdminMixin, UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
         ("Role in the handoff", {"fields": ("role",)}),
+        # Written by sign-in with SSO only (handoff/people/services.py), so read here.
+        ("Sign-in with SSO", {"fields": ("sso_identities_display",)}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
@@ -39,8 +42,20 @@ class PortalUserAdmin(CheckedSelectionMixin, StaffAdminMixin, UserAdmin):
             for name, options in fieldsets
         ]
 
+    @admin.display(description="Identities at the identity provider")
+    def sso_identities_display(self, obj):
+        identities = obj.sso_identities.order_by("issuer", "subject") if obj and obj.pk else []
+        return (
+            format_html_join(
+                "",
+                "<p><code>{}</code> at <code>{}</code>, last sign-in {}</p>",
+                ((i.subject, i.issuer, i.last_sign_in_at or "never") for i in identities),
+            )
+            or "None: this person does not sign in with SSO."
+        )
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = tuple(super().get_readonly_fields(request, obj))
+        readonly = (*super().get_readonly_fields(request, obj), "sso_identities_display")
         if request.user.is_superuser:
             return readonly
         # Read-only fields are left out of the form, so a forged post of them is ignored even

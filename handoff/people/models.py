@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -24,6 +25,12 @@ class User(PlainTextModel, AbstractUser):
         return self.get_full_name() or self.username
 
     @property
+    def password_change_allowed(self) -> bool:
+        """Whether this person signs in with a password of their own (not those created by SSO;
+        with LOCAL_LOGIN off, only superusers)."""
+        return self.has_usable_password() and (settings.LOCAL_LOGIN or self.is_superuser)
+
+    @property
     def is_implementation_engineer(self) -> bool:
         return self.role == self.Role.IMPLEMENTATION_ENGINEER
 
@@ -34,3 +41,25 @@ class User(PlainTextModel, AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role == self.Role.MANAGER
+
+
+class SsoIdentity(models.Model):
+    """Who a person is at the company's identity provider: the token's issuer and `sub`, which
+    never change, unlike a user name or an e-mail address. Sign-in with SSO finds the person by
+    these two alone; the first sign-in creates the person and this row."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SSO identity"
+        verbose_name_plural = "SSO identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

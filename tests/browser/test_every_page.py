@@ -121,6 +121,8 @@ IE_STEPS = [
     Step("risk", "logs:risk_detail", ("acme", "risk")),
     Step("opportunities", "logs:opportunity_list", ("acme",)),
     Step("checklist-item", "closeout:checklist_item", ("acme", "item")),
+    Step("password", "password_change"),
+    Step("password-errors", "password_change", submit="Change password"),
 ]  # fmt: skip
 
 # ta: Acme and Ion in implementation (Ion reviewed, then changed), Cobalt and Granite ready,
