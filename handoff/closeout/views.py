@@ -165,6 +165,37 @@ def _simple_action(
     return _back(request, account, "handoff-status")
 
 
+@require_GET
+def handoff_request_confirm_view(request, account_id: int):
+    """"Request handoff" asks first, on the server: what readiness still lacks now, one line per
+    rule as the readiness block has it (but the technical advisor's acknowledgement, which comes
+    after the request). htmx puts it under the button; without JavaScript it is a page."""
+    record = _record(account_id)
+    account = record.account
+    require(request.user, Action.HANDOFF_REQUEST, account)
+    readiness = record.readiness
+    unmet = readiness.before_request(account)
+    context = {
+        "account": account,
+        "unmet": unmet,
+        "after_request": len(unmet) < len(readiness.unmet),
+        "next": _next_path(request, account),
+        "inline": bool(request.htmx),
+    }
+    template = "closeout/_handoff_request_confirm.html" if request.htmx else None
+    return render(request, template or "closeout/handoff_request_confirm.html", context)
+
+
+def _next_path(request, account: Account) -> str:
+    """Where the confirmation goes back to (a path of this site), for its form and Cancel."""
+    target = request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("accounts:detail", args=[account.pk])
+
+
 @require_POST
 def handoff_request_view(request, account_id: int):
     account = _account(account_id)
@@ -179,15 +210,15 @@ def handoff_request_view(request, account_id: int):
         account_id=account.pk, kind=notifications.HANDOFF_REQUESTED, since=started
     )
     notice = notifications.handoff_requested_notice(account=account, email=email)
-    # The blockers stay in view: the status panel lists how many remain and links to them.
-    blockers = len(_record(account_id).readiness.blockers)
+    # What is missing stays in view, in the readiness block's unit: the status panel says how
+    # many rules are not met and links to them.
+    readiness = _record(account_id).readiness
     remain = ""
-    if blockers == 1:
-        remain = " 1 blocker remains: the manager signs off once it is fixed, or by overriding it."
-    elif blockers:
+    if readiness.unmet:
+        they = "it is" if len(readiness.unmet) == 1 else "they are"
         remain = (
-            f" {blockers} blockers remain: the manager signs off once they are fixed, or by "
-            "overriding them."
+            f" {readiness.unmet_text.capitalize()}: the manager signs off once {they} met, or "
+            "by overriding what is missing."
         )
     messages.success(request, f"Handoff requested. {notice}{remain}")
     return _back(request, account, "handoff-status")
