@@ -39,6 +39,7 @@ def rule_technical_advisor_assigned(record) -> list[Blocker]:
             title="No technical advisor assigned",
             detail="Assign the technical advisor who takes the account over.",
             url=_edit_url(account, "technical_advisor"),
+            action=Action.ACCOUNT_EDIT,
         )
     ]
 
@@ -54,6 +55,7 @@ def rule_technical_advisor_acknowledged(record) -> list[Blocker]:
                 detail="Assign a technical advisor; they then acknowledge the account on the "
                 "account page.",
                 url=_edit_url(account, "technical_advisor"),
+                action=Action.ACCOUNT_EDIT,
             )
         ]
     return [
@@ -74,6 +76,7 @@ def rule_manager_assigned(record) -> list[Blocker]:
             title="No manager assigned",
             detail="Assign the manager who signs off the closeout.",
             url=_edit_url(account, "manager"),
+            action=Action.ACCOUNT_EDIT,
         )
     ]
 
@@ -132,6 +135,7 @@ def planned_completion_items(account, *, acknowledged: bool) -> list[AttentionIt
                 title="Planned completion date has passed",
                 detail=f"It was {date:%-d %b %Y}, {-days} day{'s' if days != -1 else ''} ago.",
                 url=_edit_url(account, "planned_completion_date"),
+                action=Action.ACCOUNT_EDIT,
             )
         ]
     if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or acknowledged:
@@ -144,6 +148,7 @@ def planned_completion_items(account, *, acknowledged: bool) -> list[AttentionIt
                 title=f"{when}, no technical advisor assigned",
                 detail="Pull the technical advisor in to plan user onboarding.",
                 url=_edit_url(account, "technical_advisor"),
+                action=Action.ACCOUNT_EDIT,
             )
         ]
     return [

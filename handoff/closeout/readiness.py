@@ -4,7 +4,7 @@ Readiness = the percent of rules met, plus every rule's blockers, each linking t
 to fix it. Sign-off is refused while blockers remain unless the manager overrides them.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from handoff import registry
 from handoff.registry import Blocker, Rule
@@ -75,7 +75,9 @@ class Readiness:
                     "key": r.rule.key,
                     "title": r.rule.title,
                     "met": r.met,
-                    "blockers": [asdict(b) for b in r.blockers],
+                    "blockers": [
+                        {"title": b.title, "detail": b.detail, "url": b.url} for b in r.blockers
+                    ],
                 }
                 for r in self.results
             ],
@@ -85,7 +87,8 @@ class Readiness:
 def awaits_request(result: RuleResult, account) -> bool:
     """A rule cleared by the technical advisor (the acknowledgement) waits for the handoff
     request, once a technical advisor is assigned (assigning one is the keeper's to do)."""
-    return result.rule.cleared_by == "technical_advisor" and account.technical_advisor_id is not None
+    assigned = account.technical_advisor_id is not None
+    return result.rule.cleared_by == "technical_advisor" and assigned
 
 
 def readiness_evaluate(record) -> Readiness:

@@ -167,7 +167,7 @@ def _simple_action(
 
 @require_GET
 def handoff_request_confirm_view(request, account_id: int):
-    """"Request handoff" asks first, on the server: what readiness still lacks now, one line per
+    """ "Request handoff" asks first, on the server: what readiness still lacks now, one line per
     rule as the readiness block has it (but the technical advisor's acknowledgement, which comes
     after the request). htmx puts it under the button; without JavaScript it is a page."""
     record = _record(account_id)

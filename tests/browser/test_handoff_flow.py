@@ -182,7 +182,8 @@ def test_implementation_to_handed_off_with_three_people(
     request.focus()
     page.keyboard.press("Enter")
     confirm = page.locator("#request-confirm-slot [data-confirm-step]")
-    question = confirm.get_by_role("heading", name="Request handoff with 2 readiness rules not met?")
+    asked = "Request handoff with 2 readiness rules not met?"
+    question = confirm.get_by_role("heading", name=asked)
     expect(question).to_be_focused()
     expect(confirm.locator(".rule-lines li")).to_have_text(
         [critical, f"Checklist item open: {LAST_ITEM}"]

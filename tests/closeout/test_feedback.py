@@ -114,6 +114,7 @@ def test_a_checklist_change_refreshes_the_blockers_note(client_for, account, ie,
     )
     html = response.content.decode()
     assert re.search(
-        r'<p class="meta request-note" id="blockers-remain" data-hx-swap-oob="true">\d+ rules not met',
+        r'<p class="meta request-note" id="blockers-remain" data-hx-swap-oob="true">'
+        r"\d+ rules not met",
         html,
     )

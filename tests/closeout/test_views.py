@@ -85,8 +85,16 @@ def test_account_page_shows_readiness_by_rule_attention_sections_and_print_style
     top = page.split('id="overview"')[1].split("</section>")[0]
     assert "Readiness 55%" in top
     assert "5 of 9 rules met" in top
+    # The technical advisor reads the record before handoff: the blocker links to the section,
+    # not to the form the engineer fills in (which refuses them).
     production = reverse("deployments:production_edit", args=[account.pk])
-    assert f'<a href="{production}">No production deployment recorded</a>' in top
+    assert production not in top
+    assert (
+        f'<a href="{handoff_url(account)}#production-deployment">'
+        "No production deployment recorded</a>" in top
+    )
+    keeper = client_for(ie).get(handoff_url(account)).content.decode()
+    assert f'<a href="{production}">No production deployment recorded</a>' in keeper
     assert (
         f'<a href="{handoff_url(account)}#handoff-status">{ta} has not acknowledged the account</a>'
         in top
