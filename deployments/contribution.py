@@ -198,7 +198,6 @@ def rule_code_host_details(record) -> list[Blocker]:
                     detail=" ".join(m for messages in errors.values() for m in messages),
                     url=url,
                     **_in_code_hosts(record.account),
-                    **_in_code_hosts(record.account),
                 )
             )
     return blockers
