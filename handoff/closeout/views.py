@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
@@ -31,6 +32,7 @@ from handoff.closeout.selectors import (
     sign_off_latest_get,
 )
 from handoff.closeout.snapshot import snapshot_digest
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.services import ConcurrentEditError
 from handoff.mail.selectors import email_latest_get, email_outcome
 from handoff.permissions import Action, require
@@ -111,6 +113,8 @@ def checklist_item_update_view(request, account_id: int, item_id: int):
     # The form validates a copy: an invalid post must not change the item shown beside it.
     form = ChecklistItemForm(request.POST or None, instance=copy.copy(item))
     saved, conflict = False, ""
+    its_page = reverse("closeout:checklist_item", args=[account_id, item_id])
+    on_its_page = not request.htmx or _from(request, its_page)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in services.CHECKLIST_ITEM_FIELDS}
         try:
@@ -120,6 +124,16 @@ def checklist_item_update_view(request, account_id: int, item_id: int):
         except ConcurrentEditError as error:
             # Show what is saved now, in a form carrying the current version.
             item = checklist_item_get(account_id=account_id, item_id=item_id)
+            if on_its_page:
+                # The item's own page answers with the one conflict panel (theirs beside
+                # yours, a choice per field), in a form of its own above the item.
+                resolved = conflict_resolve(form, error, current=item)
+                page = {"account": account, "item": item, "conflict": resolved}
+                page |= {"form": ChecklistItemForm(instance=item), "conflict_form": form}
+                if request.htmx:
+                    response = render(request, "closeout/_checklist_item_page.html", page)
+                    return reswap(retarget(response, "#checklist-item-page"), "outerHTML")
+                return render(request, "closeout/checklist_item_form.html", page)
             form = ChecklistItemForm(instance=item)
             conflict = error.messages[0]
         except ValidationError as error:
@@ -143,6 +157,12 @@ def checklist_item_update_view(request, account_id: int, item_id: int):
             }
         return render(request, "closeout/_checklist_item_response.html", context)
     return render(request, "closeout/checklist_item_form.html", context)
+
+
+def _from(request, path: str) -> bool:
+    """Whether an htmx request was sent from the page at `path`."""
+    current = request.htmx.current_url_abs_path or ""
+    return current.split("?")[0].split("#")[0] == path
 
 
 # --- Phases and acknowledgements ---------------------------------------------------------------
