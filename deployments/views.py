@@ -494,10 +494,12 @@ def _code_host_conflict(request, error: CodeHostConflictError):
             else "A code host you edited was removed by someone else; saving adds what you "
             "typed back as new."
         )
+    if not pairs:  # no one else's values to show: say plainly that nothing changed
+        note = f"Nothing was saved. {note}".strip()
     conflict = conflict_resolve_rows(
         data, pairs, names=CODE_HOST_FIELDS, note=note, lists=tuple(removed)
     )
     if not conflict.message:
-        conflict.message = "Someone else saved the code hosts while you were editing."
+        conflict.message = "Nothing was saved: someone else saved the code hosts meanwhile."
     # The form shows the data made ready: their values taken, the choices, current versions.
     return f.CodeHostFormSet(data, prefix=f.CODE_HOSTS_PREFIX), conflict
