@@ -69,6 +69,16 @@ def _code_hosts_url(account) -> str:
     return reverse("deployments:code_hosts_edit", args=[account.pk])
 
 
+# A viewer who may not edit the record reads what a blocker names in the account page's section.
+def _in_production(account) -> dict:
+    view_url = _handoff_url(account, "production-deployment")
+    return {"action": Action.RECORD_EDIT, "view_url": view_url}
+
+
+def _in_code_hosts(account) -> dict:
+    return {"action": Action.RECORD_EDIT, "view_url": _handoff_url(account, "code-hosts")}
+
+
 def _handoff_url(account, fragment: str) -> str:
     return reverse("accounts:detail", args=[account.pk]) + f"#{fragment}"
 
@@ -103,6 +113,7 @@ def rule_production_fields(record) -> list[Blocker]:
                 title="No production deployment recorded",
                 detail="Record the production deployment with the handbook's fields.",
                 url=_production_url(account),
+                **_in_production(account),
             )
         ]
     blockers = []
@@ -120,6 +131,7 @@ def rule_production_fields(record) -> list[Blocker]:
                     title=f"Production field missing: {_label(name)}",
                     detail="Fill it in on the production deployment.",
                     url=_production_url(account, name),
+                    **_in_production(account),
                 )
             )
     errors = _validation_errors(production, exclude=["account"])
@@ -138,6 +150,7 @@ def rule_production_fields(record) -> list[Blocker]:
                 title=f"Production field invalid: {_label(name) if known else 'the deployment'}",
                 detail=" ".join(dict.fromkeys(messages)),
                 url=_production_url(account, name if known else ""),
+                **_in_production(account),
             )
         )
     return blockers
@@ -154,6 +167,7 @@ def rule_code_host_details(record) -> list[Blocker]:
                 title="No code host recorded",
                 detail="Record each code host connection with its number of repositories.",
                 url=url,
+                **_in_code_hosts(record.account),
             )
         ]
     blockers = []
@@ -163,6 +177,7 @@ def rule_code_host_details(record) -> list[Blocker]:
                 title="No repositories counted on the code hosts",
                 detail="Enter the number of repositories each code host syncs.",
                 url=url,
+                **_in_code_hosts(record.account),
             )
         )
     if overview.totals.largest_repository_mb is None:
@@ -171,6 +186,7 @@ def rule_code_host_details(record) -> list[Blocker]:
                 title="Largest Repository (MB) not recorded",
                 detail="Enter the size of the largest repository on its code host.",
                 url=url,
+                **_in_code_hosts(record.account),
             )
         )
     for code_host in overview.code_hosts:
@@ -181,6 +197,7 @@ def rule_code_host_details(record) -> list[Blocker]:
                     title=f"Code host invalid: {code_host.name}",
                     detail=" ".join(m for messages in errors.values() for m in messages),
                     url=url,
+                    **_in_code_hosts(record.account),
                 )
             )
     return blockers

@@ -13,7 +13,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
 
 from deployments.models import MAX_INSTANCE_COUNT, CodeHostConnection, Environment
-from deployments.services import ENVIRONMENT_FIELDS, CodeHostChange, DocumentLink, InstanceSpec
+from deployments.services import (
+    CODE_HOST_FIELDS,
+    ENVIRONMENT_FIELDS,
+    CodeHostChange,
+    DocumentLink,
+    InstanceSpec,
+)
+from handoff.common.conflicts import STARTED_FROM, started_from_values
 from handoff.common.forms import (
     OnceFormMixin,
     PlainTextFormMixin,
@@ -153,6 +160,9 @@ class CodeHostForm(PlainTextFormMixin, forms.ModelForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     removed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    # What a saved row held when the form was rendered: after a conflict it tells what this
+    # person changed from what the other did (handoff.common.conflicts), as on every edit form.
+    started_from = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2_000)
 
     class Meta:
         model = CodeHostConnection
@@ -185,6 +195,8 @@ class CodeHostForm(PlainTextFormMixin, forms.ModelForm):
             ("Package hosts", [(k.value, k.label) for k in kinds if k in packages]),
         ]
         bound_integer_fields(self, CodeHostConnection)
+        if not self.is_bound and self.initial.get("id") and not self.initial.get(STARTED_FROM):
+            self.initial[STARTED_FROM] = started_from_values(self.initial, CODE_HOST_FIELDS)
 
     def has_changed(self) -> bool:
         # A saved row marked removed matters even when nothing else was typed.

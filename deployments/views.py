@@ -30,7 +30,12 @@ from deployments.services import (
     instance_types_text,
 )
 from handoff.accounts.models import Account
-from handoff.common.conflicts import conflict_resolve
+from handoff.common.conflicts import (
+    CHOICE_PREFIX,
+    conflict_choices_apply,
+    conflict_resolve,
+    conflict_resolve_rows,
+)
 from handoff.common.forms import VersionForm
 from handoff.common.messages import saved_message
 from handoff.common.services import (
@@ -44,7 +49,7 @@ from handoff.permissions import Action, require
 
 DOCUMENT_FIELDS = ["title", "url"]
 INSTANCE_FIELDS = ["count", "instance_type"]
-CODE_HOST_ROW_FIELDS = ["id", "version", "removed", *CODE_HOST_FIELDS]
+CODE_HOST_ROW_FIELDS = ["id", "version", "removed", "started_from", *CODE_HOST_FIELDS]
 
 
 def _account_for_edit(request, account_id: int) -> Account:
@@ -394,6 +399,7 @@ def code_hosts_edit_view(request, account_id: int):
                 focus = "add-codehosts"
         else:
             formset = f.CodeHostFormSet(request.POST, prefix=f.CODE_HOSTS_PREFIX)
+            _code_host_choices_apply(account, formset)
             if formset.is_valid():
                 try:
                     with transaction.atomic():
@@ -435,9 +441,23 @@ def code_hosts_edit_view(request, account_id: int):
     return render(request, "deployments/code_hosts_form.html", context)
 
 
+def _code_host_choices_apply(account: Account, formset) -> None:
+    """A POST that answers a conflict (the one conflict panel's choices): where it chose "Keep
+    theirs", the saved row's value goes into that row's form. Reads the rows only then."""
+    if not any(CHOICE_PREFIX in key for key in formset.data):
+        return
+    saved = {c.pk: c for c in code_host_list(account_id=account.pk)}
+    for form in formset.forms:
+        row = saved.get(_int(form.data.get(form.add_prefix("id"))))
+        if row is not None:
+            conflict_choices_apply(form, instance=row, names=CODE_HOST_FIELDS)
+
+
 def _code_host_conflict(request, error: CodeHostConflictError):
-    """Keep what was typed; stale rows take the current version (saving again overwrites
-    deliberately), rows removed meanwhile become new rows."""
+    """The one conflict panel (handoff.common.conflicts), row by row: per field someone else
+    changed, theirs taken or, where you changed it too, theirs beside yours with a choice; your
+    other values kept. A row they removed becomes a new row (saving adds it back); a row you
+    removed that they changed is named, and goes when you save."""
     data = request.POST.copy()
     current = {c.pk: c for c in error.current}
     total = len(
@@ -445,19 +465,41 @@ def _code_host_conflict(request, error: CodeHostConflictError):
     )
     for index in range(total):
         key = f"{f.CODE_HOSTS_PREFIX}-{index}-"
-        row_id = _int(data.get(key + "id"))
-        if row_id in error.gone_ids:
+        if _int(data.get(key + "id")) in error.gone_ids:
             data[key + "id"] = ""
             data[key + "version"] = ""
-        elif row_id in current:
-            data[key + "version"] = str(current[row_id].version)
+            data[key + "started_from"] = ""
     formset = f.CodeHostFormSet(data, prefix=f.CODE_HOSTS_PREFIX)
     formset.is_valid()
-    labels = [str(f.CodeHostForm.base_fields[n].label) for n in CODE_HOST_FIELDS]
-    return formset, {
-        "message": error.messages[0],
-        "labels": labels,
-        "rows": [
-            [field_values(c, CODE_HOST_FIELDS)[n] for n in CODE_HOST_FIELDS] for c in error.current
-        ],
-    }
+    pairs, removed = [], []
+    for index, form in enumerate(formset.forms):
+        row = current.get(_int(data.get(form.add_prefix("id"))))
+        if row is None:
+            continue
+        label = f"Code host {index + 1} ({row.name})"
+        if form.cleaned_data.get("removed"):
+            data[form.add_prefix("version")] = str(row.version)
+            theirs = field_values(row, CODE_HOST_FIELDS)
+            text = ", ".join(str(v) for v in theirs.values() if v not in (None, ""))
+            removed.append((label, text, "removed when you save"))
+        else:
+            pairs.append((form, row, label))
+    gone = len(error.gone_ids)
+    note = ""
+    if gone:
+        note = (
+            f"{gone} code hosts you edited were removed by someone else; saving adds what you "
+            "typed back as new."
+            if gone > 1
+            else "A code host you edited was removed by someone else; saving adds what you "
+            "typed back as new."
+        )
+    if not pairs:  # no one else's values to show: say plainly that nothing changed
+        note = f"Nothing was saved. {note}".strip()
+    conflict = conflict_resolve_rows(
+        data, pairs, names=CODE_HOST_FIELDS, note=note, lists=tuple(removed)
+    )
+    if not conflict.message:
+        conflict.message = "Nothing was saved: someone else saved the code hosts meanwhile."
+    # The form shows the data made ready: their values taken, the choices, current versions.
+    return f.CodeHostFormSet(data, prefix=f.CODE_HOSTS_PREFIX), conflict

@@ -10,7 +10,7 @@ def permission_denied_view(request, exception=None):
     link back to the account (not to Accounts)."""
     account = exception.account if isinstance(exception, AccountPermissionDenied) else None
     context = {
-        "message": str(exception or "") or "You may not do that here.",
+        "message": str(exception or "") or "You can’t do that here.",
         "account": account,
         "keeper": record_keeper_sentence(account) if account is not None else "",
     }

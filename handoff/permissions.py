@@ -75,18 +75,42 @@ ACTION_LABELS: dict[Action, str] = {
     Action.ADMIN_USE: "use the admin (people and roles, accounts, checklist template, records)",
 }
 
+# What a refusal says (the 403 page), in the words of the pages: what the person cannot do, and
+# who can. Never the action's internal name or the matrix's shorthand ("maintainer").
+REFUSALS: dict[Action, str] = {
+    Action.ACCOUNT_VIEW: "You can’t open this account.",
+    Action.ACCOUNT_CREATE: "You can’t create accounts: implementation engineers and managers do.",
+    Action.ACCOUNT_EDIT: "You can’t edit this account’s details (its people, planned completion, "
+    "Vitally account id and CRM link).",
+    Action.RECORD_EDIT: "You can’t change this account’s production deployment, other "
+    "environments or code hosts.",
+    Action.JOURNAL_ADD: "You can’t add implementation notes to this account.",
+    Action.JOURNAL_EDIT: "You can’t correct this implementation note: its author can, and so "
+    "can whoever keeps the record.",
+    Action.LOG_EDIT: "You can’t change this account’s Issues Log, Risk Log or Expansion "
+    "Opportunities: whoever keeps the record can, and each item’s owner can update it.",
+    Action.LOGS_OVERVIEW: "The open issues and the risk heatmap across accounts are for "
+    "technical advisors and managers.",
+    Action.CHECKLIST_START: "You can’t start this account’s closeout checklist.",
+    Action.CHECKLIST_EDIT: "You can’t change this account’s closeout checklist.",
+    Action.HANDOFF_REQUEST: "You can’t request the handoff of this account.",
+    Action.HANDOFF_WITHDRAW: "You can’t withdraw this account’s handoff request.",
+    Action.HANDOFF_ACKNOWLEDGE: "Only the account’s technical advisor acknowledges it, before "
+    "the sign-off.",
+    Action.HANDOFF_MARK_REVIEWED: "Only the account’s technical advisor marks its handoff "
+    "reviewed.",
+    Action.CLOSEOUT_SIGN_OFF: "Only a manager signs off an account, once its handoff is requested.",
+    Action.CLOSEOUT_REOPEN: "Only a manager reopens an account, once it is handed off.",
+    Action.VITALLY_PUSH: "You can’t push this account to Vitally.",
+    Action.VITALLY_HEALTH: "You can’t see the Vitally sync of every account: it is for managers "
+    "and the portal's admins. Each account's own Vitally page shows its sync to everyone.",
+    Action.ADMIN_USE: "The admin is for the portal’s administrators.",
+}
+
 # Actions that do not concern one account (the matrix shows them once).
 ACCOUNTLESS_ACTIONS = frozenset(
     {Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW, Action.VITALLY_HEALTH, Action.ADMIN_USE}
 )
-
-# Why a page that concerns no one account is refused: the 403 page has no keeper to name.
-REFUSAL_REASONS: dict[Action, str] = {
-    Action.VITALLY_HEALTH: (
-        "It is for managers and the portal's admins. Each account's own Vitally page shows its "
-        "sync to everyone."
-    ),
-}
 
 
 Phase = Account.Phase
@@ -231,11 +255,34 @@ class AccountPermissionDenied(PermissionDenied):
         self.account = account
 
 
+def link_for(user, account: Account, item) -> str:
+    """Where a readiness blocker or an attention item links for this viewer: the place to fix
+    it when they may (its `action`), else where it reads (`view_url`, or nothing). The page
+    never offers a link that answers "You can’t…"."""
+    if not item.action or can(user, Action(item.action), account):
+        return item.url
+    return item.view_url
+
+
+def refusal(action: Action, account: Account | None = None) -> str:
+    """What the 403 page says was refused, in the pages' words; the phase when it is why."""
+    if account is not None:
+        if action in (Action.CHECKLIST_START, Action.CHECKLIST_EDIT) and _handed_off(account):
+            return (
+                f"{REFUSALS[action]} It was settled with the sign-off: a manager reopens the "
+                "account to change it."
+            )
+        if action == Action.HANDOFF_REQUEST and not _implementation(account):
+            already = "is handed off" if _handed_off(account) else "has its handoff requested"
+            return f"{REFUSALS[action]} It {already} already."
+        if action == Action.HANDOFF_WITHDRAW and not _ready(account):
+            return f"{REFUSALS[action]} No handoff request is waiting for sign-off."
+    return REFUSALS[action]
+
+
 def require(user, action: Action, account: Account | None = None, obj=None) -> None:
     if not can(user, action, account, obj):
-        message = f"You may not {ACTION_LABELS[action]} here."
-        if action in REFUSAL_REASONS:
-            message = f"{message} {REFUSAL_REASONS[action]}"
+        message = refusal(action, account if isinstance(account, Account) else None)
         if isinstance(account, Account) and account.pk is not None:
             raise AccountPermissionDenied(message, account=account)
         raise PermissionDenied(message)

@@ -31,6 +31,11 @@ class Blocker:
     title: str  # names what is missing, e.g. "Checklist item open: Indexing"
     detail: str  # one sentence: what to do
     url: str  # where to fix it (a path inside the portal)
+    # The permission (an Action's value) that `url` asks for, when it is an edit page; a viewer
+    # without it is linked to `view_url` (where the same thing reads), or to nothing
+    # (handoff.permissions.link_for).
+    action: str = ""
+    view_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class AttentionItem:
     title: str
     detail: str = ""
     url: str = ""
+    action: str = ""  # as Blocker's: the permission `url` asks for, and where else to look
+    view_url: str = ""
 
     @property
     def badge_class(self) -> str:

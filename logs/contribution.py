@@ -66,6 +66,8 @@ def rule_risks_have_response_plans(record) -> list[Blocker]:
             detail="Write the response plan: what we do if it comes to fruition.",
             url=reverse("logs:risk_edit", args=[record.account.pk, risk.pk])
             + f"#risk-{risk.pk}-response_plan",
+            action=Action.LOG_EDIT,
+            view_url=risk.get_absolute_url(),
         )
         for risk in logs_of(record).risks
         if _is_high(risk) and not risk.response_plan.strip()

@@ -84,7 +84,9 @@ def vitally_panel_view(request, account_id: int):
     record = _record(account_id)
     require(request.user, Action.ACCOUNT_VIEW, record.account)
     if request.GET.get("part") == "badge":
-        return render(request, "vitally_sync/_badge_live.html", _panel(request, record))
+        # The panel's summary: the state and the differences that hold, no trait table.
+        context = _panel(request, record, summary=True)
+        return render(request, "vitally_sync/_badge_live.html", context)
     if request.htmx:
         return _render_panel(request, record)
     return render(request, "vitally_sync/panel_page.html", _panel(request, record))

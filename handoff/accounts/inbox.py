@@ -91,11 +91,8 @@ def next_step_of(record: AccountRecord) -> NextStep:
     """The implementation engineer's one next step on an account they keep: the first blocker
     theirs to clear, in the rules' order (the technical advisor acknowledges on the account
     page); once none is left, request the handoff, or, requested, wait for the sign-off."""
-    for result in record.readiness.results:
-        if result.rule.cleared_by == "technical_advisor" and record.account.technical_advisor_id:
-            continue
-        for blocker in result.blockers:
-            return NextStep(blocker.title, blocker.url)
+    for result in record.readiness.before_request(record.account):
+        return NextStep(result.blockers[0].title, result.blockers[0].url)
     status = reverse("accounts:detail", args=[record.account.pk]) + "#handoff-status"
     if record.account.phase == Phase.READY_FOR_HANDOFF:
         return NextStep("Waiting for the manager's sign-off", status)
@@ -171,7 +168,7 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
         # Those the manager can sign off without overriding anything first.
         ready: list[Any] = sorted(
             (AccountRow(record=loaded[a.pk]) for a in shown["ready"]),
-            key=lambda row: len(row.record.readiness.blockers),
+            key=lambda row: len(row.record.readiness.unmet),
         )
     else:
         mine, ready = shown["mine"], shown["ready"]

@@ -149,7 +149,9 @@ def account_detail_view(request, account_id: int):
     # The top shows where the handoff stands from the closeout section's own context.
     panel = next(item["context"] for item in sections if item["section"].key == "closeout")
     review = handoff_review_get(account_id=account.pk, reviewer_id=request.user.pk)
-    can_edit = can(request.user, Action.ACCOUNT_EDIT, account)
+    # What this viewer may do on the page comes from the one permissions dict (the closeout
+    # section's), asked of handoff/permissions.py once.
+    can_edit = panel["can"]["edit_account"]
     return render(
         request,
         "accounts/account_detail.html",
@@ -166,9 +168,18 @@ def account_detail_view(request, account_id: int):
             "sign_offs": record.sign_offs,
             "columns": [c for c in registry.columns() if c.on_account_page],
             "can_edit": can_edit,
-            "read_only": "" if can_edit else record_keeper_sentence(account),
+            "read_only": "" if can_edit else _read_only(request.user, account),
         },
     )
+
+
+def _read_only(user, account) -> str:
+    """Who keeps the record, and what this viewer may still do on it: anyone signed in adds
+    implementation notes (the page offers "Add a note")."""
+    sentence = record_keeper_sentence(account)
+    if can(user, Action.JOURNAL_ADD, account):
+        sentence += " You can still add implementation notes."
+    return sentence
 
 
 def account_history_view(request, account_id: int):

@@ -40,6 +40,7 @@ def rule_technical_advisor_assigned(record) -> list[Blocker]:
             detail="Assign the technical advisor who takes the account over; they then "
             "acknowledge it on the account page.",
             url=_edit_url(account, "technical_advisor"),
+            action=Action.ACCOUNT_EDIT,
         )
     ]
 
@@ -55,6 +56,7 @@ def rule_technical_advisor_acknowledged(record) -> list[Blocker]:
                 detail="Assign a technical advisor; they then acknowledge the account on the "
                 "account page.",
                 url=_edit_url(account, "technical_advisor"),
+                action=Action.ACCOUNT_EDIT,
             )
         ]
     return [
@@ -75,6 +77,7 @@ def rule_manager_assigned(record) -> list[Blocker]:
             title="No manager assigned",
             detail="Assign the manager who signs off the closeout.",
             url=_edit_url(account, "manager"),
+            action=Action.ACCOUNT_EDIT,
         )
     ]
 
@@ -126,6 +129,7 @@ def planned_completion_items(account, *, acknowledged: bool) -> list[AttentionIt
                 title="Planned completion date has passed",
                 detail=f"It was {date:%-d %b %Y}, {-days} day{'s' if days != -1 else ''} ago.",
                 url=_edit_url(account, "planned_completion_date"),
+                action=Action.ACCOUNT_EDIT,
             )
         ]
     if days > settings.HANDOFF_REMINDER_DAYS_BEFORE or acknowledged:
@@ -138,6 +142,7 @@ def planned_completion_items(account, *, acknowledged: bool) -> list[AttentionIt
                 title=f"{when}, no technical advisor assigned",
                 detail="Pull the technical advisor in to plan user onboarding.",
                 url=_edit_url(account, "technical_advisor"),
+                action=Action.ACCOUNT_EDIT,
             )
         ]
     return [

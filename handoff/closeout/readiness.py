@@ -4,7 +4,7 @@ Readiness = the percent of rules met, plus every rule's blockers, each linking t
 to fix it. Sign-off is refused while blockers remain unless the manager overrides them.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from handoff import registry
 from handoff.registry import Blocker, Rule
@@ -57,6 +57,20 @@ class Readiness:
     def blockers(self) -> list[Blocker]:
         return [b for r in self.results for b in r.blockers]
 
+    @property
+    def unmet_text(self) -> str:
+        """How much is missing, in the readiness block's unit, the rule ("5 rules not met"):
+        every page that counts what stands between an account and its handoff says this (the
+        rule's lines name the blockers), so no page counts 15 where the block shows 5 lines."""
+        n = len(self.unmet)
+        return f"{n} rule{'s' if n != 1 else ''} not met" if n else ""
+
+    def before_request(self, account) -> list[RuleResult]:
+        """The unmet rules the keeper is asked about before requesting the handoff (and My
+        work's next step reads first): all but the assigned technical advisor's
+        acknowledgement, which comes after the request."""
+        return [r for r in self.unmet_listed if not awaits_request(r, account)]
+
     def as_data(self) -> dict:
         """JSON-safe, for the sign-off snapshot and the Markdown export."""
         return {
@@ -68,11 +82,20 @@ class Readiness:
                     "key": r.rule.key,
                     "title": r.rule.title,
                     "met": r.met,
-                    "blockers": [asdict(b) for b in r.blockers],
+                    "blockers": [
+                        {"title": b.title, "detail": b.detail, "url": b.url} for b in r.blockers
+                    ],
                 }
                 for r in self.results
             ],
         }
+
+
+def awaits_request(result: RuleResult, account) -> bool:
+    """A rule cleared by the technical advisor (the acknowledgement) waits for the handoff
+    request, once a technical advisor is assigned (assigning one is the keeper's to do)."""
+    assigned = account.technical_advisor_id is not None
+    return result.rule.cleared_by == "technical_advisor" and assigned
 
 
 def readiness_evaluate(record) -> Readiness:

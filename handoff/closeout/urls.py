@@ -10,6 +10,11 @@ urlpatterns = [
         "accounts/<int:account_id>/handoff.md", views.handoff_markdown_view, name="handoff_markdown"
     ),
     path(
+        "accounts/<int:account_id>/handoff/request/confirm/",
+        views.handoff_request_confirm_view,
+        name="handoff_request_confirm",
+    ),
+    path(
         "accounts/<int:account_id>/handoff/request/",
         views.handoff_request_view,
         name="handoff_request",

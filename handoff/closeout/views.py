@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from handoff.accounts.models import Account
 from handoff.accounts.selectors import account_get
@@ -25,12 +26,14 @@ from handoff.closeout.markdown import (
     signed_snapshot_markdown,
 )
 from handoff.closeout.models import ChecklistItem, SignOff
+from handoff.closeout.readiness import awaits_request
 from handoff.closeout.selectors import (
     checklist_item_get,
     sign_off_get,
     sign_off_latest_get,
 )
 from handoff.closeout.snapshot import snapshot_digest
+from handoff.common.conflicts import conflict_resolve
 from handoff.common.services import ConcurrentEditError
 from handoff.mail.selectors import email_latest_get, email_outcome
 from handoff.permissions import Action, require
@@ -111,6 +114,8 @@ def checklist_item_update_view(request, account_id: int, item_id: int):
     # The form validates a copy: an invalid post must not change the item shown beside it.
     form = ChecklistItemForm(request.POST or None, instance=copy.copy(item))
     saved, conflict = False, ""
+    its_page = reverse("closeout:checklist_item", args=[account_id, item_id])
+    on_its_page = not request.htmx or _from(request, its_page)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in services.CHECKLIST_ITEM_FIELDS}
         try:
@@ -120,6 +125,16 @@ def checklist_item_update_view(request, account_id: int, item_id: int):
         except ConcurrentEditError as error:
             # Show what is saved now, in a form carrying the current version.
             item = checklist_item_get(account_id=account_id, item_id=item_id)
+            if on_its_page:
+                # The item's own page answers with the one conflict panel (theirs beside
+                # yours, a choice per field), in a form of its own above the item.
+                resolved = conflict_resolve(form, error, current=item)
+                page = {"account": account, "item": item, "conflict": resolved}
+                page |= {"form": ChecklistItemForm(instance=item), "conflict_form": form}
+                if request.htmx:
+                    response = render(request, "closeout/_checklist_item_page.html", page)
+                    return reswap(retarget(response, "#checklist-item-page"), "outerHTML")
+                return render(request, "closeout/checklist_item_form.html", page)
             form = ChecklistItemForm(instance=item)
             conflict = error.messages[0]
         except ValidationError as error:
@@ -145,6 +160,12 @@ def checklist_item_update_view(request, account_id: int, item_id: int):
     return render(request, "closeout/checklist_item_form.html", context)
 
 
+def _from(request, path: str) -> bool:
+    """Whether an htmx request was sent from the page at `path`."""
+    current = request.htmx.current_url_abs_path or ""
+    return current.split("?")[0].split("#")[0] == path
+
+
 # --- Phases and acknowledgements ---------------------------------------------------------------
 def _simple_action(
     request, account_id: int, action: Action, run, success: str, email_kind: str = ""
@@ -165,6 +186,37 @@ def _simple_action(
     return _back(request, account, "handoff-status")
 
 
+@require_GET
+def handoff_request_confirm_view(request, account_id: int):
+    """ "Request handoff" asks first, on the server: what readiness still lacks now, one line per
+    rule as the readiness block has it (but the technical advisor's acknowledgement, which comes
+    after the request). htmx puts it under the button; without JavaScript it is a page."""
+    record = _record(account_id)
+    account = record.account
+    require(request.user, Action.HANDOFF_REQUEST, account)
+    readiness = record.readiness
+    unmet = readiness.before_request(account)
+    context = {
+        "account": account,
+        "unmet": unmet,
+        "after_request": any(awaits_request(result, account) for result in readiness.unmet),
+        "next": _next_path(request, account),
+        "inline": bool(request.htmx),
+    }
+    template = "closeout/_handoff_request_confirm.html" if request.htmx else None
+    return render(request, template or "closeout/handoff_request_confirm.html", context)
+
+
+def _next_path(request, account: Account) -> str:
+    """Where the confirmation goes back to (a path of this site), for its form and Cancel."""
+    target = request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("accounts:detail", args=[account.pk])
+
+
 @require_POST
 def handoff_request_view(request, account_id: int):
     account = _account(account_id)
@@ -179,15 +231,15 @@ def handoff_request_view(request, account_id: int):
         account_id=account.pk, kind=notifications.HANDOFF_REQUESTED, since=started
     )
     notice = notifications.handoff_requested_notice(account=account, email=email)
-    # The blockers stay in view: the status panel lists how many remain and links to them.
-    blockers = len(_record(account_id).readiness.blockers)
+    # What is missing stays in view, in the readiness block's unit: the status panel says how
+    # many rules are not met and links to them.
+    readiness = _record(account_id).readiness
     remain = ""
-    if blockers == 1:
-        remain = " 1 blocker remains: the manager signs off once it is fixed, or by overriding it."
-    elif blockers:
+    if readiness.unmet:
+        they = "it is" if len(readiness.unmet) == 1 else "they are"
         remain = (
-            f" {blockers} blockers remain: the manager signs off once they are fixed, or by "
-            "overriding them."
+            f" {readiness.unmet_text.capitalize()}: the manager signs off once {they} met, or "
+            "by overriding what is missing."
         )
     messages.success(request, f"Handoff requested. {notice}{remain}")
     return _back(request, account, "handoff-status")

@@ -69,6 +69,12 @@ def started_from_encode(instance, names: list[str]) -> str:
     return json.dumps({name: fingerprint(_saved_value(instance, name)) for name in names})
 
 
+def started_from_values(values: dict, names: list[str]) -> str:
+    """The fingerprints of a row form rendered from values rather than an instance (a list
+    form's rows: the code hosts)."""
+    return json.dumps({name: fingerprint(values.get(name)) for name in names})
+
+
 def started_from_decode(text: str) -> dict[str, str]:
     try:
         decoded = json.loads(text or "{}")
@@ -79,27 +85,31 @@ def started_from_decode(text: str) -> dict[str, str]:
 
 def _put(data, form, name: str, instance) -> None:
     """Put the instance's value of `name` into a (mutable) copy of the form's data, as the
-    field's widget would post it."""
+    field's widget would post it (under the form's prefix, a list form's row)."""
     value = forms.models.model_to_dict(instance, [name]).get(name)
     field = form.fields[name]
+    key = form.add_prefix(name)
     if isinstance(field.widget, forms.CheckboxInput):
-        data[name] = "true" if value else "false"
+        data[key] = "true" if value else "false"
     elif isinstance(value, list | tuple):
-        data.setlist(name, [str(field.prepare_value(v)) for v in value])
+        data.setlist(key, [str(field.prepare_value(v)) for v in value])
     else:
         value = field.prepare_value(value)
-        data[name] = "" if value is None else str(value)
+        data[key] = "" if value is None else str(value)
 
 
-def conflict_choices_apply(form) -> None:
-    """A POST that answers a conflict: where it chose "Keep theirs", their (saved) value."""
+def conflict_choices_apply(form, *, instance=None, names: list[str] | None = None) -> None:
+    """A POST that answers a conflict: where it chose "Keep theirs", their (saved) value.
+    `instance`: the saved row when the form is not bound to it (a list form's row)."""
     data = form.data
-    chosen = [n for n in compared_fields(form) if data.get(CHOICE_PREFIX + n) == THEIRS]
+    instance = instance if instance is not None else form.instance
+    names = names if names is not None else compared_fields(form)
+    chosen = [n for n in names if data.get(form.add_prefix(CHOICE_PREFIX + n)) == THEIRS]
     if not chosen:
         return
     data = data.copy()
     for name in chosen:
-        _put(data, form, name, form.instance)
+        _put(data, form, name, instance)
     form.data = data
 
 
@@ -110,10 +120,11 @@ class ConflictRow:
     theirs: Any
     yours: Any
     choice: str = THEIRS
+    prefix: str = ""  # a list form's row: its fields' prefix ("codehosts-0-")
 
     @property
     def input_name(self) -> str:
-        return CHOICE_PREFIX + self.name
+        return self.prefix + CHOICE_PREFIX + self.name
 
 
 @dataclass
@@ -131,15 +142,19 @@ def _display(instance, name: str) -> Any:
     return display_value(instance, name)
 
 
-def conflict_rows(form, current, started_from: dict[str, str]) -> tuple[list, list]:
+def conflict_rows(
+    form, current, started_from: dict[str, str], *, names=None, label: str = ""
+) -> tuple[list, list]:
     """(rows to choose, rows taken from theirs) for a form whose save `current` refused.
 
     `form.instance` holds what this person sent (a ModelForm's clean puts it there). A field
     the form did not fingerprint (an old form) counts as changed by both when the values
-    differ: the person decides."""
+    differ: the person decides. `names`: the fields to compare (else the instance's columns
+    the form has); `label`: what each row's label starts with (a list form's row)."""
     rows, taken = [], []
     yours_instance = form.instance
-    for name in compared_fields(form):
+    prefix = form.add_prefix("") if form.prefix else ""
+    for name in names if names is not None else compared_fields(form):
         theirs = _saved_value(current, name)
         yours = _form_value(form, name)
         if fingerprint(theirs) == fingerprint(yours):
@@ -151,12 +166,26 @@ def conflict_rows(form, current, started_from: dict[str, str]) -> tuple[list, li
             continue  # only yours changed: nothing to decide, yours is in the form
         row = ConflictRow(
             name=name,
-            label=str(form[name].label),
+            label=f"{label}{form[name].label}",
             theirs=_display(current, name),
             yours=_display(yours_instance, name),
+            prefix=prefix,
         )
         (rows if you_changed else taken).append(row)
     return rows, taken
+
+
+def _ready(data, form, current, rows: list, taken: list, names: list[str]) -> None:
+    """Make the form's part of `data` (mutable) ready for the next save: their changes taken,
+    a choice for each clash ("Keep theirs" unless chosen), the current version and
+    fingerprints."""
+    for row in taken:
+        _put(data, form, row.name, current)
+    for row in rows:
+        data[row.input_name] = data.get(row.input_name) or THEIRS
+        row.choice = data[row.input_name]
+    data[form.add_prefix("version")] = current.version
+    data[form.add_prefix(STARTED_FROM)] = started_from_encode(current, names)
 
 
 def _message(current, rows: list, taken: list) -> str:
@@ -185,13 +214,7 @@ def conflict_resolve(form, error, *, current=None, lists: tuple = ()) -> Conflic
     started = started_from_decode(form.data.get(STARTED_FROM, ""))
     rows, taken = conflict_rows(form, current, started)
     data = form.data.copy()
-    for row in taken:
-        _put(data, form, row.name, current)
-    for row in rows:
-        data[row.input_name] = data.get(row.input_name) or THEIRS
-        row.choice = data[row.input_name]
-    data["version"] = current.version
-    data[STARTED_FROM] = started_from_encode(current, compared_fields(form))
+    _ready(data, form, current, rows, taken, compared_fields(form))
     form.data = data
     differing = [
         ConflictRow(name="", label=label, theirs=theirs, yours=yours)
@@ -199,3 +222,28 @@ def conflict_resolve(form, error, *, current=None, lists: tuple = ()) -> Conflic
         if (theirs or "") != (yours or "")
     ]
     return Conflict(message=_message(current, rows, taken), rows=rows, taken=taken, lists=differing)
+
+
+def conflict_resolve_rows(
+    data, pairs: list[tuple[Any, Any, str]], *, names: list[str], note: str = "", lists: tuple = ()
+) -> Conflict:
+    """The conflict of a list form (a formset, one form per saved row) whose save was refused:
+    `pairs` are (the row's form, its saved row now, its label) for each row someone saved
+    meanwhile; `data` is the formset's posted data (mutable), made ready for the next save as
+    `conflict_resolve` does for one form. `note`: what else the refusal says (rows removed
+    meanwhile); `lists`: (label, theirs, yours) shown as they are (a row you removed)."""
+    rows, taken = [], []
+    for form, current, label in pairs:
+        started = started_from_decode(data.get(form.add_prefix(STARTED_FROM), ""))
+        mine, theirs = conflict_rows(form, current, started, names=names, label=f"{label}: ")
+        _ready(data, form, current, mine, theirs, names)
+        rows += mine
+        taken += theirs
+    shown = [ConflictRow(name="", label=label, theirs=t, yours=y) for label, t, y in lists]
+    message = _message(pairs[0][1], rows, taken) if pairs else ""
+    return Conflict(
+        message=" ".join(part for part in (message, note) if part),
+        rows=rows,
+        taken=taken,
+        lists=shown,
+    )

@@ -100,21 +100,31 @@ function addCounters(root) {
 addCounters(document);
 document.addEventListener("htmx:load", (event) => addCounters(event.target));
 
-// "Request handoff" while blockers remain asks first, naming them as #readiness lists them now
-// (htmx keeps that list current as checklist items change), but for the technical advisor's
-// acknowledgement, which comes after the request. Without JavaScript it posts at once.
-document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm-blockers]");
-  if (!form) return;
-  const blockers = [...document.querySelectorAll("#readiness .rule-list > li:not([data-after-request]) a")].map((a) => a.textContent.trim());
-  if (!blockers.length) return;
-  const n = blockers.length;
-  const named = blockers.slice(0, 5).join("; ") + (n > 5 ? `; and ${n - 5} more` : "");
-  const besides = document.querySelector("#readiness .rule-list > li[data-after-request]")
-    ? " besides the technical advisor's acknowledgement" : "";
-  const question = `Request handoff with ${n} blocker${n === 1 ? "" : "s"} remaining${besides}? ${named}.`;
-  if (!window.confirm(question)) event.preventDefault();
-}, true);
+// "Request handoff…" asks first: htmx loads the server's confirmation under the button
+// (closeout/_handoff_request_confirm.html). Focus moves to its question; Cancel or Escape folds
+// it away and puts focus back on the button. Without JavaScript the button opens it as a page.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const step = event.detail.target.querySelector && event.detail.target.querySelector("[data-confirm-step]");
+  if (step) step.querySelector("[tabindex='-1']").focus();
+});
+function closeConfirmStep(step) {
+  const slot = step.parentElement;
+  slot.replaceChildren();
+  const trigger = document.querySelector(`[data-hx-target="#${slot.id}"]`);
+  if (trigger) trigger.focus();
+}
+document.addEventListener("click", (event) => {
+  const cancel = event.target.closest("[data-confirm-cancel]");
+  const step = cancel && cancel.closest("[data-confirm-step]");
+  if (!step || !step.parentElement.id) return;  // the page of its own: Cancel is a link back
+  event.preventDefault();
+  closeConfirmStep(step);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const step = event.target.closest && event.target.closest("[data-confirm-step]");
+  if (step && step.parentElement.id) closeConfirmStep(step);
+});
 
 // Paper carries the whole record: what is folded on screen (the settled checklist items, the
 // rest of a long list) unfolds for printing and folds back after. A rule's blockers stay folded:

@@ -2,6 +2,8 @@
 query budget whatever the portfolio's size."""
 
 import datetime
+import html
+import re
 
 import pytest
 from django.db import connection
@@ -135,6 +137,40 @@ def test_with_only_the_acknowledgement_left_the_next_step_is_request_handoff(
         f"{ta} has not acknowledged the account"
     ]
     assert next_step_of(record).title == "Request handoff"
+
+
+def _readiness_lines(page: str) -> list[str]:
+    """The account page's readiness block: one line per rule not met."""
+    block = page[page.index('<div id="readiness"') : page.index('<div id="attention"')]
+    return re.findall(r'<li class="rule-unmet">', block)
+
+
+@pytest.mark.parametrize("role", ["ie", "manager"])
+def test_my_work_counts_what_is_missing_as_the_readiness_block_does(
+    client_for, ie, ta, manager, template, role
+):
+    """Rules, not individual blockers: the account page shows one line per rule not met ("7 of
+    11 checklist items open"), and My work's lists say how many lines, with the same lines."""
+    portfolio(1, ie, ta, manager)
+    for account in Account.objects.filter(name__in=["Building 00", "Ready 00"]):
+        closeout_services.checklist_start(account=account, actor=ie)  # a line for many items
+    client = client_for({"ie": ie, "manager": manager}[role])
+    response = my_work(client)
+    key = {"ie": "my-accounts", "manager": "sign-off"}[role]
+    row = lists(response)[key][0]
+    readiness = row.record.readiness
+    assert len(readiness.blockers) > len(readiness.unmet) > 1  # the figures would differ
+    account_page = client.get(reverse("accounts:detail", args=[row.account.pk])).content.decode()
+    n = len(_readiness_lines(account_page))
+    assert n == len(readiness.unmet)
+    page = response.content.decode()
+    table = page[page.index(f'id="{key}"') :]
+    cell = table[table.index('<details class="rule-lines">') : table.index("</details>")]
+    assert f"<summary>{n} rules not met</summary>" in cell
+    assert [html.unescape(line) for line in re.findall(r"<li>(.*?)</li>", cell)] == [
+        r.summary for r in readiness.unmet
+    ]
+    assert f">{len(readiness.blockers)}<" not in table[: table.index("</table>")]
 
 
 def test_the_technical_advisor_sees_acknowledgements_changes_and_items_due(

@@ -35,6 +35,9 @@ KEEPER = "Jonas Berg keeps this record during implementation"
 def test_an_ie_on_someone_elses_account_is_told_who_keeps_it(client_for, theirs, ie):
     html = client_for(ie).get(reverse("accounts:detail", args=[theirs.pk])).content.decode()
     assert f'<p class="read-only-note" id="read-only">{KEEPER}' in html
+    # What the page still offers them ("Add a note") the notice says they may do.
+    assert "ask them or a manager to change it. You can still add implementation notes." in html
+    assert "Add a note" in html
 
 
 @pytest.mark.parametrize("page", ["accounts:detail", "closeout:handoff"])
@@ -63,7 +66,8 @@ def test_the_403_page_names_the_keeper_and_links_back_to_the_account(client_for,
     response = client_for(ie).get(reverse("accounts:edit", args=[theirs.pk]))
     assert response.status_code == 403
     html = response.content.decode()
-    assert "You may not edit the account here." in html
+    assert "You can’t edit this account’s details (its people, planned completion" in html
+    assert "You may not" not in html and "maintainer" not in html
     assert f'<p class="keeper">{KEEPER}' in html
     assert f'<a href="/accounts/{theirs.pk}/">Back to Globex</a>' in html
     assert "Back to Accounts" not in html

@@ -91,6 +91,7 @@ MANAGER_STEPS = [
     Step("open-issues", "logs:issue_overview"),
     Step("risk-heatmap", "logs:risk_heatmap"),
     Step("vitally-sync", "vitally_sync:health"),
+    Step("request-handoff", "closeout:handoff_request_confirm", ("acme",)),
     Step("checklist-item", "closeout:checklist_item", ("acme", "item")),
     Step("sign-off", "closeout:sign_off", ("granite",)),
     Step("sign-off-errors", "closeout:sign_off", ("granite",), submit="Sign off"),
@@ -105,7 +106,7 @@ IE_STEPS = [
     Step("my-work", "accounts:my_work"),
     Step("account", "accounts:detail", ("acme",)),
     Step("account-handed-off", "accounts:detail", ("dunmore",)),  # no longer theirs to edit
-    Step("handoff", "accounts:detail", ("acme",), then="role=button[name='Request handoff']"),
+    Step("handoff", "accounts:detail", ("acme",), then="role=link[name='Request handoff…']"),
     Step("handoff-ready", "accounts:detail", ("cobalt",),
          then="role=button[name='Withdraw handoff request']"),
     Step("account-new-errors", "accounts:create", submit="Create account",

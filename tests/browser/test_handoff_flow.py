@@ -175,23 +175,33 @@ def test_implementation_to_handed_off_with_three_people(
     expect(blockers.nth(1)).to_contain_text(critical)
     expect(blockers.nth(2)).to_contain_text(f"Checklist item open: {LAST_ITEM}")
 
-    # With blockers, the request asks first and names them.
-    dialogs = []
-
-    def accept(dialog):
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", accept)
-    page.get_by_role("button", name="Request handoff").click()
-    expect(page.get_by_text("Handoff requested.")).to_be_visible()
-    # The acknowledgement comes after the request: the question leaves it out, and says so.
-    assert dialogs and dialogs[0].startswith(
-        "Request handoff with 2 blockers remaining besides the technical advisor's acknowledgement?"
+    # The request asks first, in the page: the server's confirmation under the button names
+    # what is missing one line per rule (the readiness block's lines), but the acknowledgement,
+    # which comes after the request; the keyboard reaches it and Escape puts it away.
+    request = page.get_by_role("link", name="Request handoff…")
+    request.focus()
+    page.keyboard.press("Enter")
+    confirm = page.locator("#request-confirm-slot [data-confirm-step]")
+    asked = "Request handoff with 2 readiness rules not met?"
+    question = confirm.get_by_role("heading", name=asked)
+    expect(question).to_be_focused()
+    expect(confirm.locator(".rule-lines li")).to_have_text(
+        [critical, f"Checklist item open: {LAST_ITEM}"]
     )
-    assert "has not acknowledged" not in dialogs[0]
-    assert f"Checklist item open: {LAST_ITEM}" in dialogs[0]
-    expect(page.locator("#blockers-remain")).to_contain_text("3 blockers remain")
+    expect(confirm).not_to_contain_text("has not acknowledged")
+    expect(confirm).to_contain_text("The technical advisor acknowledges the account after")
+    assert_accessible(page)
+    screenshot("handoff-ie-request-confirm")
+    page.keyboard.press("Escape")
+    expect(confirm).to_have_count(0)
+    expect(request).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(question).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(confirm.get_by_role("button", name="Request handoff anyway")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Handoff requested.")).to_be_visible()
+    expect(page.locator("#blockers-remain")).to_contain_text("3 rules not met")
     expect(page.locator(".page-head .badge[class*='phase-']")).to_have_text("Ready for handoff")
     assert_accessible(page)
     screenshot("handoff-ie-requested")

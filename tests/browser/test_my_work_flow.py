@@ -67,8 +67,8 @@ def test_my_work_follows_the_other_roles_actions(page, live_server, template, sc
     page.get_by_role("link", name="Accounts", exact=True).click()
     expect(page.get_by_role("heading", name="Accounts", level=1)).to_be_visible()
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
-    page.once("dialog", lambda dialog: dialog.accept())  # "Request handoff with N blockers…?"
-    page.get_by_role("button", name="Request handoff").click()
+    page.get_by_role("link", name="Request handoff…").click()  # asks first, under the button
+    page.get_by_role("button", name="Request handoff anyway").click()
     expect(page.get_by_text("Handoff requested.")).to_be_visible()
     page.get_by_role("link", name="My work").first.click()
     # Requested, it stays hers until the sign-off: its blockers are still hers to clear.

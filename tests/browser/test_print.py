@@ -31,6 +31,7 @@ def test_every_demo_account_prints_in_four_a4_pages_without_editors(page, live_s
         page.emulate_media(media="print")
         for editor in ("Done", "Request handoff", "Edit account", "Print"):
             assert not page.get_by_role("button", name=editor, exact=True).is_visible()
+        assert not page.get_by_role("link", name="Request handoff…").is_visible()
         assert page.get_by_role("heading", name="Production deployment").is_visible()
         counts[account.name] = pdf_pages(page.pdf(format="A4"))  # print media, as emulated
     assert all(1 <= n <= 4 for n in counts.values()), counts

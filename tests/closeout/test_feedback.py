@@ -6,9 +6,11 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils.html import escape
 
 from handoff.accounts.models import Account
 from handoff.mail.models import OutgoingEmail
+from handoff.record import account_record_get
 
 pytestmark = pytest.mark.django_db
 
@@ -44,30 +46,63 @@ def test_request_without_a_ta_says_so_and_does_not_claim_the_ta_was_emailed(
     assert OutgoingEmail.objects.get().to == [manager.email]
 
 
-def test_the_blockers_stay_in_view_after_the_request(client_for, account, ie, started):
+def test_what_is_missing_stays_in_view_after_the_request(client_for, account, ie, started):
+    # Counted in the readiness block's unit, the rule: the note beside it never says 15 where
+    # the block shows 5 lines.
     client = client_for(ie)
     before = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
-    count = int(re.search(r'id="blockers-remain">(\d+) blockers remain', before).group(1))
-    assert count > 1
+    count = int(re.search(r'id="blockers-remain">(\d+) rules not met', before).group(1))
+    assert count == len(re.findall(r'<li class="rule-unmet">', before)) > 1
     message = request_handoff(client, account)
-    assert f"{count} blockers remain: the manager signs off once they are fixed" in message
+    assert f"{count} rules not met: the manager signs off once they are met" in message
     account.refresh_from_db()
     assert account.phase == Account.Phase.READY_FOR_HANDOFF
-    for page in ("accounts:detail",):
-        after = client.get(reverse(page, args=[account.pk])).content.decode()
-        assert f'id="blockers-remain">{count} blockers remain' in after, page
-        assert 'href="#readiness">See the blockers</a>' in after
+    after = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert f'id="blockers-remain">{count} rules not met' in after
+    assert 'href="#readiness">See what is missing</a>' in after
 
 
-def test_request_with_blockers_asks_first_naming_them(client_for, account, ie, started):
-    # app.js asks before posting, naming the blockers #readiness lists at that moment (the
-    # browser test answers the question); the page marks the form and lists them.
-    page = client_for(ie).get(reverse("accounts:detail", args=[account.pk])).content.decode()
-    form = re.search(r'<form[^>]*/handoff/request/"[^>]*>', page).group(0)
-    assert "data-confirm-blockers" in form
-    assert re.search(
-        r'<div id="readiness".*?<ul class="rule-list">\s*<li[^>]*>\s*<a href=', page, re.S
-    )
+def _confirm(client, account, **headers):
+    url = reverse("closeout:handoff_request_confirm", args=[account.pk])
+    return client.get(url, {"next": f"/accounts/{account.pk}/"}, **headers)
+
+
+def test_request_handoff_asks_first_on_the_server(client_for, account, ie, started):
+    """The button leads to a confirmation the server renders (a page without JavaScript, under
+    the button with htmx) that names what is missing one line per rule, as the readiness block
+    does, but the technical advisor's acknowledgement, which comes after the request."""
+    client = client_for(ie)
+    page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    button = re.search(r'<a class="button primary" id="request-handoff"[^>]*>', page).group(0)
+    confirm_url = reverse("closeout:handoff_request_confirm", args=[account.pk])
+    assert f'href="{confirm_url}?next=' in button and "data-hx-get" in button
+    assert "/handoff/request/" not in page.replace(confirm_url, "")  # nothing posts unasked
+
+    response = _confirm(client, account)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html
+    listed = html[html.index('<ul class="rule-lines">') :]
+    lines = re.findall(r"<li>(.*?)</li>", listed[: listed.index("</ul>")])
+    record_lines = [
+        r.summary
+        for r in account_record_get(account.pk).readiness.unmet
+        if r.rule.cleared_by != "technical_advisor"
+    ]
+    assert lines == [escape(line) for line in record_lines]
+    assert f"{len(started)} of {len(started)} checklist items open" in record_lines
+    assert f"Request handoff with {len(record_lines)} readiness rules not met?" in html
+    assert "The technical advisor acknowledges the account after the request." in html
+    request_url = reverse("closeout:handoff_request", args=[account.pk])
+    assert f'<form method="post" action="{request_url}"' in html
+    account.refresh_from_db()
+    assert account.phase == Account.Phase.IMPLEMENTATION  # asking changes nothing
+
+    inline = _confirm(client, account, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in inline and "data-confirm-step" in inline
+
+
+def test_the_confirmation_is_refused_to_whoever_may_not_request(client_for, account, ta, started):
+    assert _confirm(client_for(ta), account).status_code == 403
 
 
 def test_a_checklist_change_refreshes_the_blockers_note(client_for, account, ie, started):
@@ -79,6 +114,7 @@ def test_a_checklist_change_refreshes_the_blockers_note(client_for, account, ie,
     )
     html = response.content.decode()
     assert re.search(
-        r'<p class="meta request-note" id="blockers-remain" data-hx-swap-oob="true">\d+ blockers',
+        r'<p class="meta request-note" id="blockers-remain" data-hx-swap-oob="true">'
+        r"\d+ rules not met",
         html,
     )

@@ -85,8 +85,16 @@ def test_account_page_shows_readiness_by_rule_attention_sections_and_print_style
     top = page.split('id="overview"')[1].split("</section>")[0]
     assert "Readiness 55%" in top
     assert "5 of 9 rules met" in top
+    # The technical advisor reads the record before handoff: the blocker links to the section,
+    # not to the form the engineer fills in (which refuses them).
     production = reverse("deployments:production_edit", args=[account.pk])
-    assert f'<a href="{production}">No production deployment recorded</a>' in top
+    assert production not in top
+    assert (
+        f'<a href="{handoff_url(account)}#production-deployment">'
+        "No production deployment recorded</a>" in top
+    )
+    keeper = client_for(ie).get(handoff_url(account)).content.decode()
+    assert f'<a href="{production}">No production deployment recorded</a>' in keeper
     assert (
         f'<a href="{handoff_url(account)}#handoff-status">{ta} has not acknowledged the account</a>'
         in top
@@ -390,3 +398,44 @@ def test_sign_off_snapshot_page_sanitises_the_record(
     assert "<img" not in body
     assert "&lt;img src=x onerror=alert(1)&gt; Co" in body
     assert not re.search(r"<a href=\"(?!https?://)", body)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_item_page_answers_a_conflict_with_the_one_conflict_panel(
+    client_for, account, ie, manager, started, htmx
+):
+    """On the item's own page (a plain post, or htmx from that page), an edit conflict shows
+    the shared panel: only the fields that differ, theirs beside yours, one choice each, in a
+    form that applies the choices; the item below shows what is saved now."""
+    item = started[0]
+    url = reverse("closeout:checklist_item", args=[account.pk, item.pk])
+    services.checklist_item_update(
+        item=item, actor=manager, data={"evidence_note": "Saved by Maya"}, expected_version=1
+    )
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": f"http://testserver{url}"}
+    client = client_for(ie)
+    response = client.post(
+        url, item_post(item, evidence_note="Typed by Irene"), **(headers if htmx else {})
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    if htmx:
+        assert response["HX-Retarget"] == "#checklist-item-page"
+        assert page.lstrip().startswith('<div id="checklist-item-page">')
+    conflict = page[page.index('class="conflict"') : page.index("</section>")]
+    assert re.search(r"saved this record at \d\d:\d\d while you were editing\. 1 field", conflict)
+    assert re.findall(r"<legend>([^<]+)</legend>", conflict) == ["Evidence note"]
+    assert 'Keep theirs: <span class="conflict-value">Saved by Maya</span>' in conflict
+    assert 'Use mine: <span class="conflict-value">Typed by Irene</span>' in conflict
+    assert "Someone else saved this record" not in page  # one message, not two
+    item.refresh_from_db()
+    assert item.evidence_note == "Saved by Maya"
+
+    form = page[page.index("checklist-conflict") :]
+    form = form[: form.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert fields[f"item-{item.position}-version"] == "2"
+    fields[f"item-{item.position}-conflict__evidence_note"] = "mine"
+    assert client.post(url, fields).status_code == 302
+    item.refresh_from_db()
+    assert item.evidence_note == "Typed by Irene"

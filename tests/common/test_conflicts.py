@@ -148,3 +148,51 @@ def test_a_deployment_conflict_uses_the_same_panel(client_for, account, ie, mana
     client.post(production_url(account), again)
     environment.refresh_from_db()
     assert (environment.total_cpu, environment.max_users) == (12, 5000)
+
+
+def _formset_data(formset) -> dict:
+    """What the browser posts from a rendered code hosts list form."""
+    data = _form_data(formset.management_form)
+    data["submission"] = f"token-{id(formset)}"  # the list form's one-time token
+    for form in formset.forms:
+        data.update(_form_data(form))
+    return data
+
+
+def test_the_code_hosts_list_uses_the_one_conflict_panel(client_for, account, ie, manager):
+    """Row by row, as every edit form: a field both changed is theirs beside yours with a
+    choice, a field only they changed is taken, yours kept; saving applies the choices."""
+    from deployments.models import CodeHostConnection
+    from tests.deployments.test_views import GITHUB, code_host_post, code_hosts_url
+
+    url = code_hosts_url(account)
+    client = client_for(ie)
+    client.post(url, code_host_post([GITHUB]))
+    host = CodeHostConnection.objects.get(account=account)
+    irene = _formset_data(client.get(url).context["formset"])  # she opens the list
+    # Meanwhile Maya saves the row: the count Irene also changes, the display name she does not.
+    maya = client_for(manager)
+    theirs = _formset_data(maya.get(url).context["formset"])
+    theirs.update({"codehosts-0-repository_count": "1500", "codehosts-0-display_name": "By Maya"})
+    assert maya.post(url, theirs).status_code == 302
+    irene.update({"codehosts-0-repository_count": "7", "codehosts-0-monorepo_count": "2"})
+    page = client.post(url, irene)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert re.search(r"saved this record at \d\d:\d\d while you were editing\. 1 field", html)
+    assert _rows(html) == ["Code host 1 (By Maya): Number of repositories"]
+    assert 'Keep theirs: <span class="conflict-value">1500</span>' in html
+    assert 'Use mine: <span class="conflict-value">7</span>' in html
+    assert 'name="codehosts-0-conflict__repository_count" value="theirs" checked' in html
+    taken = html[html.index('class="conflict-taken"') :]
+    assert "By Maya" in taken[: taken.index("</ul>")]  # theirs, taken into the form
+    assert 'name="codehosts-0-monorepo_count" value="2"' in html  # yours, kept
+    assert "Changed by someone else meanwhile" not in html  # the old table is gone
+    host.refresh_from_db()
+    assert (host.repository_count, host.display_name) == (1500, "By Maya")  # nothing saved
+
+    again = _formset_data(page.context["formset"])
+    again["codehosts-0-conflict__repository_count"] = "mine"
+    assert client.post(url, again).status_code == 302
+    host.refresh_from_db()
+    assert (host.repository_count, host.monorepo_count, host.display_name) == (7, 2, "By Maya")

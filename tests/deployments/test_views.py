@@ -305,8 +305,10 @@ def test_stale_code_hosts_form_is_refused_and_nothing_overwritten(client_for, ac
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Nothing was saved" in page
-    assert "1500" in page[page.index('class="conflict"') : page.index("</section>")]
+    # The one conflict panel: their count beside yours, a choice; nothing saved yet.
+    conflict = page[page.index('class="conflict"') : page.index("</section>")]
+    assert "while you were editing. 1 field differs" in conflict
+    assert 'Keep theirs: <span class="conflict-value">1500</span>' in conflict
     assert 'name="codehosts-0-repository_count" value="7"' in page
     assert 'name="codehosts-0-version" value="2"' in page
     assert list(CodeHostConnection.objects.values_list("repository_count", flat=True)) == [1500]

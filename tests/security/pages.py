@@ -58,6 +58,7 @@ PAGES = [
     Page("account-edit", "ie", _u("accounts:edit", "acme")),
     Page("account-history", "ta", _u("accounts:history", "acme")),
     Page("handoff", "ie", _u("accounts:detail", "acme")),
+    Page("request-handoff", "ie", _u("closeout:handoff_request_confirm", "acme")),
     Page("handoff-ready", "manager", _u("accounts:detail", "umbrella")),
     Page("handoff-handed-off", "ta", _u("accounts:detail", "initech")),
     Page("production-edit", "ie", _u("deployments:production_edit", "acme")),

@@ -14,7 +14,10 @@ def test_a_refusal_says_what_was_refused_and_who_keeps_the_record(client_for, ac
     assert response.status_code == 403
     html = response.content.decode()
     assert "You can’t do that here" in html
-    assert "You may not edit the deployment record here." in html
+    assert (
+        "You can’t change this account’s production deployment, other environments or code hosts."
+        in html
+    )
     assert "irene keeps this record during implementation" in html or "keeps this record" in html
     assert f'href="/accounts/{account.pk}/">Back to Acme Robotics</a>' in html
     assert '<nav aria-label="Main">' in html  # the portal's layout, not a bare error page

@@ -53,8 +53,8 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     screenshot("vitally-dashboard")
 
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
-    page.once("dialog", lambda dialog: dialog.accept())  # "Request handoff with N blockers…?"
-    page.get_by_role("button", name="Request handoff").click()
+    page.get_by_role("link", name="Request handoff…").click()  # asks first, under the button
+    page.get_by_role("button", name="Request handoff anyway").click()
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     panel = page.locator("#vitally-panel")
     expect(panel.get_by_role("heading", name="Vitally", exact=True)).to_be_visible()

@@ -151,7 +151,7 @@ def test_others_get_the_403_page_with_the_reason_and_no_link(client_for, who, ie
     client = client_for({"ie": ie, "ta": ta}[who])
     response = client.get(HEALTH)
     assert response.status_code == 403
-    assert "You may not see the Vitally sync of every account here." in text(response)
+    assert "You can’t see the Vitally sync of every account" in text(response)
     assert "for managers and the portal's admins" in text(response)
     assert 'href="/vitally/"' not in client.get(reverse("accounts:dashboard")).content.decode()
 
