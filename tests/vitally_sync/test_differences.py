@@ -60,6 +60,29 @@ def test_a_difference_shows_on_the_panel_and_the_attention_strip(
     assert f"#vitally-difference-{found.pk}" in strip
 
 
+def test_the_edit_form_says_which_fields_were_changed_in_vitally_before_a_save(
+    fake_vitally, hand_edited, client_for, ie
+):
+    """A new value saved in the portal replaces Vitally's hand-edited one: the production form
+    says so before the edit, naming both values; the code hosts form, whose fields agree, does
+    not; and once the difference is resolved the notice is gone."""
+    client = client_for(ie)
+    form = client.get(reverse("deployments:production_edit", args=[hand_edited.pk]))
+    html = form.content.decode()
+    notice = html[html.index('id="vitally-differs-notice"') :]
+    notice = notice[: notice.index("</div>")]
+    assert "Total CPU (Vitally holds 64, the portal 48)" in notice
+    assert "a new value saved here replaces Vitally's" in notice
+    assert reverse("vitally_sync:panel", args=[hand_edited.pk]) + "#vitally-differences" in notice
+    hosts = client.get(reverse("deployments:code_hosts_edit", args=[hand_edited.pk]))
+    assert "vitally-differs-notice" not in hosts.content.decode()
+
+    found = difference(hand_edited)
+    post(client, "keep", hand_edited, found)
+    form = client.get(reverse("deployments:production_edit", args=[hand_edited.pk]))
+    assert "vitally-differs-notice" not in form.content.decode()
+
+
 def test_a_difference_found_shows_at_once(fake_vitally, deployed, client_for, manager):
     client = client_for(manager)
     urls = [

@@ -1,6 +1,7 @@
 from django import template
 
 from vitally_sync.conf import sync_config
+from vitally_sync.differences import difference_list, difference_rows
 from vitally_sync.selectors import account_sync_of, sync_badge
 
 register = template.Library()
@@ -10,3 +11,17 @@ register = template.Library()
 def vitally_badge(account):
     """The sync badge of an account row (its sync state joined in by the dashboard query)."""
     return sync_badge(account=account, sync=account_sync_of(account), config=sync_config())
+
+
+@register.inclusion_tag("vitally_sync/_differs_notice.html")
+def vitally_differs_notice(account, only: str = "", exclude: str = ""):
+    """Above a form of fields the account's dashboard in Vitally shows: the ones someone changed
+    in Vitally by hand (`only` / `exclude`: trait names, space-separated, to name the form's).
+    Pushes leave those alone, but saving a new value here replaces Vitally's, so the person
+    editing is told before, not after (two queries: the differences, the sync)."""
+    rows = difference_rows(account, difference_list(account_id=account.pk))
+    if only:
+        rows = [row for row in rows if row.difference.field_name in only.split()]
+    if exclude:
+        rows = [row for row in rows if row.difference.field_name not in exclude.split()]
+    return {"account": account, "rows": rows}
