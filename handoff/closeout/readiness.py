@@ -65,6 +65,13 @@ class Readiness:
         n = len(self.unmet)
         return f"{n} rule{'s' if n != 1 else ''} not met" if n else ""
 
+    @property
+    def shortfall_text(self) -> str:
+        """The rules not met and the blockers beneath them ("4 rules not met (8 blockers)"):
+        the sign-off says both, since an override covers every blocker."""
+        n = len(self.blockers)
+        return f"{self.unmet_text} ({n} blocker{'s' if n != 1 else ''})" if n else ""
+
     def before_request(self, account) -> list[RuleResult]:
         """The unmet rules the keeper is asked about before requesting the handoff (and My
         work's next step reads first): all but the assigned technical advisor's

@@ -295,7 +295,7 @@ def closeout_sign_off(
         many = len(blockers) != 1
         raise ValidationError(
             {
-                "override_reason": f"{len(blockers)} blocker{'s remain' if many else ' remains'}. "
+                "override_reason": f"{readiness.shortfall_text}. "
                 f"Resolve {'them' if many else 'it'}, or write why you sign off anyway."
             }
         )

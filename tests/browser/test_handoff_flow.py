@@ -256,7 +256,7 @@ def test_implementation_to_handed_off_with_three_people(
     expect(page.locator("#readiness")).to_contain_text(f"Checklist item open: {LAST_ITEM}")
     assert_accessible(page)
     page.get_by_role("button", name="Sign off").click()
-    expect(page.get_by_text("2 blockers remain. Resolve them, or write why")).to_be_visible()
+    expect(page.get_by_text("2 rules not met (2 blockers). Resolve them, or write why")).to_be_visible()
     assert Account.objects.get(pk=account.pk).phase == Account.Phase.READY_FOR_HANDOFF
     assert_accessible(page)
     screenshot("handoff-sign-off-refused")
@@ -273,7 +273,7 @@ def test_implementation_to_handed_off_with_three_people(
     page.goto(f"{account_url}sign-off/")
     expect(page.locator("#readiness")).not_to_contain_text(critical)
     page.get_by_role("button", name="Sign off").click()
-    expect(page.get_by_text("1 blocker remains. Resolve it, or write why")).to_be_visible()
+    expect(page.get_by_text("1 rule not met (1 blocker). Resolve it, or write why")).to_be_visible()
     assert Account.objects.get(pk=account.pk).phase == Account.Phase.READY_FOR_HANDOFF
     page.get_by_label("Override reason").fill("Upgrade booked for next week with the TA.")
     page.get_by_role("button", name="Sign off").click()

@@ -296,7 +296,7 @@ def test_sign_off_is_refused_while_blockers_remain(
             with pytest.raises(ValidationError) as error:
                 services.closeout_sign_off(account=account, actor=manager, override_reason=reason)
             assert error.value.message_dict["override_reason"] == [
-                "1 blocker remains. Resolve it, or write why you sign off anyway."
+                "1 rule not met (1 blocker). Resolve it, or write why you sign off anyway."
             ]
     account.refresh_from_db()
     assert account.phase == Phase.READY_FOR_HANDOFF

@@ -281,14 +281,14 @@ def test_sign_off_form_lists_blockers_and_refuses_without_a_reason(
     client = client_for(manager)
     form = client.get(reverse("closeout:sign_off", args=[account.pk])).content.decode()
     assert "Checklist item open: Syncing" in form
-    assert "1 blocker remains." in form
+    assert "1 rule not met (1 blocker)." in form
     assert 'name="override_reason"' in form
     response = client.post(reverse("closeout:sign_off", args=[account.pk]), {"override_reason": ""})
     assert response.status_code == 200
     page = response.content.decode()
     assert (
         'id="id_override_reason_error">'
-        "1 blocker remains. Resolve it, or write why you sign off anyway.</p>" in page
+        "1 rule not met (1 blocker). Resolve it, or write why you sign off anyway.</p>" in page
     )
     assert "autofocus" not in form  # before the refusal, nothing jumps
     # The refusal sits by the field at the foot of the page: the field takes the focus there.
