@@ -175,10 +175,13 @@ def account_detail_view(request, account_id: int):
 
 def _read_only(user, account) -> str:
     """Who keeps the record, and what this viewer may still do on it: anyone signed in adds
-    implementation notes (the page offers "Add a note")."""
+    implementation notes (the page offers "Add a note"), and an item's owner updates it."""
     sentence = record_keeper_sentence(account)
     if can(user, Action.JOURNAL_ADD, account):
-        sentence += " You can still add implementation notes."
+        sentence += (
+            " You can still add implementation notes, and update the issues, risks and"
+            " opportunities you own."
+        )
     return sentence
 
 

@@ -70,5 +70,8 @@ class SignOutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         id_token = request.session.get(ID_TOKEN_SESSION_KEY)
         response = super().post(request, *args, **kwargs)  # ends the session, whatever follows
+        # Said on the sign-in page the person lands on (the message outlives the session: it
+        # is kept in a cookie first).
+        messages.info(request, "You have signed out.")
         provider = end_session_url(request, id_token)
         return HttpResponseRedirect(provider) if provider else response

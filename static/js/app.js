@@ -138,3 +138,19 @@ window.addEventListener("afterprint", () => {
   unfolded.forEach((details) => { details.open = false; });
   unfolded = [];
 });
+
+// A phone shows My work's and the Vitally sync page's wide lists as cards, one row a card:
+// each cell carries its column's title for the CSS to show beside it (without JavaScript the
+// table scrolls in its box, as every table does).
+function labelCells(root) {
+  root.querySelectorAll("table.cards-on-phone").forEach((table) => {
+    const titles = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      [...row.children].forEach((cell, i) => {
+        if (titles[i]) cell.setAttribute("data-label", titles[i]);
+      });
+    });
+  });
+}
+labelCells(document);
+document.addEventListener("htmx:load", (event) => labelCells(event.target));

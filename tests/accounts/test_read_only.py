@@ -36,7 +36,10 @@ def test_an_ie_on_someone_elses_account_is_told_who_keeps_it(client_for, theirs,
     html = client_for(ie).get(reverse("accounts:detail", args=[theirs.pk])).content.decode()
     assert f'<p class="read-only-note" id="read-only">{KEEPER}' in html
     # What the page still offers them ("Add a note") the notice says they may do.
-    assert "ask them or a manager to change it. You can still add implementation notes." in html
+    assert (
+        "ask them or a manager to change it. You can still add implementation notes, "
+        "and update the issues, risks and opportunities you own." in html
+    )
     assert "Add a note" in html
 
 

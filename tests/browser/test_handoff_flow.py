@@ -256,7 +256,9 @@ def test_implementation_to_handed_off_with_three_people(
     expect(page.locator("#readiness")).to_contain_text(f"Checklist item open: {LAST_ITEM}")
     assert_accessible(page)
     page.get_by_role("button", name="Sign off").click()
-    expect(page.get_by_text("2 rules not met (2 blockers). Resolve them, or write why")).to_be_visible()
+    expect(
+        page.get_by_text("2 rules not met (2 blockers). Resolve them, or write why")
+    ).to_be_visible()
     assert Account.objects.get(pk=account.pk).phase == Account.Phase.READY_FOR_HANDOFF
     assert_accessible(page)
     screenshot("handoff-sign-off-refused")

@@ -70,6 +70,16 @@ def test_with_local_login_off_a_superuser_still_signs_in_with_a_password(client,
     assert _signed_in(client)
 
 
+def test_signing_out_says_so_on_the_sign_in_page(client, irene, settings):
+    settings.LOCAL_LOGIN = True
+    _sign_in(client, "irene")
+    assert _signed_in(client)
+    page = client.post(reverse("logout"), follow=True)
+    assert not _signed_in(client)
+    assert page.redirect_chain[-1][0] == reverse("login")
+    assert "You have signed out." in page.content.decode()
+
+
 def test_local_login_defaults_to_debug():
     def local_login(debug: str) -> str:
         code = "from django.conf import settings; print(settings.LOCAL_LOGIN)"

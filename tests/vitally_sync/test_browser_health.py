@@ -39,6 +39,13 @@ def test_a_manager_watches_the_sync_on_a_phone(page, live_server, screenshot, se
     names = [rows.nth(i).locator("th").inner_text() for i in range(len(ORDER))]
     assert names == [made[state].name for state in ORDER]  # trouble first
     _fits(page)
+    # A phone shows each row as a card, every value beside its column's title: nothing hides
+    # to the right of the table's box (it scrolled 836 px of table in 368 px).
+    box = page.locator(".table-scroll").first
+    assert box.evaluate("e => e.scrollWidth <= e.clientWidth")
+    last_attempt = rows.first.locator("td").nth(2)
+    assert last_attempt.get_attribute("data-label") == "Last attempt"
+    assert last_attempt.is_visible()
     assert_accessible(page)
     screenshot("vitally-sync-390")
 
