@@ -26,7 +26,7 @@ class PortalUserAdmin(CheckedSelectionMixin, StaffAdminMixin, UserAdmin):
         *UserAdmin.fieldsets,
         ("Role in the handoff", {"fields": ("role",)}),
         # Written by sign-in with SSO only (handoff/people/services.py), so read here.
-        ("Sign-in with SSO", {"fields": ("sso_identities_display",)}),
+        ("Sign-in with SSO", {"fields": ("sso_identities_display", "sso_claim_allowed")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,

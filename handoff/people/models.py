@@ -15,6 +15,16 @@ class User(PlainTextModel, AbstractUser):
         MANAGER = "manager", "Manager"
 
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # An admin's say-so that this person, made before sign-in with SSO, is the one the identity
+    # provider vouches for with the same verified e-mail: their first SSO sign-in becomes this
+    # person (records, history) instead of a new one. Never by e-mail alone (people/services.py).
+    sso_claim_allowed = models.BooleanField(
+        "May claim this person at their first sign-in with SSO",
+        default=False,
+        help_text="Their first sign-in with SSO, with this e-mail address verified by the "
+        "identity provider, signs in as this person (and keeps their records) instead of "
+        "creating a new one. Cleared once used.",
+    )
     # When the person was last saved (a sign-in saves only last_login, so it leaves this alone).
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -83,8 +83,26 @@ def person_sso_sign_in(
     role, is_staff = access_from_groups(groups, group_roles=group_roles, staff_groups=staff_groups)
     if not role and not is_staff:
         raise SsoRefusedError(SsoRefusedError.NO_GROUP, groups=groups)
-    values = {**_profile(claims), "role": role, "is_staff": is_staff}
-    if identity is None:
+    profile = _profile(claims)
+    values = {**profile, "role": role, "is_staff": is_staff}
+    claimed = _claimed_person(claims, profile["email"]) if identity is None else None
+    if claimed is not None:
+        # An admin allowed it (User.sso_claim_allowed): this person is who signed in.
+        user = claimed
+        identity = SsoIdentity(user=user, issuer=issuer, subject=subject)
+        changes = model_update(
+            instance=user, fields=[*SYNCED_FIELDS, "sso_claim_allowed"],
+            data={**values, "sso_claim_allowed": False},
+        )  # fmt: skip
+        audit_record(
+            actor=None,
+            account=None,
+            obj=user,
+            action=AuditEvent.Kind.UPDATE,
+            changes=changes,
+            message="Linked to their SSO identity at their first sign-in, as an admin allowed",
+        )
+    elif identity is None:
         user = User(username=_free_username(claims, subject), **values)
         user.set_unusable_password()  # signs in through the provider only
         user.full_clean()
@@ -113,6 +131,20 @@ def person_sso_sign_in(
     identity.last_sign_in_at = timezone.now()
     identity.save()
     return user
+
+
+def _claimed_person(claims: Mapping[str, Any], email: str) -> User | None:
+    """The one active person an admin allowed to be claimed (sso_claim_allowed) with this
+    e-mail; None otherwise (two such people included, or an e-mail the provider says it has not
+    verified; Entra ID sends no `email_verified`, a company directory's addresses are its own)."""
+    if not email or claims.get("email_verified") is False:
+        return None
+    people = list(
+        User.objects.select_for_update()
+        .filter(sso_claim_allowed=True, is_active=True, email__iexact=email)
+        .exclude(sso_identities__isnull=False)[:2]
+    )
+    return people[0] if len(people) == 1 else None
 
 
 def _text(value: Any, limit: int) -> str:

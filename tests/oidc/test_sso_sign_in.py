@@ -191,3 +191,33 @@ def test_the_same_provider_answer_unaltered_signs_in(page, live_server, sso):
     sso.mode_set(id_token_claims={})
     sso_sign_in(page, live_server, sso, "ivy")
     expect(page.locator(".who")).to_contain_text("Ivy Iqbal")
+
+
+def test_an_admin_lets_an_existing_person_be_claimed_at_their_first_sso_sign_in(
+    page, live_server, sso
+):
+    """People made before SSO keep their records: an admin ticks "May claim this person" and
+    the first SSO sign-in with that (verified) e-mail is that person, not a new one; without
+    the tick, the same e-mail makes a new person (never found by e-mail alone)."""
+    from handoff.accounts.models import Account
+    from tests.factories import AccountFactory, UserFactory
+
+    irene = UserFactory(
+        username="irene", email="ivy@example.com", role=User.Role.IMPLEMENTATION_ENGINEER
+    )
+    AccountFactory(name="Acme Robotics", implementation_engineer=irene)
+    twin = UserFactory(username="ivy-old", email="IVY@example.com", role="ie")  # not allowed
+    irene.sso_claim_allowed = True
+    irene.save(update_fields=["sso_claim_allowed"])
+
+    sso_sign_in(page, live_server, sso, "ivy")
+    expect(page.get_by_role("link", name="Acme Robotics")).to_be_visible()  # her My work
+    irene.refresh_from_db()
+    assert SsoIdentity.objects.get().user == irene
+    assert not irene.sso_claim_allowed  # used once
+    assert (irene.first_name, irene.last_name) == ("Ivy", "Iqbal")  # the provider's now
+    assert Account.objects.get().implementation_engineer == irene
+    linked = AuditEvent.objects.filter(object_type="people.user", object_id=str(irene.pk))
+    assert "as an admin allowed" in linked.get().message
+    assert User.objects.filter(email__iexact="ivy@example.com").count() == 2  # no third
+    assert not SsoIdentity.objects.filter(user=twin).exists()
