@@ -376,7 +376,7 @@ DEMO_LOGS = {
             ),
         ],
     },
-    # Ready for handoff with blockers: a critical issue and a high risk nobody planned for.
+    # Handoff requested with blockers: a critical issue and a high risk nobody planned for.
     "Granite Insurance": {
         "notes": [
             (

@@ -25,7 +25,7 @@ class Account(VersionedModel):
 
     class Phase(models.TextChoices):
         IMPLEMENTATION = "implementation", "Implementation"
-        READY_FOR_HANDOFF = "ready_for_handoff", "Ready for handoff"
+        READY_FOR_HANDOFF = "ready_for_handoff", "Handoff requested"
         HANDED_OFF = "handed_off", "Handed off"
 
     name = models.CharField("account name", max_length=200, unique=True)

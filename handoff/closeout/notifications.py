@@ -63,7 +63,7 @@ def email_handoff_requested(*, account_id: int) -> OutgoingEmail | None:
     return _send(
         account=account,
         kind=HANDOFF_REQUESTED,
-        subject=f"{account.name} is ready for handoff",
+        subject=f"{account.name}: handoff requested",
         template="closeout/email/handoff_requested.txt",
         context={"account": account, "requested_by": account.closeout.handoff_requested_by}
         | _links(account),

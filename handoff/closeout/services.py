@@ -195,7 +195,7 @@ def checklist_item_update(
 # --- Phases --------------------------------------------------------------------------------------
 @transaction.atomic
 def handoff_request(*, account: Account, actor, notify: bool = True) -> Account:
-    """Implementation → Ready for handoff. The TA and the manager get an e-mail (unless
+    """Implementation → Handoff requested. The TA and the manager get an e-mail (unless
     `notify` is off: demo seeding)."""
     locked = _lock_account(account.pk)
     if locked.phase != Phase.IMPLEMENTATION:
@@ -216,7 +216,7 @@ def handoff_request(*, account: Account, actor, notify: bool = True) -> Account:
 
 @transaction.atomic
 def handoff_withdraw(*, account: Account, actor, reason: str = "") -> Account:
-    """Ready for handoff → Implementation, when the implementation turns out not to be done."""
+    """Handoff requested → Implementation, when the implementation turns out not to be done."""
     locked = _lock_account(account.pk)
     if locked.phase != Phase.READY_FOR_HANDOFF:
         raise ValidationError("Only a handoff request that is waiting can be withdrawn.")
@@ -282,11 +282,11 @@ def handoff_mark_reviewed(*, account: Account, actor) -> HandoffReview:
 def closeout_sign_off(
     *, account: Account, actor, override_reason: str = "", notify: bool = True
 ) -> SignOff:
-    """Ready for handoff → Handed off. Refused while blockers remain unless the manager writes
+    """Handoff requested → Handed off. Refused while blockers remain unless the manager writes
     why they sign off anyway. Freezes a snapshot of the record; e-mails the IE and the TA."""
     locked = _lock_account(account.pk)
     if locked.phase != Phase.READY_FOR_HANDOFF:
-        raise ValidationError("Only an account that is ready for handoff can be signed off.")
+        raise ValidationError("Only an account whose handoff is requested can be signed off.")
     current = account_record_get(locked.pk, for_snapshot=True)
     readiness = current.readiness
     reason = override_reason.strip()

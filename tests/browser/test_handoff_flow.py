@@ -202,7 +202,7 @@ def test_implementation_to_handed_off_with_three_people(
     page.keyboard.press("Enter")
     expect(page.get_by_text("Handoff requested.")).to_be_visible()
     expect(page.locator("#blockers-remain")).to_contain_text("3 rules not met")
-    expect(page.locator(".page-head .badge[class*='phase-']")).to_have_text("Ready for handoff")
+    expect(page.locator(".page-head .badge[class*='phase-']")).to_have_text("Handoff requested")
     assert_accessible(page)
     screenshot("handoff-ie-requested")
     sign_out(page)

@@ -72,7 +72,7 @@ def test_my_work_follows_the_other_roles_actions(page, live_server, template, sc
     expect(page.get_by_text("Handoff requested.")).to_be_visible()
     page.get_by_role("link", name="My work").first.click()
     # Requested, it stays hers until the sign-off: its blockers are still hers to clear.
-    expect(page.locator("#my-accounts")).to_contain_text("Ready for handoff")
+    expect(page.locator("#my-accounts")).to_contain_text("Handoff requested")
     sign_out(page)
 
     # --- ta: waiting for acknowledgement, and the request among the changes ---------------------

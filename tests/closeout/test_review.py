@@ -84,7 +84,7 @@ def test_changes_since_review_exact_content(account, ie, ta, manager, template, 
             "fields": [
                 ("Account name", "Acme Robotics", "Acme Robotics Inc."),
                 ("Planned completion date", None, "2027-03-01"),
-                ("Phase", "Implementation", "Ready for handoff"),
+                ("Phase", "Implementation", "Handoff requested"),
             ],
             "notes": ["Requested handoff"],
             "by": [str(ie), str(manager)],

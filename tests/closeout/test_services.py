@@ -244,13 +244,13 @@ def test_request_handoff_moves_the_phase_and_emails_the_ta_and_manager(
             "field": "phase",
             "label": "Phase",
             "before": "Implementation",
-            "after": "Ready for handoff",
+            "after": "Handoff requested",
         }
     ]
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == [ta.email, manager.email]
-    assert mail.subject == "[Handoff] Acme Robotics is ready for handoff"
+    assert mail.subject == "[Handoff] Acme Robotics: handoff requested"
     assert f"{ie} requested handoff of Acme Robotics" in mail.body
     assert f"https://handoff.example.com/accounts/{account.pk}/" in mail.body
     assert "&#x27;" not in mail.body and "&amp;" not in mail.body  # plain text, not HTML
@@ -334,7 +334,7 @@ def test_sign_off_with_an_override_records_who_when_why_and_the_blockers(
     assert event.change_for("phase") == {
         "field": "phase",
         "label": "Phase",
-        "before": "Ready for handoff",
+        "before": "Handoff requested",
         "after": "Handed off",
     }
     [mail] = mailoutbox
@@ -362,7 +362,7 @@ def test_clean_sign_off_keeps_no_override_reason(account, ie, ta, manager, templ
 
 
 def test_sign_off_needs_ready_for_handoff(account, manager, template):
-    with pytest.raises(ValidationError, match="ready for handoff"):
+    with pytest.raises(ValidationError, match="handoff is requested"):
         services.closeout_sign_off(account=account, actor=manager, override_reason="x")
 
 
@@ -393,7 +393,7 @@ def test_snapshot_is_frozen_whatever_happens_to_the_record_later(
     frozen = copy.deepcopy(SignOff.objects.get(pk=sign_off.pk).snapshot)
     sections = {key: section["data"] for key, section in frozen["sections"].items()}
     assert sections["account"]["name"] == "Acme Robotics"
-    assert sections["account"]["phase"] == "Ready for handoff"
+    assert sections["account"]["phase"] == "Handoff requested"
     assert sections["people"]["technical_advisor"]["name"] == str(ta)
     indexing = next(i for i in sections["checklist"]["items"] if i["position"] == 5)
     assert indexing["status"] == "Open"

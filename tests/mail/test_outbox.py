@@ -51,7 +51,7 @@ def test_a_line_break_in_the_account_name_no_longer_stops_the_email(
 
     assert len(mailoutbox) == 1
     sent = mailoutbox[0]
-    assert sent.subject == "[Handoff] Acme Bcc: everyone@example.com is ready for handoff"
+    assert sent.subject == "[Handoff] Acme Bcc: everyone@example.com: handoff requested"
     assert sent.to == [ta.email, manager.email]
     assert message.startswith(
         f"Handoff requested. E-mailed {ta} (technical advisor) and {manager} (manager)."
@@ -77,7 +77,7 @@ def test_a_refused_email_is_recorded_shown_and_retried_by_the_worker(
         "message", flat=True
     )
     assert list(history) == [
-        f"Could not send the e-mail “[Handoff] Acme Robotics is ready for handoff” to "
+        f"Could not send the e-mail “[Handoff] Acme Robotics: handoff requested” to "
         f"{ta.email}, {manager.email} (ConnectionRefusedError: mail server down). "
         "It will be tried again."
     ]

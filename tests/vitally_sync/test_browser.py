@@ -62,7 +62,7 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
     # htmx refreshes the panel until the worker has pushed the change.
     expect(panel.locator(".badge")).to_have_text("Synced", timeout=20_000)
     expect(page.locator(f"#vitally-badge-{account.pk}")).to_have_text("Synced")  # the header
-    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handoff requested")
     assert_accessible(page)
     screenshot("vitally-panel-synced")
     panel.get_by_role("link", name=re.compile("Vitally details")).click()  # the Vitally page

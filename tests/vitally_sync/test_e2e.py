@@ -147,7 +147,7 @@ def test_broker_down_at_commit_the_edit_saves_and_the_sweeper_pushes_it_later(
         app._after_fork()
         with worker():
             assert wait_for(lambda: synced(account), beat=True)
-        assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
+        assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handoff requested")
         assert badge(account) == "synced"
     finally:
         app.conf.broker_url = original

@@ -60,7 +60,7 @@ def vitally_equals_portal(fake, vitally_id: str, account: Account) -> bool:
 
 # 1. A lost answer, then a revert ----------------------------------------------------------------
 # Before: the revert's payload equalled the last acknowledged one (by hash), so it was
-# acknowledged without sending; Vitally kept "Ready for handoff" with the badge at Synced.
+# acknowledged without sending; Vitally kept "Handoff requested" with the badge at Synced.
 @pytest.mark.parametrize("mode", ["closed", "timeout"])
 def test_a_lost_answer_then_a_revert_reaches_vitally(fake_vitally, manager, monkeypatch, mode):
     monkeypatch.setattr(services, "backoff_seconds", lambda **kwargs: 30.0)  # no early retry
@@ -73,7 +73,7 @@ def test_a_lost_answer_then_a_revert_reaches_vitally(fake_vitally, manager, monk
         set_phase(account, manager, "ready_for_handoff")
         assert wait_for(lambda: SyncAttempt.objects.filter(outcome="transient").exists())
     # Vitally applied it; the portal never heard so.
-    assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "Ready for handoff"
+    assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "Handoff requested"
     assert [e["status"] for e in fake_vitally.puts()][-1] == "lost"
     sync = state(account)
     assert PHASE not in sync.acked_traits  # unknown now
@@ -182,6 +182,6 @@ def test_an_unrelated_edit_never_overwrites_a_hand_edit_in_vitally(fake_vitally,
         set_phase(account, manager, "ready_for_handoff")
         assert wait_for(lambda: synced(account), beat=True)
     traits = fake_vitally.account_get("acme-robotics")["traits"]
-    assert traits[PHASE] == "Ready for handoff"
+    assert traits[PHASE] == "Handoff requested"
     assert traits[cpu] == 96  # still the person's value
-    assert fake_vitally.puts()[-1]["body"]["traits"] == {PHASE: "Ready for handoff"}
+    assert fake_vitally.puts()[-1]["body"]["traits"] == {PHASE: "Handoff requested"}

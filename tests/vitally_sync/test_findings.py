@@ -221,6 +221,6 @@ def test_an_open_difference_holds_its_trait_even_against_a_full_push(fake_vitall
 
     phase_move(account=account, actor=manager, to="ready_for_handoff")  # decided in the portal
     assert sync_account_push(account_id=account.pk).outcome is Outcome.PUSHED
-    assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "Ready for handoff"
+    assert fake_vitally.account_get("acme-robotics")["traits"][PHASE] == "Handoff requested"
     assert not TraitDifference.objects.filter(account=account).exists()
     assert state(account).differences == 0 and badge_of(account) == "synced"

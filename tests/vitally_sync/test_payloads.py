@@ -35,7 +35,7 @@ FULL = {
     "number_of_repositories": 3412,
     "number_of_monorepos": 2,
     "largest_repository_mb": 18500,
-    "handoff_status": "Ready for handoff",
+    "handoff_status": "Handoff requested",
     "open_issues": 3,
     "open_high_risks": 1,
 }
@@ -80,7 +80,7 @@ def test_every_field_of_the_issue_table_maps_to_its_default_key_and_format():
         "vitally.custom.numberOfRepositories": 3412,
         "vitally.custom.numberOfMonorepos": 2,
         "vitally.custom.largestRepositoryMb": 18500,
-        "vitally.custom.handoffStatus": "Ready for handoff",
+        "vitally.custom.handoffStatus": "Handoff requested",
         "vitally.custom.openIssues": 3,
         "vitally.custom.openHighRisks": 1,
     }

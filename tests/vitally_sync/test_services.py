@@ -173,7 +173,7 @@ def test_changes_landing_during_the_request_go_out_in_the_same_claim(fake_vitall
     claim = sync_claim(config=config, account_id=account.pk)
     report = sync_claimed_push(claim=claim, config=config, client=client)
     assert report.requests == 2
-    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Ready for handoff")
+    assert_vitally_has(fake_vitally, "acme-robotics", account, phase="Handoff requested")
     assert badge_of(account) == "synced"
 
 
