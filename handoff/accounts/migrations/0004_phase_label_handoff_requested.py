@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_people_of_their_role'),
+        ("accounts", "0003_people_of_their_role"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='account',
-            name='phase',
-            field=models.CharField(choices=[('implementation', 'Implementation'), ('ready_for_handoff', 'Handoff requested'), ('handed_off', 'Handed off')], default='implementation', max_length=20),
+            model_name="account",
+            name="phase",
+            field=models.CharField(
+                choices=[
+                    ("implementation", "Implementation"),
+                    ("ready_for_handoff", "Handoff requested"),
+                    ("handed_off", "Handed off"),
+                ],
+                default="implementation",
+                max_length=20,
+            ),
         ),
     ]
