@@ -191,7 +191,8 @@ def _links(record, log: str, *, can_add: bool) -> dict:
     account_id = record.account.pk
     return {
         "list_url": reverse(f"logs:{log}_list", args=[account_id]),
-        "add_url": reverse(f"logs:{log}_create", args=[account_id]),
+        # Back to this page once added (logs/views/common.py::add_return).
+        "add_url": reverse(f"logs:{log}_create", args=[account_id]) + "?from=account",
         "can_add": can_add,
     }
 

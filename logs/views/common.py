@@ -1,6 +1,7 @@
 """What the logs' views share: account scoping, filter selects, form rendering (full page or
 htmx partial), service errors on the form, the concurrent-edit panel."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.forms import model_to_dict
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
 from handoff.accounts.models import Account
@@ -74,6 +76,24 @@ def render_form(request, *, template_partial: str = "logs/_form.html", **context
 def changed(response):
     response["HX-Trigger"] = CHANGED_EVENT
     return response
+
+
+@dataclass(frozen=True)
+class AddReturn:
+    """Where an add form goes back to: the account page's section when it was opened there
+    ("Add an issue" on the account page carries `?from=account`), else the log's list. Only
+    that flag is read, never a URL, so nothing can send the form off the site."""
+
+    query: str  # for the form's action, so a plain POST keeps it
+    url: str
+    label: str
+
+
+def add_return(request, account, *, section: str, list_url: str, list_label: str) -> AddReturn:
+    if request.GET.get("from") == "account":
+        url = reverse("accounts:detail", args=[account.pk]) + f"#{section}"
+        return AddReturn(query="?from=account", url=url, label=account.name)
+    return AddReturn(query="", url=list_url, label=list_label)
 
 
 def created_response(request, *, message: str, list_url: str):

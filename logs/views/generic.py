@@ -35,6 +35,7 @@ from logs.csv_export import csv_response
 from logs.selectors import item_history_list
 from logs.views.common import (
     account_or_404,
+    add_return,
     add_service_errors,
     bound_from_instance,
     created_response,
@@ -94,6 +95,7 @@ class LogSpec:
     csv_columns: tuple[tuple[str, Callable[[Any], Any]], ...]
     # Labels
     title: str  # "Issues Log"
+    section: str  # its section's id on the account page ("issues-log")
     lede: str
     create_heading: str
     status_error: str  # beside the row's select when its value is not one of the choices
@@ -231,7 +233,13 @@ def create_view(request, spec: LogSpec, account_id: int):
     form = spec.form(
         request.POST or None, auto_id=f"new-{spec.name}-%s", initial={"owner": request.user}
     )
-    list_url = spec.url("list", account.pk)
+    back = add_return(
+        request,
+        account,
+        section=spec.section,
+        list_url=spec.url("list", account.pk),
+        list_label=spec.title,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             with submission_once(form=form, user=request.user):
@@ -240,18 +248,18 @@ def create_view(request, spec: LogSpec, account_id: int):
             add_service_errors(form, error)
         else:
             message = spec.created_message(item)
-            return created_response(request, message=message, list_url=list_url)
+            return created_response(request, message=message, list_url=back.url)
     return render_form(
         request,
         form=form,
         account=account,
         heading=spec.create_heading,
         submit_label=f"Add {spec.name}",
-        action_url=spec.url("create", account.pk),
+        action_url=spec.url("create", account.pk) + back.query,
         hx_target="#log-form-slot",
         hx_swap="innerHTML",
-        back_url=list_url,
-        back_label=spec.title,
+        back_url=back.url,
+        back_label=back.label,
     )
 
 

@@ -54,6 +54,7 @@ ISSUES = LogSpec(
         ("From risk", lambda i: i.source_risk.reference if hasattr(i, "source_risk") else ""),
     ),
     title="Issues Log",
+    section="issues-log",
     lede="Active problems that need resolving.",
     create_heading="New issue",
     status_error="Choose one of the statuses.",

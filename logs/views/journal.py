@@ -16,6 +16,7 @@ from logs.selectors import journal_edit_history_get, journal_entry_get, journal_
 from logs.services import journal_entry_create, journal_entry_update
 from logs.views.common import (
     account_or_404,
+    add_return,
     add_service_errors,
     created_response,
     render_form,
@@ -67,7 +68,13 @@ def journal_create_view(request, account_id: int):
     account = account_or_404(account_id)
     require(request.user, Action.JOURNAL_ADD, account)
     form = JournalEntryForm(request.POST or None, auto_id="new-note-%s")
-    list_url = reverse("logs:journal_list", args=[account.pk])
+    back = add_return(
+        request,
+        account,
+        section="implementation-notes",
+        list_url=reverse("logs:journal_list", args=[account.pk]),
+        list_label="Implementation notes",
+    )
     if request.method == "POST" and form.is_valid():
         try:
             with submission_once(form=form, user=request.user):
@@ -78,18 +85,18 @@ def journal_create_view(request, account_id: int):
             add_service_errors(form, error)
         else:
             message = f"Implementation note “{entry.title}” added."
-            return created_response(request, message=message, list_url=list_url)
+            return created_response(request, message=message, list_url=back.url)
     return render_form(
         request,
         form=form,
         account=account,
         heading="New implementation note",
         submit_label="Add note",
-        action_url=reverse("logs:journal_create", args=[account.pk]),
+        action_url=reverse("logs:journal_create", args=[account.pk]) + back.query,
         hx_target="#log-form-slot",
         hx_swap="innerHTML",
-        back_url=list_url,
-        back_label="Implementation notes",
+        back_url=back.url,
+        back_label=back.label,
     )
 
 

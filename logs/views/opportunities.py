@@ -42,6 +42,7 @@ OPPORTUNITIES = LogSpec(
         ("Transitioned to TA", lambda o: o.transitioned_at),
     ),
     title="Expansion Opportunities",
+    section="expansion-opportunities",
     lede="User or feature expansion spotted during implementation: identified → "
     "transitioned to TA → handed to account executive → won or lost.",
     create_heading="New expansion opportunity",

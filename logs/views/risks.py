@@ -54,6 +54,7 @@ RISKS = LogSpec(
         ("Issue raised", lambda r: r.issue.reference if r.issue else ""),
     ),
     title="Risk Log",
+    section="risk-log",
     lede="Potential future problems, and the responses if they come to fruition. "
     "Score = likelihood × impact: low 1–4, medium 5–9, high 10–15, critical 16–25.",
     create_heading="New risk",

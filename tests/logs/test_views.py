@@ -65,6 +65,35 @@ def test_a_valid_form_adds_the_item_and_redirects_to_the_list(client_for, accoun
     assert MODELS[kind].objects.filter(account=account).count() == 1
 
 
+SECTIONS = {
+    "journal": "implementation-notes",
+    "issue": "issues-log",
+    "risk": "risk-log",
+    "opportunity": "expansion-opportunities",
+}
+
+
+@pytest.mark.parametrize("kind", ["journal", "issue", "risk", "opportunity"])
+def test_an_add_opened_on_the_account_page_goes_back_there(client_for, account, ie, kind):
+    """ "Add an issue" on the account page: the form's Back and its save lead back to that
+    section, not to the log's list (a walkthrough needed a click more to get back)."""
+    client = client_for(ie)
+    page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    add = url(f"{kind}_create", account) + "?from=account"
+    assert f'href="{add}"' in page
+    back = reverse("accounts:detail", args=[account.pk]) + f"#{SECTIONS[kind]}"
+    form = client.get(add).content.decode()
+    assert f'action="{add}"' in form and f'href="{back}"' in form
+    response = client.post(add, _valid(kind, ie))
+    assert (response.status_code, response["Location"]) == (302, back)
+    assert MODELS[kind].objects.filter(account=account).count() == 1
+    # Only the flag is read: any other value leaves the list as where it goes.
+    response = client.post(
+        url(f"{kind}_create", account) + "?from=//evil.example", _valid(kind, ie)
+    )
+    assert response["Location"] == url(f"{kind}_list", account)
+
+
 @pytest.mark.parametrize(
     "kind, field, value, message",
     [
