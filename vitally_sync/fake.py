@@ -82,6 +82,8 @@ SWITCHES: dict[str, Any] = {
     # Notes (issue 16, item 4): what a POST with an externalId Vitally holds does ("unique on
     # externalId" is documented, the answer is not): 409 (the hostile default) or an update.
     "note_duplicate": ("reject", "upsert"),
+    # Lose only the answers of requests whose path starts with this ("": every path).
+    "lose_answer_path": "prefix",
 }
 _EXPECTED = {
     _RATE: "a number from 0 to 1",
@@ -89,6 +91,7 @@ _EXPECTED = {
     _COUNT: "a whole number >= 0",
     _KEY: "a non-empty string",
     _BOOL: "true or false",
+    "prefix": "a string",
 }
 
 
@@ -108,6 +111,7 @@ def switch_problem(name: str, value: Any) -> str | None:
             _COUNT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
             _KEY: isinstance(value, str) and value.strip() != "",
             _BOOL: isinstance(value, bool),
+            "prefix": isinstance(value, str),
         }[kind]
         expected = _EXPECTED[kind]
     return None if ok else f"{name} must be {expected}, not {json.dumps(value, default=str)}"
@@ -194,6 +198,7 @@ class FakeVitally:
         auto_create: bool = False,
         duplicate: str = "reject",
         note_duplicate: str = "reject",
+        lose_answer_path: str = "",
         seed_accounts: list[dict] | None = None,
         custom_fields: list[dict] | None = None,
         random_seed: int | None = None,
@@ -225,6 +230,7 @@ class FakeVitally:
         self.auto_create = auto_create
         self.duplicate = duplicate
         self.note_duplicate = note_duplicate
+        self.lose_answer_path = lose_answer_path
         problems = [p for name in SWITCHES if (p := switch_problem(name, getattr(self, name)))]
         if problems:
             raise ValueError("; ".join(problems))
@@ -458,7 +464,7 @@ class FakeVitally:
         if status is None:
             with self.lock:  # applying and deciding to lose the answer: one step for others
                 status, body = self._route(method, path, query, entry["body"])
-                lose = self._lose_answer(status)
+                lose = self._lose_answer(status) if path.startswith(self.lose_answer_path) else None
             if lose:
                 return self._lose(handler, entry, status, lose)
         self._answer(handler, entry, status, body, headers)
