@@ -378,6 +378,16 @@ class FakeVitally:
             ]
         return sorted(notes, key=lambda n: (n["createdAt"], n["id"]))
 
+    def note_hand_delete(self, note_id: str) -> dict:
+        """A note removed behind the portal's back (more hostile than Vitally's archive: gone,
+        so GET and PUT answer 404). Recorded in `hand_edits`. KeyError for an unknown id."""
+        with self.lock:
+            note = self.notes.pop(note_id)
+            self.hand_edits.append(
+                {"at": time.time(), "key": f"note {note_id}", "id": note_id, "traits": {}}
+            )
+            return note
+
     def hand_edit(self, key: str, traits: dict) -> dict:
         """Change an account's traits as a person editing in Vitally's UI would: merged, null
         deletes, updatedAt bumped; recorded in `hand_edits`, not an API request (no log entry,

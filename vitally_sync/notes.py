@@ -347,8 +347,9 @@ class _Pusher:
 
     def refused(self, result: Result) -> None:
         """A 4xx on the note: retrying the same request will not help; a person looks (it is
-        retried hourly, and at once when the note is corrected)."""
-        _mine(self.claim).update(inflight_at=None, attempts=F("attempts") + 1)
+        retried hourly, and at once when the note is corrected). inflight_at stays: an earlier
+        POST whose answer was lost may still have landed, so the next push looks first."""
+        _mine(self.claim).update(attempts=F("attempts") + 1)
         self.stop(NoteOutcome.ATTENTION, result.message, retry_in=ATTENTION_RETRY.total_seconds())
 
 
@@ -423,7 +424,7 @@ def _push(p: _Pusher) -> NoteReport:
     note_id = row.vitally_note_id
     if not note_id and row.inflight_at is not None:
         note_id = _find(p, target, row.external_id)  # a POST whose answer never came
-    for _ in range(2):
+    for _ in range(3):  # PUT, or POST; a 404 or a refused duplicate leads to the other
         if note_id:
             result = p.call(
                 "PUT",
@@ -466,7 +467,14 @@ def _duplicate(result: Result) -> bool:
 
 def _find(p: _Pusher, account_id: str, external_id: str) -> str:
     """The Vitally id of the account's note with this externalId, or "" (newest first: a note
-    just created is on the first page)."""
+    just created is on the first page). Kept on the row at once: what is found stays found."""
+    note_id = _list_find(p, account_id, external_id)
+    if note_id:
+        _mine(p.claim).update(vitally_note_id=note_id)
+    return note_id
+
+
+def _list_find(p: _Pusher, account_id: str, external_id: str) -> str:
     cursor = None
     for _ in range(NOTE_LIST_PAGES):
         params = {"limit": 100, **({"from": cursor} if cursor else {})}

@@ -372,10 +372,14 @@ def vitally_notes_list(*, account_id: int) -> list:
     )
 
 
-def vitally_notes_trouble_count() -> int:
-    """Notes Vitally has not taken and that wait on a person or a key (the sync page)."""
+def vitally_notes_trouble_list(*, limit: int = 20) -> list:
+    """Notes Vitally has not taken that wait on a person or the key (the sync page), with
+    their account: one query."""
     from vitally_sync.models import NoteSync
 
-    return NoteSync.objects.filter(
-        status__in=[NoteSync.Status.ATTENTION, NoteSync.Status.FAILED]
-    ).count()
+    return list(
+        NoteSync.objects.filter(status__in=[NoteSync.Status.ATTENTION, NoteSync.Status.FAILED])
+        .filter(version__gt=F("acked_version"))
+        .select_related("account", "journal_entry")
+        .order_by("last_error_at", "pk")[:limit]
+    )

@@ -27,6 +27,7 @@ from vitally_sync.selectors import (
     TROUBLE,
     sync_health_get,
     vitally_notes_list,
+    vitally_notes_trouble_list,
 )
 from vitally_sync.services import sync_push_request
 
@@ -155,6 +156,7 @@ def sync_health_view(request):
         "trouble_query": filter_form.query_for("trouble"),
         "trouble_selected": filters["state"] == "trouble",
         "stale_label": HEALTH_LABELS["stale"],
+        "notes_trouble": [] if request.htmx else vitally_notes_trouble_list(),
     }
     template = "vitally_sync/_health_rows.html" if request.htmx else "vitally_sync/health.html"
     return render(request, template, context)

@@ -120,7 +120,7 @@ def test_no_intent_when_notes_are_off_or_the_category_is_not_sent(settings, acco
     assert NoteSync.objects.count() == 1
 
 
-# --- a push over HTTP (the fake) --------------------------------------------------------------------
+# --- a push over HTTP (the fake) ------------------------------------------------------------
 @pytest.fixture
 def vitally_account(fake_vitally, notes_on, account):
     return fake_vitally.account_create(external_id=account.vitally_account_id, name=account.name)
@@ -154,7 +154,7 @@ def test_push_resolves_the_vitally_id_looks_the_author_up_and_keeps_the_returned
 
 
 def test_a_refused_note_needs_attention_and_the_vitally_page_says_why(
-    fake_vitally, vitally_account, account, ie, client
+    fake_vitally, vitally_account, account, ie, manager, client
 ):
     entry = _entry(account, ie, title="Big limits")
     fake_vitally.script(Scripted(400, body={"message": "note is too long"}, methods=("POST",)))
@@ -165,9 +165,68 @@ def test_a_refused_note_needs_attention_and_the_vitally_page_says_why(
     page = client.get(reverse("vitally_sync:panel", args=[account.pk])).content.decode()
     assert "Notes sent to Vitally" in page and "Big limits" in page
     assert "Needs attention" in page and "note is too long" in page
+    client.force_login(manager)
+    health = client.get(reverse("vitally_sync:health")).content.decode()
+    assert "Notes Vitally has not taken" in health and "note is too long" in health
     # A correction is the fix: due again at once.
     journal_entry_update(
         entry=entry, actor=ie, data={"body": "Short"}, expected_version=ANY_VERSION
     )
     assert note_push(external_id=row.external_id).outcome == "sent"
     assert len(fake_vitally.notes_list()) == 1
+
+
+def test_corrections_within_the_coalescing_wait_become_one_put_of_the_latest_text(
+    fake_vitally, vitally_account, account, ie, settings
+):
+    settings.VITALLY_COALESCE_SECONDS = 30.0
+    entry = _entry(account, ie)
+    external_id = f"handoff-note-{entry.pk}"
+    assert note_push(external_id=external_id).outcome == "sent"
+    for text in ("Second", "Third"):
+        journal_entry_update(
+            entry=entry, actor=ie, data={"body": text}, expected_version=ANY_VERSION
+        )
+        assert note_push(external_id=external_id).outcome == "deferred"
+    row = NoteSync.objects.get(external_id=external_id)
+    assert row.due and row.next_attempt_at > row.last_attempt_at
+    assert not fake_vitally.requests_log(method="PUT")  # nothing sent inside the wait
+    NoteSync.objects.filter(pk=row.pk).update(
+        last_attempt_at=row.last_attempt_at - datetime.timedelta(seconds=31), next_attempt_at=None
+    )
+    assert note_push(external_id=external_id).outcome == "sent"
+    [put] = fake_vitally.requests_log(method="PUT")
+    assert put["body"]["note"] == "<p>Third</p>"
+    assert fake_vitally.notes_list()[0]["note"] == "<p>Third</p>"
+
+
+def test_a_note_on_an_unlinked_account_waits_and_goes_once_the_account_is_linked(
+    fake_vitally, notes_on, account, ie
+):
+    from handoff.accounts.models import Account
+
+    Account.objects.filter(pk=account.pk).update(vitally_account_id="")
+    account.refresh_from_db()
+    entry = _entry(account, ie)
+    external_id = f"handoff-note-{entry.pk}"
+    assert note_push(external_id=external_id).outcome == "skipped"
+    assert not fake_vitally.requests_log()
+    fake_vitally.account_create(external_id="acme-new", name="Acme")
+    Account.objects.filter(pk=account.pk).update(vitally_account_id="acme-new")
+    assert note_push(external_id=external_id).outcome == "sent"
+    assert fake_vitally.notes_list()[0]["accountId"] == fake_vitally.account_get("acme-new")["id"]
+
+
+def test_a_note_deleted_in_vitally_is_created_again_by_the_next_correction(
+    fake_vitally, vitally_account, account, ie
+):
+    entry = _entry(account, ie)
+    external_id = f"handoff-note-{entry.pk}"
+    assert note_push(external_id=external_id).outcome == "sent"
+    old_id = NoteSync.objects.get(external_id=external_id).vitally_note_id
+    fake_vitally.note_hand_delete(old_id)
+    journal_entry_update(entry=entry, actor=ie, data={"body": "Back"}, expected_version=ANY_VERSION)
+    assert note_push(external_id=external_id).outcome == "sent"
+    [note] = fake_vitally.notes_list()
+    assert note["note"] == "<p>Back</p>" and note["id"] != old_id
+    assert NoteSync.objects.get(external_id=external_id).vitally_note_id == note["id"]
