@@ -230,3 +230,23 @@ def test_a_note_deleted_in_vitally_is_created_again_by_the_next_correction(
     [note] = fake_vitally.notes_list()
     assert note["note"] == "<p>Back</p>" and note["id"] != old_id
     assert NoteSync.objects.get(external_id=external_id).vitally_note_id == note["id"]
+
+
+def test_the_pages_that_show_notes_are_valid_html(
+    fake_vitally, vitally_account, account, ie, manager, client, tmp_path
+):
+    from tests.test_html_validity import _vnu_errors
+
+    sent = _entry(account, ie, title="Sent <fine>")
+    assert note_push(external_id=f"handoff-note-{sent.pk}").outcome == "sent"
+    refused = _entry(account, ie, title="Refused & waiting")
+    fake_vitally.script(Scripted(400, body={"message": "bad <note>"}, methods=("POST",)))
+    assert note_push(external_id=f"handoff-note-{refused.pk}").outcome == "attention"
+    client.force_login(manager)
+    pages = {
+        "panel": client.get(reverse("vitally_sync:panel", args=[account.pk])).content.decode(),
+        "health": client.get(reverse("vitally_sync:health")).content.decode(),
+    }
+    assert "Sent &lt;fine&gt;" in pages["panel"] and "bad &lt;note&gt;" in pages["health"]
+    errors = _vnu_errors(pages, tmp_path)
+    assert not errors, "\n".join(errors)
