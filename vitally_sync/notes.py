@@ -67,6 +67,23 @@ def note_category_sent(category: str) -> bool:
     return "all" in chosen or category in chosen
 
 
+def note_categories_check(app_configs=None, **kwargs):
+    """A category name that is not one (a typo) would silently send nothing: stop the deploy."""
+    from django.core.checks import Error
+
+    from logs.models import JournalEntry
+
+    known = set(JournalEntry.Category.values) | {"all"}
+    wrong = sorted({c.strip() for c in settings.VITALLY_NOTE_CATEGORIES if c} - known)
+    if not wrong:
+        return []
+    message = (
+        f"VITALLY_NOTE_CATEGORIES has unknown categories: {', '.join(wrong)} (known: all, "
+        f"{', '.join(JournalEntry.Category.values)})."
+    )
+    return [Error(message, id="vitally_sync.E010")]
+
+
 # --- payloads (pure) -----------------------------------------------------------------------------
 def note_date(moment) -> str:
     """Vitally's datetime format: UTC with milliseconds and Z (vitally-api.md §4)."""

@@ -91,8 +91,14 @@ def test_sign_off_payload_has_readiness_the_blockers_overridden_and_the_snapshot
     assert payload["noteDate"] == note_date(sign_off.signed_at)
 
 
-def test_categories_setting_and_admin_search_answer():
+def test_categories_setting_and_admin_search_answer(settings):
+    from vitally_sync.notes import note_categories_check
+
     assert note_category_sent("general")
+    assert note_categories_check() == []
+    settings.VITALLY_NOTE_CATEGORIES = ["general", "upper_limit"]  # a typo: nothing would go
+    [error] = note_categories_check()
+    assert error.id == "vitally_sync.E010" and "upper_limit " in error.msg
     assert admin_id_from([{"id": "a1", "email": "Irene@Example.com"}], "irene@example.com") == "a1"
     assert admin_id_from({"results": [{"id": "a2", "email": "x@y.z"}]}, "x@y.z") == "a2"
     assert admin_id_from({"error": "Not found"}, "x@y.z") == ""
