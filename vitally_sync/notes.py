@@ -132,11 +132,11 @@ def sign_off_note_html(sign_off) -> str:
 def note_payload_build(row: NoteSync, *, account_id: str) -> dict[str, Any]:
     """The body of POST /resources/notes (and of its PUT): externalId only on create is
     Vitally's rule, so the PUT body leaves it out (`note_put_body`)."""
-    if row.journal_entry_id:
-        entry = row.journal_entry
+    entry, sign_off = row.journal_entry, row.sign_off
+    if entry is not None:
         subject, html, moment = entry.title, journal_note_html(entry), entry.created_at
     else:
-        sign_off = row.sign_off
+        assert sign_off is not None  # noqa: S101  # the table's check: one source or the other
         subject, html, moment = SIGNED_OFF_SUBJECT, sign_off_note_html(sign_off), sign_off.signed_at
     payload = {
         "externalId": row.external_id,
@@ -155,7 +155,8 @@ def note_put_body(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def note_author_email(row: NoteSync) -> str:
-    author = row.journal_entry.author if row.journal_entry_id else row.sign_off.signed_by
+    entry, sign_off = row.journal_entry, row.sign_off
+    author = entry.author if entry is not None else sign_off.signed_by if sign_off else None
     return (getattr(author, "email", "") or "").strip()
 
 
