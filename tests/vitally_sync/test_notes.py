@@ -256,3 +256,19 @@ def test_the_pages_that_show_notes_are_valid_html(
     assert "Sent &lt;fine&gt;" in pages["panel"] and "bad &lt;note&gt;" in pages["health"]
     errors = _vnu_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def test_the_notes_sweep_command_sends_what_is_due(fake_vitally, vitally_account, account, ie):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _entry(account, ie, title="One")
+    _entry(account, ie, title="Two")
+    out = StringIO()
+    call_command("vitally_notes_sweep", stdout=out)
+    assert out.getvalue() == "Notes: 2 sent.\n"
+    assert sorted(n["subject"] for n in fake_vitally.notes_list()) == ["One", "Two"]
+    out = StringIO()
+    call_command("vitally_notes_sweep", stdout=out)
+    assert out.getvalue() == "Notes: nothing due.\n"
