@@ -371,6 +371,17 @@ if "vitally_sync" in INSTALLED_APPS:
             "schedule": min(VITALLY_RECONCILE_SECONDS, VITALLY_RECONCILE_RUN_SECONDS),
         }
 
+# --- Vitally notes (issue 16, item 4; vitally_sync/notes.py) ------------------------------------
+# Implementation notes (of these categories: "all", or a comma-separated list of JournalEntry
+# categories) and each sign-off go to Vitally as notes. On by default only with the local fake.
+VITALLY_NOTES_ENABLED = env.bool("VITALLY_NOTES_ENABLED", default=_vitally_demo)
+VITALLY_NOTE_CATEGORIES = env.list("VITALLY_NOTE_CATEGORIES", default=["all"])
+if "vitally_sync" in INSTALLED_APPS:
+    CELERY_BEAT_SCHEDULE["vitally-notes-sweep"] = {
+        "task": "vitally_sync.notes_sweep",
+        "schedule": VITALLY_SWEEP_SECONDS,
+    }
+
 # --- Metrics: GET /metrics for Prometheus (vitally_sync/metrics.py) -----------------------------
 # Off (404) until set; then a scrape must send `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()

@@ -72,5 +72,6 @@ def my_work_queries(
 
 # --- The Vitally sync page (vitally_sync:health) ------------------------------------------------
 # session, user; the count per state; the first rows (their state, age and first difference
-# computed by the database); their latest attempts; the managers the filter bar offers.
-SYNC_HEALTH_QUERIES = 6
+# computed by the database); their latest attempts; the managers the filter bar offers; the
+# notes Vitally has not taken (the whole page only, not the rows htmx swaps).
+SYNC_HEALTH_QUERIES = 7

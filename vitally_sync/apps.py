@@ -15,3 +15,23 @@ class VitallySyncConfig(AppConfig):
 
         account_changed.connect(account_changed_kick, dispatch_uid="vitally_sync.kick")
         registry.register(VITALLY)
+        self._connect_notes()
+
+    def _connect_notes(self) -> None:
+        """Implementation notes and sign-offs as Vitally notes (issue 16, item 4): the intent
+        is written in the transaction of their save."""
+        from django.apps import apps
+        from django.core.checks import register
+        from django.db.models.signals import post_save
+
+        from vitally_sync.notes import journal_entry_saved, note_categories_check, sign_off_saved
+
+        if apps.is_installed("logs"):
+            register(note_categories_check)
+            post_save.connect(
+                journal_entry_saved, sender="logs.JournalEntry", dispatch_uid="vitally_sync.note"
+            )
+        if apps.is_installed("handoff.closeout"):
+            post_save.connect(
+                sign_off_saved, sender="closeout.SignOff", dispatch_uid="vitally_sync.sign_off"
+            )

@@ -8,8 +8,9 @@ limiter and retries are exercised. It implements:
   a duplicate externalId is rejected with 409 or upserted, `duplicate="upsert"`), GET / PUT /
   DELETE by Vitally id, then externalId. PUT merges traits shallowly; null deletes a trait.
 - GET /resources/customFields?model=accounts: a bare array, seeded with the portal's trait keys.
-- Notes: POST (note, noteDate and a Vitally accountId required; unique on externalId), list,
-  GET / PUT by id, DELETE sets archivedAt.
+- Notes: POST (note, noteDate and a Vitally accountId required; unique on externalId: a
+  duplicate is refused with 409, or updates with `note_duplicate="upsert"`), list, GET / PUT by
+  id, DELETE sets archivedAt; the page lists them.
 - RateLimit-Limit / -Remaining / -Reset on every answer; 429 over N requests in any 60 s.
 - Faults: error rate (500/502/503), latency, 429 bursts, timeouts (no answer), closed
   connections, scripted answers for the next requests (tests), and `stop()` to refuse
@@ -78,6 +79,11 @@ SWITCHES: dict[str, Any] = {
     "error_body_next": _COUNT,
     "auto_create": _BOOL,
     "duplicate": ("reject", "upsert"),
+    # Notes (issue 16, item 4): what a POST with an externalId Vitally holds does ("unique on
+    # externalId" is documented, the answer is not): 409 (the hostile default) or an update.
+    "note_duplicate": ("reject", "upsert"),
+    # Lose only the answers of requests whose path starts with this ("": every path).
+    "lose_answer_path": "prefix",
 }
 _EXPECTED = {
     _RATE: "a number from 0 to 1",
@@ -85,6 +91,7 @@ _EXPECTED = {
     _COUNT: "a whole number >= 0",
     _KEY: "a non-empty string",
     _BOOL: "true or false",
+    "prefix": "a string",
 }
 
 
@@ -104,6 +111,7 @@ def switch_problem(name: str, value: Any) -> str | None:
             _COUNT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
             _KEY: isinstance(value, str) and value.strip() != "",
             _BOOL: isinstance(value, bool),
+            "prefix": isinstance(value, str),
         }[kind]
         expected = _EXPECTED[kind]
     return None if ok else f"{name} must be {expected}, not {json.dumps(value, default=str)}"
@@ -189,6 +197,8 @@ class FakeVitally:
         error_body_next: int = 0,
         auto_create: bool = False,
         duplicate: str = "reject",
+        note_duplicate: str = "reject",
+        lose_answer_path: str = "",
         seed_accounts: list[dict] | None = None,
         custom_fields: list[dict] | None = None,
         random_seed: int | None = None,
@@ -219,6 +229,8 @@ class FakeVitally:
         self.error_body_next = error_body_next  # the next N: 200 {"error": ...}, not applied
         self.auto_create = auto_create
         self.duplicate = duplicate
+        self.note_duplicate = note_duplicate
+        self.lose_answer_path = lose_answer_path
         problems = [p for name in SWITCHES if (p := switch_problem(name, getattr(self, name)))]
         if problems:
             raise ValueError("; ".join(problems))
@@ -356,6 +368,26 @@ class FakeVitally:
             self.accounts[account["id"]] = account
             return account
 
+    def notes_list(self, external_id: str | None = None) -> list[dict]:
+        """The notes Vitally holds (optionally those with this externalId), oldest first."""
+        with self.lock:
+            notes = [
+                json.loads(json.dumps(n))
+                for n in self.notes.values()
+                if external_id is None or n.get("externalId") == external_id
+            ]
+        return sorted(notes, key=lambda n: (n["createdAt"], n["id"]))
+
+    def note_hand_delete(self, note_id: str) -> dict:
+        """A note removed behind the portal's back (more hostile than Vitally's archive: gone,
+        so GET and PUT answer 404). Recorded in `hand_edits`. KeyError for an unknown id."""
+        with self.lock:
+            note = self.notes.pop(note_id)
+            self.hand_edits.append(
+                {"at": time.time(), "key": f"note {note_id}", "id": note_id, "traits": {}}
+            )
+            return note
+
     def hand_edit(self, key: str, traits: dict) -> dict:
         """Change an account's traits as a person editing in Vitally's UI would: merged, null
         deletes, updatedAt bumped; recorded in `hand_edits`, not an API request (no log entry,
@@ -442,7 +474,7 @@ class FakeVitally:
         if status is None:
             with self.lock:  # applying and deciding to lose the answer: one step for others
                 status, body = self._route(method, path, query, entry["body"])
-                lose = self._lose_answer(status)
+                lose = self._lose_answer(status) if path.startswith(self.lose_answer_path) else None
             if lose:
                 return self._lose(handler, entry, status, lose)
         self._answer(handler, entry, status, body, headers)
@@ -791,7 +823,9 @@ class FakeVitally:
         existing = body.get("externalId") and next(
             (n for n in self.notes.values() if n.get("externalId") == body["externalId"]), None
         )
-        if existing:  # unique on externalId: a second POST updates
+        if existing:  # unique on externalId: refused (409), or the POST updates it
+            if self.note_duplicate != "upsert":
+                return 409, {"error": "A note with this externalId already exists"}
             return 200, self._note_apply(existing, body)
         stamp = _now_iso()
         note = {"id": str(uuid.uuid4()), "createdAt": stamp, "archivedAt": None, "traits": {}}
@@ -822,6 +856,7 @@ class FakeVitally:
             counts = dict(self.status_counts)
             early = sum(1 for entry in self.arrivals if entry.get("early"))
             edits = list(self.hand_edits)[-15:][::-1]
+            notes = sorted(self.notes.values(), key=lambda n: n["updatedAt"], reverse=True)
         wait = self.rate_limit_wait_remaining()
         rows = []
         for account in accounts:
@@ -852,6 +887,18 @@ class FakeVitally:
             )
             for e in edits
         )
+        note_rows = "".join(
+            "<tr><td>{}<br><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>".format(
+                esc(n.get("subject") or "(no subject)"),
+                esc(str(n.get("externalId") or "")),
+                esc(str(n.get("accountId") or "")),
+                esc(n["updatedAt"]) + (" (archived)" if n.get("archivedAt") else ""),
+                esc(str(n.get("authorId") or "—")),
+                esc(str(n.get("note") or ""))[:300],
+            )
+            for n in notes[:30]
+        )
         switches = "".join(
             f'<tr><th scope="row"><code>{esc(name)}</code></th>'
             f"<td>{esc(json.dumps(value, ensure_ascii=False))}</td></tr>"
@@ -875,6 +922,9 @@ early requests (sent inside that wait): {early}</p>
 <h2>Accounts ({len(accounts)}, most recently updated first)</h2>
 <table><thead><tr><th>Account</th><th>Updated</th><th>Traits</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+<h2>Notes ({len(notes)}, most recently updated first)</h2>
+<table><thead><tr><th>Subject</th><th>Account</th><th>Updated</th><th>Author</th>
+<th>Note (HTML as sent)</th></tr></thead><tbody>{note_rows}</tbody></table>
 <h2>Hand edits ({len(self.hand_edits)}, latest first)</h2>
 <p class="meta">Traits changed as a person in Vitally's UI would (not API requests):
 <code>POST /_fake/accounts/&lt;idOrExternalId&gt;/traits</code> with

@@ -195,3 +195,82 @@ class TraitDifference(models.Model):
         """The handbook's words for the field."""
         field = trait_field_get(self.field_name)
         return field.label if field else self.trait_key
+
+
+# --- Notes (issue 16, item 4): implementation notes and sign-offs as Vitally notes ----------------
+class NoteSync(models.Model):
+    """One portal note that goes to Vitally as a note: an implementation note (JournalEntry) or
+    the "Handoff signed off" note of a sign-off. The outbox row, as AccountSync is for traits.
+
+    The durable intent is `version`, written in the transaction of the note's change (a
+    receiver on its save); the note is due while `version` is ahead of `acked_version`.
+    `vitally_note_id` is the id Vitally returned (PUT takes it). `inflight_at` is set, committed,
+    before each request and cleared by its answer: still set when a POST's answer never came,
+    it says Vitally may hold the note already, so the next push first looks for it by
+    externalId instead of creating a second one. A lease (on the database's clock) keeps two
+    requests for one note from ever being in flight."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SYNCED = "synced", "Sent"
+        RETRYING = "retrying", "Retrying"
+        FAILED = "failed", "Failed"  # the API key is refused
+        ATTENTION = "attention", "Needs attention"  # a 4xx, or too many failures in a row
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="vitally_notes")
+    external_id = models.CharField(max_length=100, unique=True)  # stable: handoff-note-<pk>
+    journal_entry = models.OneToOneField(
+        "logs.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="vitally_note",
+    )
+    sign_off = models.OneToOneField(
+        "closeout.SignOff",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="vitally_note",
+    )
+    version = models.PositiveIntegerField(default=1)
+    acked_version = models.PositiveIntegerField(default=0)
+    vitally_note_id = models.CharField(max_length=100, blank=True)
+    # The account's Vitally id (a note's accountId) as resolved from the portal's Vitally
+    # account id, which may be the externalId: resolved again when that changes.
+    target_key = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=100, blank=True)
+    # The author's Vitally admin id, looked up once by e-mail ("" when Vitally has none).
+    author_id = models.CharField(max_length=100, blank=True)
+    author_looked_up = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    inflight_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Vitally note"
+        verbose_name_plural = "Vitally notes"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(journal_entry__isnull=False) ^ models.Q(sign_off__isnull=False),
+                name="notesync_one_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Vitally note {self.external_id}"
+
+    @property
+    def due(self) -> bool:
+        return self.version > self.acked_version

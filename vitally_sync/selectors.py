@@ -354,3 +354,32 @@ def sync_health_get(
         rows=rows,
         total=sum(counts[s] for s in states),
     )
+
+
+# --- Notes (issue 16, item 4) --------------------------------------------------------------------
+NOTES_SHOWN = 50
+
+
+def vitally_notes_list(*, account_id: int) -> list:
+    """The account's notes that go to Vitally, newest first, with where each stands (one query:
+    the note's title comes with it)."""
+    from vitally_sync.models import NoteSync
+
+    return list(
+        NoteSync.objects.filter(account_id=account_id)
+        .select_related("journal_entry", "sign_off")
+        .order_by("-created_at", "-pk")[:NOTES_SHOWN]
+    )
+
+
+def vitally_notes_trouble_list(*, limit: int = 20) -> list:
+    """Notes Vitally has not taken that wait on a person or the key (the sync page), with
+    their account: one query."""
+    from vitally_sync.models import NoteSync
+
+    return list(
+        NoteSync.objects.filter(status__in=[NoteSync.Status.ATTENTION, NoteSync.Status.FAILED])
+        .filter(version__gt=F("acked_version"))
+        .select_related("account", "journal_entry")
+        .order_by("last_error_at", "pk")[:limit]
+    )

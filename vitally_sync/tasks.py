@@ -31,3 +31,20 @@ def reconcile() -> str:
         return "Reconcile: off (VITALLY_RECONCILE_SECONDS=0)."
     run = min(config.reconcile_seconds, settings.VITALLY_RECONCILE_RUN_SECONDS)
     return str(reconcile_pass(config=config, budget=max(1.0, run * 0.75)))
+
+
+# --- Notes (issue 16, item 4) --------------------------------------------------------------------
+@shared_task(name="vitally_sync.note_push", ignore_result=True)
+def note_push(external_id: str) -> str:
+    """Kicked on commit after a note changed: the fast path, best effort."""
+    from vitally_sync.notes import note_push as push
+
+    return push(external_id=external_id).outcome.value
+
+
+@shared_task(name="vitally_sync.notes_sweep", ignore_result=True)
+def notes_sweep() -> str:
+    """Beat, every VITALLY_SWEEP_SECONDS: every due note (the guarantee)."""
+    from vitally_sync.notes import notes_sweep as sweep_notes
+
+    return str(sweep_notes(budget=max(1.0, sync_config().sweep_seconds * 0.8)))

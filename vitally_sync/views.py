@@ -21,7 +21,14 @@ from vitally_sync.forms import SyncHealthFilterForm
 from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from vitally_sync.metrics import metrics_text
 from vitally_sync.reconcile import value_text
-from vitally_sync.selectors import HEALTH_LABELS, HEALTH_STATES, TROUBLE, sync_health_get
+from vitally_sync.selectors import (
+    HEALTH_LABELS,
+    HEALTH_STATES,
+    TROUBLE,
+    sync_health_get,
+    vitally_notes_list,
+    vitally_notes_trouble_list,
+)
 from vitally_sync.services import sync_push_request
 
 
@@ -89,7 +96,11 @@ def vitally_panel_view(request, account_id: int):
         return render(request, "vitally_sync/_badge_live.html", context)
     if request.htmx:
         return _render_panel(request, record)
-    return render(request, "vitally_sync/panel_page.html", _panel(request, record))
+    context = {
+        **_panel(request, record),
+        "vitally_notes": vitally_notes_list(account_id=record.account.pk),
+    }
+    return render(request, "vitally_sync/panel_page.html", context)
 
 
 @require_POST
@@ -145,6 +156,7 @@ def sync_health_view(request):
         "trouble_query": filter_form.query_for("trouble"),
         "trouble_selected": filters["state"] == "trouble",
         "stale_label": HEALTH_LABELS["stale"],
+        "notes_trouble": [] if request.htmx else vitally_notes_trouble_list(),
     }
     template = "vitally_sync/_health_rows.html" if request.htmx else "vitally_sync/health.html"
     return render(request, template, context)

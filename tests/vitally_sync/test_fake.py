@@ -155,8 +155,12 @@ def test_notes_need_a_vitally_account_id_are_unique_on_external_id_and_archive_o
     assert response.status_code == 400  # an externalId is not a Vitally id
     body = {**note, "accountId": account["id"], "externalId": "n-1", "tags": ["a", "b"]}
     first = call(fake, "POST", "/resources/notes", json=body).json()
+    refused = call(fake, "POST", "/resources/notes", json={**body, "tags": ["c"]})
+    assert refused.status_code == 409 and len(fake.notes_list("n-1")) == 1
+    fake.note_duplicate = "upsert"
     second = call(fake, "POST", "/resources/notes", json={**body, "tags": ["c"]}).json()
     assert first["id"] == second["id"] and second["tags"] == ["c"]
+    assert len(fake.notes_list("n-1")) == 1
     deleted = call(fake, "DELETE", f"/resources/notes/{first['id']}").json()
     assert deleted["archivedAt"]
     listed = call(fake, "GET", "/resources/accounts/acme/notes").json()["results"]
