@@ -31,3 +31,14 @@ def reconcile() -> str:
         return "Reconcile: off (VITALLY_RECONCILE_SECONDS=0)."
     run = min(config.reconcile_seconds, settings.VITALLY_RECONCILE_RUN_SECONDS)
     return str(reconcile_pass(config=config, budget=max(1.0, run * 0.75)))
+
+
+# --- the accounts mirror (vitally_sync/mirror.py) ----------------------------------------------
+@shared_task(name="vitally_sync.mirror_pull", ignore_result=True)
+def mirror_pull() -> str:
+    """Beat, every VITALLY_MIRROR_SECONDS: pull what changed in Vitally's accounts (a full pass
+    once per VITALLY_MIRROR_FULL_SECONDS), stopping before the next run; a pass cut short
+    resumes from its cursor."""
+    from vitally_sync.mirror import mirror_pull_scheduled
+
+    return str(mirror_pull_scheduled(budget=max(1.0, settings.VITALLY_MIRROR_SECONDS * 0.8)))
