@@ -15,3 +15,11 @@ class VitallySyncConfig(AppConfig):
 
         account_changed.connect(account_changed_kick, dispatch_uid="vitally_sync.kick")
         registry.register(VITALLY)
+        self._ready_mirror()
+
+    def _ready_mirror(self) -> None:
+        """The accounts mirror: a link checks and records what Vitally already holds."""
+        from handoff.accounts.signals import account_linking
+        from vitally_sync.linking import account_linking_check
+
+        account_linking.connect(account_linking_check, dispatch_uid="vitally_sync.linking")

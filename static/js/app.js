@@ -154,3 +154,53 @@ function labelCells(root) {
 }
 labelCells(document);
 document.addEventListener("htmx:load", (event) => labelCells(event.target));
+
+// The account form's Vitally field (vitally_sync/linking.py): the search's results are buttons;
+// choosing one puts its id in the field. Down arrow from the field goes to the first result,
+// arrows move between them, Escape closes the list and returns to the field.
+function vitallyField(element) {
+  const wrap = element.closest(".vitally-search-field");
+  return wrap ? wrap.querySelector("[data-vitally-search]") : null;
+}
+document.addEventListener("click", (event) => {
+  const pick = event.target.closest("[data-vitally-pick]");
+  if (!pick) return;
+  const field = vitallyField(pick);
+  if (!field) return;
+  field.value = pick.dataset.vitallyPick;
+  const results = pick.closest(".vitally-search-results");
+  const note = document.createElement("p");
+  note.className = "help";
+  note.textContent = `Chosen: ${pick.dataset.vitallyName} (${pick.dataset.vitallyPick}). Save the account to link it.`;
+  results.replaceChildren(note);
+  field.focus();
+});
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (target.matches && target.matches("[data-vitally-search]") && event.key === "ArrowDown") {
+    const results = target.closest(".vitally-search-field").querySelector(".vitally-search-results");
+    const first = results && results.querySelector("button:not([disabled])");
+    if (first) {
+      event.preventDefault();
+      first.focus();
+    }
+    return;
+  }
+  const pick = target.closest && target.closest("[data-vitally-pick]");
+  if (!pick) return;
+  const buttons = [...pick.closest("ul").querySelectorAll("button:not([disabled])")];
+  const index = buttons.indexOf(pick);
+  if (event.key === "ArrowDown" && index < buttons.length - 1) {
+    event.preventDefault();
+    buttons[index + 1].focus();
+  } else if (event.key === "ArrowUp") {
+    event.preventDefault();
+    if (index > 0) buttons[index - 1].focus();
+    else vitallyField(pick).focus();
+  } else if (event.key === "Escape") {
+    event.preventDefault();
+    const field = vitallyField(pick);
+    pick.closest(".vitally-search-results").replaceChildren();
+    field.focus();
+  }
+});
