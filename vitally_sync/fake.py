@@ -253,6 +253,11 @@ class FakeVitally:
             for name in ("accountOwnerId", "csmId"):  # admin ids, set in Vitally's UI
                 if account.get(name):
                     created[name] = account[name]
+            if account.get("id"):  # a seed's own id (the demo's, known to seed_demo's mirror)
+                self.accounts[account["id"]] = {
+                    **self.accounts.pop(created["id"]),
+                    "id": account["id"],
+                }
 
     # --- running -----------------------------------------------------------------------------
     @property

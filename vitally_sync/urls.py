@@ -26,4 +26,5 @@ from vitally_sync import mirror_views  # noqa: E402
 
 urlpatterns += [
     path("vitally/accounts/search/", mirror_views.account_search_view, name="account_search"),
+    path("vitally/import/", mirror_views.vitally_import_view, name="import"),
 ]
