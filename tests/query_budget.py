@@ -74,3 +74,12 @@ def my_work_queries(
 # session, user; the count per state; the first rows (their state, age and first difference
 # computed by the database); their latest attempts; the managers the filter bar offers.
 SYNC_HEALTH_QUERIES = 6
+
+
+# --- The mirror of Vitally's accounts (vitally_sync/mirror_views.py) ----------------------------
+# The import page: session, user; the listed Vitally accounts (those not linked, one query with
+# the linked ids as a subquery); the last pull's time.
+VITALLY_IMPORT_QUERIES = 4
+# The account form's search: session, user; the matches; the portal accounts linked to them
+# (when nothing matches: the last pull's time instead, for its message).
+VITALLY_SEARCH_QUERIES = 4

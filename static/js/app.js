@@ -204,3 +204,37 @@ document.addEventListener("keydown", (event) => {
     field.focus();
   }
 });
+
+// Import from Vitally: filtering the list (htmx) must not lose the accounts already chosen.
+// The chosen rows are kept through the swap: checked again if the new list has them, else
+// added at its end, still checked, so "Import" sends every account chosen.
+let importChosen = [];
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.target.id !== "import-rows") return;
+  importChosen = [...event.detail.target.querySelectorAll(".import-list input:checked")].map(
+    (box) => box.closest("li").cloneNode(true),
+  );
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id !== "import-rows" || !importChosen.length) return;
+  let list = event.detail.target.querySelector(".import-list");
+  if (!list) {
+    list = document.createElement("ul");
+    list.className = "import-list";
+    event.detail.target.querySelector("fieldset").appendChild(list);
+  }
+  importChosen.forEach((item) => {
+    const value = item.querySelector("input").value;
+    const present = [...list.querySelectorAll("input")].find((box) => box.value === value);
+    if (present) {
+      present.checked = true;
+    } else {
+      const box = item.querySelector("input");
+      box.id = `${box.id}-kept`;
+      item.querySelector("label").htmlFor = box.id;
+      box.checked = true;
+      list.appendChild(item);
+    }
+  });
+  importChosen = [];
+});
