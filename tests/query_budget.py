@@ -78,7 +78,7 @@ SYNC_HEALTH_QUERIES = 6
 
 # --- The mirror of Vitally's accounts (vitally_sync/mirror_views.py) ----------------------------
 # The import page: session, user; the listed Vitally accounts (those not linked, one query with
-# the linked ids as a subquery); the last pull's time.
+# the linked ids as a subquery); where the pull stands (its time, why it stopped).
 VITALLY_IMPORT_QUERIES = 4
 # The account form's search: session, user; the matches; the portal accounts linked to them
 # (when nothing matches: the last pull's time instead, for its message).

@@ -3,7 +3,7 @@
 from django import forms
 
 from handoff.common.forms import FilterForm
-from vitally_sync.importing import import_refusals
+from vitally_sync.importing import IMPORT_LIST_LIMIT, import_refusals, importable_list
 from vitally_sync.models import VitallyAccount
 
 
@@ -30,6 +30,11 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, rows: list[VitallyAccount], **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Any account not yet in the portal, listed or not: one chosen, then filtered out of
+            # the list, is still sent (app.js keeps it).
+            wanted = self.data.getlist("vitally_ids")[:IMPORT_LIST_LIMIT]
+            rows = list(importable_list().filter(vitally_id__in=wanted))
         self.fields["vitally_ids"].choices = [(row.vitally_id, row.name) for row in rows]
 
     def clean_vitally_ids(self) -> list[str]:

@@ -23,6 +23,11 @@ def _last_pull():
     )
 
 
+def _mirror_state(config) -> MirrorState | None:
+    """Where the pull stands for the configured Vitally: the import page says it."""
+    return MirrorState.objects.filter(base_url=config.base_url).first() if config.enabled else None
+
+
 @require_GET
 def account_search_view(request):
     """The account form's Vitally field, as someone types (htmx): the mirrored accounts whose
@@ -81,6 +86,7 @@ def vitally_import_view(request):
                     "account's edit page.",
                 )
             return redirect(request.get_full_path())
+    config = sync_config()
     selected = set(form["vitally_ids"].value() or ()) if form.is_bound else set()
     context = {
         "filter_form": filters,
@@ -89,8 +95,8 @@ def vitally_import_view(request):
         "more": more,
         "selected": selected,
         "query": query,
-        "last_pull": _last_pull(),
-        "config": sync_config(),
+        "mirror": _mirror_state(config),
+        "config": config,
     }
     template = (
         "vitally_sync/mirror/_import_rows.html"

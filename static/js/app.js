@@ -217,12 +217,8 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 });
 document.addEventListener("htmx:afterSwap", (event) => {
   if (event.detail.target.id !== "import-rows" || !importChosen.length) return;
-  let list = event.detail.target.querySelector(".import-list");
-  if (!list) {
-    list = document.createElement("ul");
-    list.className = "import-list";
-    event.detail.target.querySelector("fieldset").appendChild(list);
-  }
+  const list = event.detail.target.querySelector(".import-list");
+  if (!list) return;
   importChosen.forEach((item) => {
     const value = item.querySelector("input").value;
     const present = [...list.querySelectorAll("input")].find((box) => box.value === value);

@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from tests.vitally_sync.conftest import CPU
 from vitally_sync.fake import Scripted, _now_iso
@@ -128,11 +129,17 @@ def test_a_full_pass_removes_the_accounts_vitally_no_longer_lists(vitally):
     assert report.removed == 1 and not VitallyAccount.objects.filter(pk=gone).exists()
 
 
-def test_a_refused_page_stops_the_pull_and_says_why(vitally):
+def test_a_refused_page_stops_the_pull_and_the_import_page_says_why(vitally, client, manager):
     vitally.script(Scripted(400, body={"error": "bad"}, methods=("GET",)))
     report = mirror_pull(full=True)
     assert not report.completed and "HTTP 400" in report.stopped
     assert MirrorState.objects.get().last_error == report.stopped
+    client.force_login(manager)
+    html = client.get(reverse("vitally_sync:import")).content.decode()
+    assert "The last pull from Vitally did not complete" in html and "HTTP 400" in html
+    assert mirror_pull(full=True).completed  # a pass that completes clears it
+    html = client.get(reverse("vitally_sync:import")).content.decode()
+    assert "did not complete" not in html
 
 
 def test_the_command_pulls_with_progress_on_stderr(vitally):
