@@ -30,7 +30,7 @@ SEARCH_RESULTS = 8
 
 def mirror_account_list(*, query: str, limit: int = SEARCH_RESULTS) -> list[VitallyAccount]:
     """Mirrored Vitally accounts whose name contains `query`, or whose id or externalId is it."""
-    query = query.strip()[:100]
+    query = query.replace("\x00", "").strip()[:100]  # PostgreSQL text holds no NUL
     if len(query) < 2:
         return []
     return list(

@@ -33,7 +33,9 @@ class ImportForm(forms.Form):
         if self.is_bound:
             # Any account not yet in the portal, listed or not: one chosen, then filtered out of
             # the list, is still sent (app.js keeps it).
-            wanted = self.data.getlist("vitally_ids")[:IMPORT_LIST_LIMIT]
+            # A value PostgreSQL cannot hold (a NUL) is no account: the field refuses it.
+            wanted = [v for v in self.data.getlist("vitally_ids") if "\x00" not in v]
+            wanted = wanted[:IMPORT_LIST_LIMIT]
             rows = list(importable_list().filter(vitally_id__in=wanted))
         self.fields["vitally_ids"].choices = [(row.vitally_id, row.name) for row in rows]
 

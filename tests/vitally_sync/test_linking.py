@@ -39,6 +39,13 @@ def test_the_search_finds_by_part_of_the_name_and_shows_id_and_external_id(clien
     assert f'data-vitally-pick="{row.vitally_id}"' in html and "Initech" not in html
 
 
+def test_the_search_takes_any_text(client, ie, pulled):
+    client.force_login(ie)
+    url = reverse("vitally_sync:account_search")
+    for text in ("gl\x00ob", "x" * 5000, "%", "\u202e"):
+        assert client.get(url, {"vitally_account_id": text, "account": "x"}).status_code == 200
+
+
 def test_the_search_marks_an_account_already_linked(client, ie, pulled):
     row = mirrored("Initech")
     account_create(actor=ie, name="Initech (portal)", vitally_account_id=row.vitally_id)
