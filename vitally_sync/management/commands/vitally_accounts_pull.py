@@ -24,23 +24,25 @@ class Command(BaseCommand):
                 config.error
                 or "The Vitally sync is not configured: set VITALLY_BASE_URL and VITALLY_API_KEY."
             )
-        err = self.stderr._out  # the stream itself: the progress line rewrites in place
-        tty = err.isatty()
+        tty = self.stderr.isatty()
+
+        def say(text: str) -> None:  # plain (not styled as an error); a terminal's line rewrites
+            self.stderr.write(text, style_func=lambda line: line, ending="")
+            self.stderr.flush()
 
         def progress(report: PullReport) -> None:
             # No total exists in Vitally's API: pages and accounts so far, on one line.
             line = f"Pulling Vitally accounts: page {report.pages}, {report.saved} saved"
             if report.retries or report.rate_limited:
                 line += f" ({report.retries} read again, {report.rate_limited} × 429)"
-            err.write(("\r" + line) if tty else line + "\n")
-            err.flush()
+            say(("\r" + line) if tty else line + "\n")
 
         report = mirror_pull(
             full=options["full"], config=config, budget=math.inf, max_wait=math.inf,
             progress=progress,
         )  # fmt: skip
         if tty and report.pages:
-            err.write("\n")
+            say("\n")
         self.stdout.write(str(report))
         if not report.completed:
             raise CommandError(f"The pull did not complete: {report.stopped}")
