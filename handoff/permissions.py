@@ -46,6 +46,8 @@ class Action(StrEnum):
     VITALLY_PUSH = "vitally_push"
     # The Vitally sync of every account on one page (vitally_sync:health).
     VITALLY_HEALTH = "vitally_health"
+    # Create portal accounts from Vitally's accounts (the mirror's import page).
+    VITALLY_IMPORT = "vitally_import"
 
     # The Django admin: read every record there; add and change accounts, people and their
     # roles, the closeout checklist template; "Retry the push now".
@@ -72,6 +74,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CLOSEOUT_REOPEN: "reopen a handed-off account",
     Action.VITALLY_PUSH: "push the account to Vitally now",
     Action.VITALLY_HEALTH: "see the Vitally sync of every account",
+    Action.VITALLY_IMPORT: "import accounts from Vitally",
     Action.ADMIN_USE: "use the admin (people and roles, accounts, checklist template, records)",
 }
 
@@ -105,11 +108,19 @@ REFUSALS: dict[Action, str] = {
     Action.VITALLY_HEALTH: "You can’t see the Vitally sync of every account: it is for managers "
     "and the portal's admins. Each account's own Vitally page shows its sync to everyone.",
     Action.ADMIN_USE: "The admin is for the portal’s administrators.",
+    Action.VITALLY_IMPORT: "Importing accounts from Vitally is for managers and the portal's "
+    "admins.",
 }
 
 # Actions that do not concern one account (the matrix shows them once).
 ACCOUNTLESS_ACTIONS = frozenset(
-    {Action.ACCOUNT_CREATE, Action.LOGS_OVERVIEW, Action.VITALLY_HEALTH, Action.ADMIN_USE}
+    {
+        Action.ACCOUNT_CREATE,
+        Action.LOGS_OVERVIEW,
+        Action.VITALLY_HEALTH,
+        Action.VITALLY_IMPORT,
+        Action.ADMIN_USE,
+    }
 )
 
 
@@ -233,6 +244,8 @@ _RULES: dict[Action, Callable[..., bool]] = {
     Action.VITALLY_PUSH: _maintainer,
     # Watching the sync across accounts (on call for it) is the managers' and admins' job.
     Action.VITALLY_HEALTH: lambda user, account: _is_admin_or_manager(user),
+    # Creating accounts from Vitally's (several at once, with their people): managers, admins.
+    Action.VITALLY_IMPORT: lambda user, account: _is_admin_or_manager(user),
     # "Admin (staff only)": the staff flag, whatever the role (a manager is not an admin).
     Action.ADMIN_USE: lambda user, account: user.is_staff,
 }

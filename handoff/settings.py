@@ -382,6 +382,19 @@ if "vitally_sync" in INSTALLED_APPS:
         "schedule": VITALLY_SWEEP_SECONDS,
     }
 
+# --- Vitally accounts mirror (vitally_sync/mirror.py) ---------------------------------------
+# Beat pulls Vitally's accounts (for the account form's search and the import page) this often
+# (0: never), incrementally; a full pass when the last is older than VITALLY_MIRROR_FULL_SECONDS.
+# The pull uses at most this share of VITALLY_RATE_LIMIT_PER_MINUTE.
+VITALLY_MIRROR_SECONDS = env.float("VITALLY_MIRROR_SECONDS", default=300.0)
+VITALLY_MIRROR_FULL_SECONDS = env.float("VITALLY_MIRROR_FULL_SECONDS", default=86400.0)
+VITALLY_MIRROR_SHARE = env.float("VITALLY_MIRROR_SHARE", default=0.1)
+if "vitally_sync" in INSTALLED_APPS and VITALLY_MIRROR_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["vitally-mirror"] = {
+        "task": "vitally_sync.mirror_pull",
+        "schedule": VITALLY_MIRROR_SECONDS,
+    }
+
 # --- Metrics: GET /metrics for Prometheus (vitally_sync/metrics.py) -----------------------------
 # Off (404) until set; then a scrape must send `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()

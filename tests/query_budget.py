@@ -75,3 +75,12 @@ def my_work_queries(
 # computed by the database); their latest attempts; the managers the filter bar offers; the
 # notes Vitally has not taken (the whole page only, not the rows htmx swaps).
 SYNC_HEALTH_QUERIES = 7
+
+
+# --- The mirror of Vitally's accounts (vitally_sync/mirror_views.py) ----------------------------
+# The import page: session, user; the listed Vitally accounts (those not linked, one query with
+# the linked ids as a subquery); where the pull stands (its time, why it stopped).
+VITALLY_IMPORT_QUERIES = 4
+# The account form's search: session, user; the matches; the portal accounts linked to them
+# (when nothing matches: the last pull's time instead, for its message).
+VITALLY_SEARCH_QUERIES = 4

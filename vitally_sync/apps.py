@@ -16,6 +16,7 @@ class VitallySyncConfig(AppConfig):
         account_changed.connect(account_changed_kick, dispatch_uid="vitally_sync.kick")
         registry.register(VITALLY)
         self._connect_notes()
+        self._ready_mirror()
 
     def _connect_notes(self) -> None:
         """Implementation notes and sign-offs as Vitally notes (issue 16, item 4): the intent
@@ -35,3 +36,10 @@ class VitallySyncConfig(AppConfig):
             post_save.connect(
                 sign_off_saved, sender="closeout.SignOff", dispatch_uid="vitally_sync.sign_off"
             )
+
+    def _ready_mirror(self) -> None:
+        """The accounts mirror: a link checks and records what Vitally already holds."""
+        from handoff.accounts.signals import account_linking
+        from vitally_sync.linking import account_linking_check
+
+        account_linking.connect(account_linking_check, dispatch_uid="vitally_sync.linking")

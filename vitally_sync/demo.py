@@ -33,6 +33,7 @@ def seed(*, users, accounts, stdout) -> None:
     if account is not None and _difference_seed(account, field_name, more):
         label = trait_field_get(field_name).label
         stdout.write(f"Vitally: {name} pushed, then its {label} changed by hand in Vitally.")
+    mirror_seed(stdout)
 
 
 def _difference_seed(account: Account, field_name: str, more: int) -> bool:
@@ -110,3 +111,91 @@ def _held_with_differences() -> dict[str, dict]:
     except DatabaseError:  # no database, or not migrated: the fake starts without them
         return {}
     return held
+
+
+# --- the accounts mirror: Vitally accounts not yet in the portal, to try the import -----------
+# name, externalId, deployment type, hosting provider, Total CPU, instance URL, owner, CSM (the
+# demo people's usernames: Vitally knows them as admins with the same e-mail).
+IMPORTABLE = [
+    ("Hooli", "hooli", "Kubernetes with Helm", "AWS", 64, "https://sourcegraph.hooli.example",
+     "ie2", "ta2"),
+    ("Pied Piper", "pied-piper", "Docker Compose", "GCP", 16, "https://sg.piedpiper.example",
+     "ie", "ta"),
+    ("Soylent Labs", "soylent-labs", None, None, None, None, None, None),
+    ("Vandelay Industries", "vandelay", "Kubernetes with Helm", "Azure", 32, None, "ie2", None),
+]  # fmt: skip
+ADMIN_DOMAIN = "example.com"  # handoff/accounts/demo.py gives each demo person user@example.com
+
+
+def _importable_id(external_id: str) -> str:
+    """A stable Vitally id, so the fake (a process of its own) and seed_demo's mirror agree."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"vitally-demo:{external_id}"))
+
+
+def _admin_id(username: str) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"vitally-demo-admin:{username}"))
+
+
+def fake_seed_importable() -> list[dict]:
+    """The fake's accounts that no demo account is linked to (run_fake_vitally --seed-demo)."""
+    trait_map = sync_config().trait_map
+    accounts = []
+    for name, external_id, deployment, provider, cpu, url, owner, csm in IMPORTABLE:
+        values = {
+            "deployment_type": deployment,
+            "infrastructure_hosting_provider": provider,
+            "total_cpu": cpu,
+            "sourcegraph_instance_url": url,
+        }
+        traits = {
+            trait_map[field]: value
+            for field, value in values.items()
+            if value is not None and field in trait_map
+        }
+        accounts.append(
+            {
+                "id": _importable_id(external_id),
+                "externalId": external_id,
+                "name": name,
+                "traits": {**FAKE_SEED_TRAITS, **traits},
+                "accountOwnerId": _admin_id(owner) if owner else None,
+                "csmId": _admin_id(csm) if csm else None,
+            }
+        )
+    return accounts
+
+
+def fake_seed_admins() -> list[dict]:
+    """The demo people as Vitally admins (same e-mail), for the import's matching."""
+    from handoff.accounts.demo import DEMO_USERS
+
+    return [
+        {
+            "id": _admin_id(username),
+            "email": f"{username}@{ADMIN_DOMAIN}",
+            "name": f"{first} {last}",
+        }
+        for username, first, last, *_ in DEMO_USERS
+    ]
+
+
+def mirror_seed(stdout) -> None:
+    """seed_demo: the mirror as a first pull would leave it, so the import page lists the fake's
+    importable accounts at once (beat's pull then keeps it current)."""
+    from vitally_sync.mirror import ADMIN_FIELDS, mirror_rows_save
+
+    now = timezone.now()
+    rows = [
+        {
+            **account,
+            "updatedAt": now.isoformat(),
+            **{name: account.get(name) for name in ADMIN_FIELDS},
+        }
+        for account in fake_seed_importable()
+    ]
+    saved = mirror_rows_save(rows, trait_keys=set(sync_config().trait_map.values()), seen_at=now)
+    stdout.write(f"Vitally: {saved} Vitally accounts not yet in the portal, to try the import.")

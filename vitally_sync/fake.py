@@ -8,6 +8,8 @@ limiter and retries are exercised. It implements:
   a duplicate externalId is rejected with 409 or upserted, `duplicate="upsert"`), GET / PUT /
   DELETE by Vitally id, then externalId. PUT merges traits shallowly; null deletes a trait.
 - GET /resources/customFields?model=accounts: a bare array, seeded with the portal's trait keys.
+- Admins (the mirror's import): GET /resources/admins/search?email= (a bare array of the
+  admins with that e-mail, case-insensitive); `admin_create()` adds one.
 - Notes: POST (note, noteDate and a Vitally accountId required; unique on externalId: a
   duplicate is refused with 409, or updates with `note_duplicate="upsert"`), list, GET / PUT by
   id, DELETE sets archivedAt; the page lists them.
@@ -200,6 +202,7 @@ class FakeVitally:
         note_duplicate: str = "reject",
         lose_answer_path: str = "",
         seed_accounts: list[dict] | None = None,
+        seed_admins: list[dict] | None = None,
         custom_fields: list[dict] | None = None,
         random_seed: int | None = None,
         log_size: int = 5000,
@@ -238,6 +241,7 @@ class FakeVitally:
         self.random = random.Random(random_seed)  # noqa: S311  # nosec B311  # fault injection, not crypto
         self.accounts: dict[str, dict] = {}
         self.notes: dict[str, dict] = {}
+        self.admins: dict[str, dict] = {}  # Vitally admins (users of Vitally), by id
         self.custom_fields = custom_fields if custom_fields is not None else default_custom_fields()
         self.log: deque[dict] = deque(maxlen=log_size)  # answered requests
         self.arrivals: deque[dict] = deque(maxlen=log_size)  # as they arrive, answered or not
@@ -250,12 +254,22 @@ class FakeVitally:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port: int | None = None
+        for admin in seed_admins or []:
+            self.admin_create(**admin)
         for account in seed_accounts or []:
-            self.account_create(
+            created = self.account_create(
                 external_id=account["externalId"],
                 name=account.get("name") or account["externalId"],
                 traits=account.get("traits") or {},
             )
+            for name in ("accountOwnerId", "csmId"):  # admin ids, set in Vitally's UI
+                if account.get(name):
+                    created[name] = account[name]
+            if account.get("id"):  # a seed's own id (the demo's, known to seed_demo's mirror)
+                self.accounts[account["id"]] = {
+                    **self.accounts.pop(created["id"]),
+                    "id": account["id"],
+                }
 
     # --- running -----------------------------------------------------------------------------
     @property
@@ -688,6 +702,8 @@ class FakeVitally:
         if parts[:1] != ["resources"] or len(parts) < 2:
             return 404, {"error": "Not found"}
         resource, rest = parts[1], parts[2:]
+        if resource == "admins":
+            return self._admins(method, rest, query)
         if resource == "accounts":
             if not rest:
                 if method == "GET":
@@ -846,6 +862,33 @@ class FakeVitally:
                 note["traits"][key] = value
         note["updatedAt"] = _now_iso()
         return note
+
+    # --- admins (the mirror's import matches people by e-mail) ---------------------------------
+    def admin_create(self, *, email: str, name: str = "", id: str | None = None) -> dict:  # noqa: A002
+        with self.lock:
+            admin = {
+                "id": id or str(uuid.uuid4()),
+                "name": name or email.split("@")[0],
+                "email": email,
+                "licenseStatus": "active",
+            }
+            self.admins[admin["id"]] = admin
+            return admin
+
+    def _admins(self, method: str, rest: list[str], query: dict) -> tuple[int, Any]:
+        if method != "GET":
+            return 405, {"error": "Method not allowed"}
+        if rest == ["search"]:
+            email = (query.get("email") or "").strip().lower()
+            if not email:
+                return 400, {"error": "email is required"}
+            return 200, [a for a in self.admins.values() if a["email"].lower() == email]
+        if not rest:
+            return self._list(
+                [{**a, "updatedAt": "", "createdAt": ""} for a in self.admins.values()], query
+            )
+        admin = self.admins.get(rest[0])
+        return (200, admin) if admin else (404, {"error": "Admin not found"})
 
     # --- the page ----------------------------------------------------------------------------
     def render_page(self) -> str:

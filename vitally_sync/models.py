@@ -274,3 +274,52 @@ class NoteSync(models.Model):
     @property
     def due(self) -> bool:
         return self.version > self.acked_version
+
+
+# --- the mirror of Vitally's accounts (vitally_sync/mirror.py) ---------------------------------
+class VitallyAccount(models.Model):
+    """One of Vitally's accounts as the last pull saw it (GET /resources/accounts): what the
+    account form's search and the import page list. Only the traits the portal maps are kept."""
+
+    vitally_id = models.CharField(max_length=100, primary_key=True)
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    name = models.CharField(max_length=300, db_index=True)
+    traits = models.JSONField(default=dict, blank=True)  # {trait key: value}, mapped keys only
+    # The Vitally admins named on it (accountOwnerId, csmId, accountExecutiveId): the import
+    # matches them to people by e-mail (GET /resources/admins/search).
+    admin_ids = models.JSONField(default=list, blank=True)
+    vitally_updated_at = models.DateTimeField(help_text="Vitally's updatedAt.")
+    last_seen_at = models.DateTimeField(help_text="When a pull last saw it.")
+
+    class Meta:
+        verbose_name = "Vitally account (mirror)"
+        verbose_name_plural = "Vitally accounts (mirror)"
+        ordering = ["name", "vitally_id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MirrorState(models.Model):
+    """Where the pull stands, one row per Vitally base URL: the watermark an incremental pull
+    stops at, and a pass under way (its cursor), so a pass a 429 or a lost answer stopped
+    resumes where it was instead of starting over."""
+
+    base_url = models.CharField(max_length=300, primary_key=True)
+    # The newest updatedAt a completed pass saw: an incremental pull stops below it.
+    watermark = models.DateTimeField(null=True, blank=True)
+    pass_full = models.BooleanField(default=False)
+    pass_cursor = models.TextField(blank=True)  # "" with pass_started_at set: the first page
+    pass_started_at = models.DateTimeField(null=True, blank=True)
+    pass_top = models.DateTimeField(null=True, blank=True)  # the pass's newest updatedAt
+    last_pull_at = models.DateTimeField(null=True, blank=True)  # last completed pass
+    last_full_at = models.DateTimeField(null=True, blank=True)  # last completed full pass
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Vitally mirror state"
+        verbose_name_plural = "Vitally mirror states"
+
+    def __str__(self) -> str:
+        return f"Vitally mirror of {self.base_url}"

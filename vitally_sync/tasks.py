@@ -48,3 +48,14 @@ def notes_sweep() -> str:
     from vitally_sync.notes import notes_sweep as sweep_notes
 
     return str(sweep_notes(budget=max(1.0, sync_config().sweep_seconds * 0.8)))
+
+
+# --- the accounts mirror (vitally_sync/mirror.py) ----------------------------------------------
+@shared_task(name="vitally_sync.mirror_pull", ignore_result=True)
+def mirror_pull() -> str:
+    """Beat, every VITALLY_MIRROR_SECONDS: pull what changed in Vitally's accounts (a full pass
+    once per VITALLY_MIRROR_FULL_SECONDS), stopping before the next run; a pass cut short
+    resumes from its cursor."""
+    from vitally_sync.mirror import mirror_pull_scheduled
+
+    return str(mirror_pull_scheduled(budget=max(1.0, settings.VITALLY_MIRROR_SECONDS * 0.8)))

@@ -20,3 +20,11 @@ urlpatterns = [
         name="difference_take",
     ),
 ]
+
+# --- the accounts mirror (vitally_sync/mirror.py): the form's search and the import -----------
+from vitally_sync import mirror_views  # noqa: E402
+
+urlpatterns += [
+    path("vitally/accounts/search/", mirror_views.account_search_view, name="account_search"),
+    path("vitally/import/", mirror_views.vitally_import_view, name="import"),
+]

@@ -38,8 +38,10 @@ class AccountForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.M
             "in to plan user onboarding.",
         }
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, vitally_search_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if vitally_search_url:
+            self._vitally_search(vitally_search_url)
         if self.instance.pk is not None:
             del self.fields["submission"]  # an edit is guarded by its version instead
         roles = {
@@ -57,6 +59,29 @@ class AccountForm(PlainTextFormMixin, OnceFormMixin, VersionedFormMixin, forms.M
             )
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+
+    def _vitally_search(self, url: str) -> None:
+        """The Vitally field searches the mirror of Vitally's accounts as someone types (htmx):
+        the results are buttons that put an account's id in the field. Without JavaScript it
+        stays a plain id field."""
+        field = self.fields["vitally_account_id"]
+        if self.instance.pk:
+            url = f"{url}?account={self.instance.pk}"
+        field.help_text = (
+            "Type part of the account's name in Vitally and choose it below, or paste its id "
+            "or externalId. Leave empty to keep it unlinked."
+        )
+        field.widget.attrs.update(
+            {
+                "data-hx-get": url,
+                "data-hx-trigger": "input changed delay:300ms, search",
+                "data-hx-target": "#vitally-search-results",
+                "data-hx-sync": "this:replace",
+                "aria-controls": "vitally-search-results",
+                "autocomplete": "off",
+                "data-vitally-search": "",
+            }
+        )
 
 
 SEARCH_MAX_LENGTH = 100

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from handoff.accounts.models import Account
-from handoff.accounts.signals import account_changed
+from handoff.accounts.signals import account_changed, account_linking
 from handoff.audit.models import AuditEvent
 from handoff.audit.services import audit_record
 from handoff.common.services import (
@@ -112,6 +112,8 @@ def account_create(
         action=AuditEvent.Kind.CREATE,
         changes=model_create_values(account, ACCOUNT_CREATE_FIELDS),
     )
+    if account.vitally_account_id:
+        account_linking.send(sender=Account, account=account, actor=actor)
     return account
 
 
@@ -133,4 +135,6 @@ def account_update(
     )
     if changes:
         record_change(actor=actor, obj=locked, action=AuditEvent.Kind.UPDATE, changes=changes)
+    if locked.vitally_account_id and any(c["field"] == "vitally_account_id" for c in changes):
+        account_linking.send(sender=Account, account=locked, actor=actor)
     return locked

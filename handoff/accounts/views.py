@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -83,13 +84,23 @@ def dashboard_view(request):
     return render(request, template, context)
 
 
+def _vitally_search_url() -> str:
+    """The search over Vitally's accounts the Vitally field offers, when the sync is installed."""
+    return reverse("vitally_sync:account_search") if apps.is_installed("vitally_sync") else ""
+
+
 @require_http_methods(["GET", "POST"])
 def account_create_view(request):
     require(request.user, Action.ACCOUNT_CREATE)
     initial = (
         {"implementation_engineer": request.user} if request.user.is_implementation_engineer else {}
     )
-    form = AccountForm(request.POST or None, user=request.user, initial=initial)
+    form = AccountForm(
+        request.POST or None,
+        user=request.user,
+        initial=initial,
+        vitally_search_url=_vitally_search_url(),
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in ACCOUNT_FIELDS}
         try:
@@ -109,7 +120,12 @@ def account_create_view(request):
 def account_edit_view(request, account_id: int):
     account = get_object_or_404(Account, pk=account_id)
     require(request.user, Action.ACCOUNT_EDIT, account)
-    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    form = AccountForm(
+        request.POST or None,
+        instance=account,
+        user=request.user,
+        vitally_search_url=_vitally_search_url(),
+    )
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in ACCOUNT_FIELDS}
@@ -122,6 +138,9 @@ def account_edit_view(request, account_id: int):
             )
         except ConcurrentEditError as error:
             conflict = conflict_resolve(form, error)
+        except ValidationError as error:
+            # Another account took the Vitally account (or name) since the form checked it.
+            form.add_error(None, error)
         else:
             saved_message(request, "Account saved.", account_id=account.pk)
             return redirect("accounts:detail", account_id=account.pk)

@@ -154,3 +154,83 @@ function labelCells(root) {
 }
 labelCells(document);
 document.addEventListener("htmx:load", (event) => labelCells(event.target));
+
+// The account form's Vitally field (vitally_sync/linking.py): the search's results are buttons;
+// choosing one puts its id in the field. Down arrow from the field goes to the first result,
+// arrows move between them, Escape closes the list and returns to the field.
+function vitallyField(element) {
+  const wrap = element.closest(".vitally-search-field");
+  return wrap ? wrap.querySelector("[data-vitally-search]") : null;
+}
+document.addEventListener("click", (event) => {
+  const pick = event.target.closest("[data-vitally-pick]");
+  if (!pick) return;
+  const field = vitallyField(pick);
+  if (!field) return;
+  field.value = pick.dataset.vitallyPick;
+  const results = pick.closest(".vitally-search-results");
+  const note = document.createElement("p");
+  note.className = "help";
+  note.textContent = `Chosen: ${pick.dataset.vitallyName} (${pick.dataset.vitallyPick}). Save the account to link it.`;
+  results.replaceChildren(note);
+  field.focus();
+});
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (target.matches && target.matches("[data-vitally-search]") && event.key === "ArrowDown") {
+    const results = target.closest(".vitally-search-field").querySelector(".vitally-search-results");
+    const first = results && results.querySelector("button:not([disabled])");
+    if (first) {
+      event.preventDefault();
+      first.focus();
+    }
+    return;
+  }
+  const pick = target.closest && target.closest("[data-vitally-pick]");
+  if (!pick) return;
+  const buttons = [...pick.closest("ul").querySelectorAll("button:not([disabled])")];
+  const index = buttons.indexOf(pick);
+  if (event.key === "ArrowDown" && index < buttons.length - 1) {
+    event.preventDefault();
+    buttons[index + 1].focus();
+  } else if (event.key === "ArrowUp") {
+    event.preventDefault();
+    if (index > 0) buttons[index - 1].focus();
+    else vitallyField(pick).focus();
+  } else if (event.key === "Escape") {
+    event.preventDefault();
+    const field = vitallyField(pick);
+    pick.closest(".vitally-search-results").replaceChildren();
+    field.focus();
+  }
+});
+
+// Import from Vitally: filtering the list (htmx) must not lose the accounts already chosen.
+// The chosen rows are kept through the swap: checked again if the new list has them, else
+// added at its end, still checked, so "Import" sends every account chosen.
+let importChosen = [];
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.target.id !== "import-rows") return;
+  importChosen = [...event.detail.target.querySelectorAll(".import-list input:checked")].map(
+    (box) => box.closest("li").cloneNode(true),
+  );
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id !== "import-rows" || !importChosen.length) return;
+  const list = event.detail.target.querySelector(".import-list");
+  if (!list) return;
+  importChosen.forEach((item) => {
+    const value = item.querySelector("input").value;
+    const present = [...list.querySelectorAll("input")].find((box) => box.value === value);
+    if (present) {
+      present.checked = true;
+    } else {
+      const box = item.querySelector("input");
+      box.id = `${box.id}-kept`;
+      item.querySelector("label").htmlFor = box.id;
+      box.checked = true;
+      list.appendChild(item);
+    }
+  });
+  importChosen = [];
+});

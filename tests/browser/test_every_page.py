@@ -91,6 +91,8 @@ MANAGER_STEPS = [
     Step("open-issues", "logs:issue_overview"),
     Step("risk-heatmap", "logs:risk_heatmap"),
     Step("vitally-sync", "vitally_sync:health"),
+    Step("vitally-import", "vitally_sync:import"),
+    Step("vitally-import-errors", "vitally_sync:import", submit="Import the chosen accounts"),
     Step("request-handoff", "closeout:handoff_request_confirm", ("acme",)),
     Step("checklist-item", "closeout:checklist_item", ("acme", "item")),
     Step("sign-off", "closeout:sign_off", ("granite",)),

@@ -116,6 +116,7 @@ MATRIX = {
         DONE: (N, N, Y, N, Y, Y),
     },
     Action.VITALLY_HEALTH: {None: (N, N, N, N, Y, Y)},
+    Action.VITALLY_IMPORT: {None: (N, N, N, N, Y, Y)},
     # Staff only, whatever the role: the (non-staff) manager is no admin.
     Action.ADMIN_USE: {None: (N, N, N, N, N, Y)},
 }
@@ -368,12 +369,34 @@ def run_action(client, action, account, user):
     if action == Action.VITALLY_HEALTH:
         response = client.get(reverse("vitally_sync:health"))
         return response, response.status_code == 200
+    if action == Action.VITALLY_IMPORT:
+        return _vitally_import(client)
     if action == Action.CLOSEOUT_REOPEN:
         form = client.get(reverse("closeout:reopen", args=[account.pk]))
         response = _post(client, "closeout:reopen", account, {"reason": "Customer found a gap"})
         assert form.status_code == (200 if response.status_code == 302 else 403)
         return response, phase_moved_to(IMPL)
     raise AssertionError(f"no request for {action}")
+
+
+def _vitally_import(client):
+    """Import one mirrored Vitally account (no admins named: Vitally is not asked)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from vitally_sync.models import VitallyAccount
+
+    row = VitallyAccount.objects.create(
+        vitally_id=str(uuid.uuid4()),
+        name=f"From Vitally {uuid.uuid4().hex[:8]}",
+        vitally_updated_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    page = client.get(reverse("vitally_sync:import"))
+    response = client.post(reverse("vitally_sync:import"), {"vitally_ids": [row.vitally_id]})
+    assert page.status_code == (200 if response.status_code == 302 else 403)
+    return response, Account.objects.filter(vitally_account_id=row.vitally_id).exists()
 
 
 # Push now is forged over HTTP in tests/vitally_sync (403 for people who may not); can()

@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from vitally_sync.demo import fake_seed_accounts
+from vitally_sync.demo import fake_seed_accounts, fake_seed_admins, fake_seed_importable
 from vitally_sync.fake import DEFAULT_API_KEY, FakeVitally
 
 
@@ -120,6 +120,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         seed = fake_seed_accounts() if options["seed_demo"] else []
+        # The mirror's demo: accounts not yet in the portal, and the demo people as admins.
+        seed += fake_seed_importable() if options["seed_demo"] else []
+        admins = fake_seed_admins() if options["seed_demo"] else []
         if options["seed"]:
             try:
                 with open(options["seed"], encoding="utf-8") as handle:
@@ -151,6 +154,7 @@ class Command(BaseCommand):
                 auto_create=options["auto_create"],
                 duplicate=options["duplicate"],
                 seed_accounts=seed,
+                seed_admins=admins,
             )
         except ValueError as error:  # a rate above 1, a negative count, ...
             raise CommandError(str(error)) from error

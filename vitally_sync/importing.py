@@ -1,0 +1,267 @@
+"""Import: portal accounts created from mirrored Vitally accounts (mirror.py).
+
+Each import is one transaction through the ordinary services: `account_create` (name, the
+Vitally id, and the people Vitally names on the account, matched by e-mail), whose link check
+(linking.py) turns every mapped trait Vitally holds into a difference; then each value that is
+one editable field of the production deployment is taken (`difference_take`: the form's
+validation, History saying "Taken from Vitally"), so the record's first values are Vitally's.
+What cannot be taken (counts, the phase) stays a difference for a person to resolve.
+
+People: Vitally names admins on an account (accountOwnerId, csmId, accountExecutiveId). The
+portal asks `GET /resources/admins/search?email=` for each active person with a role (through
+the shared rate limiter; answers cached for an hour) and assigns the person whose Vitally admin
+is named, in the place their role fills. When Vitally cannot be asked, the accounts are still
+imported, without people, and the page says so.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from handoff.accounts.models import Account
+from handoff.accounts.services import account_create, record_change
+from handoff.audit.models import AuditEvent
+from handoff.people.models import User
+from vitally_sync.client import Kind
+from vitally_sync.conf import SyncConfig, sync_config
+from vitally_sync.limiter import acquire, limiter_get
+from vitally_sync.linking import already_linked_message, linked_accounts_by_vitally
+from vitally_sync.models import TraitDifference, VitallyAccount
+from vitally_sync.reconcile import value_text
+from vitally_sync.services import _pause_share, client_get, key_state_get
+
+logger = logging.getLogger(__name__)
+
+IMPORT_LIST_LIMIT = 100
+ADMIN_CACHE_SECONDS = 3600
+ROLE_FIELDS = {
+    User.Role.IMPLEMENTATION_ENGINEER: "implementation_engineer",
+    User.Role.TECHNICAL_ADVISOR: "technical_advisor",
+    User.Role.MANAGER: "manager",
+}
+
+
+def importable_list(*, query: str = "") -> QuerySet[VitallyAccount]:
+    """Mirrored Vitally accounts no portal account is linked to (by id or externalId), by name."""
+    linked = Account.objects.exclude(vitally_account_id="").values("vitally_account_id")
+    rows = VitallyAccount.objects.exclude(vitally_id__in=linked).exclude(
+        Q(external_id__in=linked) & ~Q(external_id="")
+    )
+    if query.strip():
+        rows = rows.filter(name__icontains=query.strip()[:100])
+    return rows.order_by("name", "vitally_id")
+
+
+# --- people, matched by e-mail ----------------------------------------------------------------
+def _admin_id_for(email: str, *, config: SyncConfig, client, limiter) -> tuple[str | None, str]:
+    """(the Vitally admin id with this e-mail, or None; a problem, or "")."""
+    cache_key = f"vitally:admin-by-email:{config.key_fingerprint}:{email.lower()}"
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached or None, ""
+    key = key_state_get(config)
+    if key.auth_error or key.paused_for > 0:
+        return None, key.auth_error or "Vitally's rate limit said wait (429)"
+    if acquire(limiter, per_minute=config.rate_limit_per_minute, max_wait=2.0):
+        return None, "the rate limit is saturated"
+    result = client.request("GET", "/resources/admins/search", params={"email": email})
+    if result.kind is Kind.RATE_LIMITED:
+        _pause_share(config, limiter, result.wait_seconds or 0.0)
+    if not result.ok:
+        return None, result.message
+    body = result.body
+    found = body.get("results") if isinstance(body, dict) else body  # bare array or envelope
+    admin = next(
+        (
+            a
+            for a in (found if isinstance(found, list) else [])
+            if isinstance(a, dict) and str(a.get("email", "")).lower() == email.lower()
+        ),
+        None,
+    )
+    admin_id = str(admin["id"]) if admin and admin.get("id") else ""
+    cache.set(cache_key, admin_id, ADMIN_CACHE_SECONDS)
+    return admin_id or None, ""
+
+
+@dataclass
+class PeopleMatch:
+    by_admin: dict[str, User] = field(default_factory=dict)  # Vitally admin id -> person
+    problem: str = ""  # why some people could not be matched
+
+
+def people_match(*, admin_ids: set[str], config: SyncConfig | None = None) -> PeopleMatch:
+    """The portal's active people with a role, by the Vitally admin id their e-mail has; only
+    asked when a Vitally account names admins."""
+    match = PeopleMatch()
+    config = config or sync_config()
+    if not admin_ids or not config.enabled:
+        return match
+    client, limiter = client_get(config), limiter_get(config.redis_url)
+    people = User.objects.filter(is_active=True, role__in=list(ROLE_FIELDS)).exclude(email="")
+    for person in people.order_by("pk"):
+        admin_id, problem = _admin_id_for(
+            person.email, config=config, client=client, limiter=limiter
+        )
+        if problem:
+            match.problem = f"Vitally could not be asked who its admins are ({problem})"
+            break
+        if admin_id in admin_ids:
+            match.by_admin.setdefault(admin_id, person)
+    return match
+
+
+def _people_for(row: VitallyAccount, match: PeopleMatch) -> dict[str, User]:
+    people: dict[str, User] = {}
+    for admin_id in row.admin_ids:
+        person = match.by_admin.get(admin_id)
+        if person is not None:
+            people.setdefault(ROLE_FIELDS[person.role], person)
+    return people
+
+
+# --- importing --------------------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    created: list[Account] = field(default_factory=list)
+    people_problem: str = ""  # why people could not be matched (the accounts are imported)
+    open_differences: int = 0  # values only a person can resolve (counts, the phase)
+
+
+def _production_from_vitally(account: Account, actor, differences: list) -> bool:
+    """The production deployment, created with the two values it cannot be without (deployment
+    type and hosting provider) when Vitally holds both as the form's choices; False when not:
+    then nothing can be taken and every value stays a difference."""
+    from deployments.models import Environment
+    from deployments.services import environment_create
+    from vitally_sync.differences import _choice_input
+
+    by_field = {d.field_name: d for d in differences}
+    data = {}
+    for field_name, target, enum in (
+        ("deployment_type", "deployment_type", Environment.DeploymentType),
+        ("infrastructure_hosting_provider", "hosting_provider", Environment.HostingProvider),
+    ):
+        difference = by_field.get(field_name)
+        if difference is None:
+            return False
+        choice, other = _choice_input(difference.vitally_value, enum.choices, enum.OTHER)
+        if choice not in enum.values:
+            return False
+        data[target], data[f"{target}_other"] = choice, other
+    try:
+        with transaction.atomic():
+            environment_create(
+                account=account, actor=actor, kind=Environment.Kind.PRODUCTION, data=data
+            )
+    except ValidationError:
+        return False
+    taken = [by_field["deployment_type"], by_field["infrastructure_hosting_provider"]]
+    record_change(
+        actor=actor,
+        account=account,
+        obj=account,
+        action=AuditEvent.Kind.ACTION,
+        message="Taken from Vitally: "
+        + "; ".join(f"{d.label} {value_text(d.vitally_value)}" for d in taken)
+        + " (the production deployment's first values).",
+    )
+    TraitDifference.objects.filter(pk__in=[d.pk for d in taken]).delete()
+    return True
+
+
+def _take_first_values(account: Account, actor) -> int:
+    """Vitally's values become the record's first: the production deployment is created from
+    them, then each value that is one editable production field is taken (`difference_take`,
+    History saying so). Returns how many differences are left for a person (counts, the phase,
+    a value the form refuses)."""
+    from vitally_sync.differences import (
+        TAKE_FIELDS,
+        ResolveRefused,
+        difference_take,
+        differences_recount,
+    )
+
+    differences = list(TraitDifference.objects.filter(account_id=account.pk).order_by("pk"))
+    if apps.is_installed("deployments") and _production_from_vitally(account, actor, differences):
+        for difference in TraitDifference.objects.filter(
+            account_id=account.pk, field_name__in=list(TAKE_FIELDS)
+        ).order_by("pk"):
+            try:
+                with transaction.atomic():
+                    difference_take(
+                        account=account,
+                        difference_id=difference.pk,
+                        expected_version=difference.version,
+                        actor=actor,
+                    )
+            except ResolveRefused as refusal:  # stays a difference, its reason on the panel
+                logger.info("Import of %s: %s not taken: %s", account, difference.label, refusal)
+    differences_recount(account_id=account.pk)
+    return TraitDifference.objects.filter(account_id=account.pk).count()
+
+
+def import_refusals(rows: list[VitallyAccount]) -> list[str]:
+    """Why some of these cannot be imported now ("Name: why"), for the form to say."""
+    holders = linked_accounts_by_vitally(rows)
+    taken = {
+        name.lower()
+        for name in Account.objects.filter(name__in=[r.name for r in rows]).values_list(
+            "name", flat=True
+        )
+    }
+    refusals = []
+    for row in rows:
+        if row.vitally_id in holders:
+            refusals.append(already_linked_message(row.name, holders[row.vitally_id]))
+        elif row.name.lower() in taken:
+            refusals.append(
+                f"A portal account is already called “{row.name}”: link it to its Vitally "
+                "account on its edit page instead."
+            )
+    return refusals
+
+
+def accounts_import(*, vitally_ids: list[str], actor) -> ImportReport:
+    """Create a portal account from each mirrored Vitally account, all or none: a refusal
+    (ValidationError, e.g. one linked or named since the form was checked) imports nothing.
+    People are asked of Vitally first, outside the transaction (no lock held over HTTP)."""
+    report = ImportReport()
+    admin_ids = VitallyAccount.objects.filter(vitally_id__in=vitally_ids).values_list(
+        "admin_ids", flat=True
+    )
+    match = people_match(admin_ids={a for ids in admin_ids for a in ids})
+    report.people_problem = match.problem
+    with transaction.atomic():
+        rows = list(
+            VitallyAccount.objects.select_for_update()
+            .filter(vitally_id__in=vitally_ids)
+            .order_by("name", "vitally_id")
+        )
+        if refusals := import_refusals(rows):
+            raise ValidationError(refusals)
+        for row in rows:
+            account = account_create(
+                actor=actor,
+                name=row.name,
+                vitally_account_id=row.vitally_id,
+                **_people_for(row, match),
+            )
+            record_change(
+                actor=actor,
+                obj=account,
+                action=AuditEvent.Kind.ACTION,
+                message=(
+                    f"Imported from Vitally: the account “{row.name}” (id {row.vitally_id}, "
+                    f"externalId {row.external_id or 'none'}); its values in Vitally are the "
+                    "record's first values."
+                ),
+            )
+            report.open_differences += _take_first_values(account, actor)
+            report.created.append(account)
+    return report
