@@ -212,7 +212,7 @@ def inbox_get(user, *, records: bool = True) -> Inbox:
         *_contributed(holder="technical_advisor", accounts=advised),
         InboxList(
             "sign-off",
-            "Ready for sign-off",
+            "Waiting for sign-off",
             "accounts/inbox/_sign_off.html",
             ready,
             total=ready_total,

@@ -72,6 +72,6 @@ class SignOutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)  # ends the session, whatever follows
         # Said on the sign-in page the person lands on (the message outlives the session: it
         # is kept in a cookie first).
-        messages.info(request, "You have signed out.")
+        messages.info(request, "You have signed out of Handoff.")
         provider = end_session_url(request, id_token)
         return HttpResponseRedirect(provider) if provider else response

@@ -77,7 +77,7 @@ def test_signing_out_says_so_on_the_sign_in_page(client, irene, settings):
     page = client.post(reverse("logout"), follow=True)
     assert not _signed_in(client)
     assert page.redirect_chain[-1][0] == reverse("login")
-    assert "You have signed out." in page.content.decode()
+    assert "You have signed out of Handoff." in page.content.decode()
 
 
 def test_local_login_defaults_to_debug():
