@@ -78,7 +78,7 @@ def test_the_five_daily_tasks_and_the_morning_round(page, live_server, fake_vita
     expect(page.get_by_text("Indexing stalls on the monorepo").first).to_be_visible()
     costs["add an issue"] = counter.cost()
 
-    page.goto(f"{page.url.split('#')[0].split('/issues')[0]}/")  # back on the account page
+    expect(page.locator("#issues-log")).to_be_visible()  # the save came back to the account page
     counter.start()
     item = page.locator(".checklist-item.status-open").first
     counter.click(item.get_by_role("button", name="Done"))
