@@ -229,10 +229,16 @@ def _log_refusal(request, why: str) -> None:
 
 
 def _refused(request, reason: str, *, status: int):
+    # A person the provider signed in but the portal refuses can only try another company
+    # account once the provider's session ends: "Sign in with SSO" would sign them in again.
+    switch_url = None
+    if reason in (SsoRefusedError.NO_GROUP, SsoRefusedError.DEACTIVATED):
+        switch_url = end_session_url(request, request.session.pop(ID_TOKEN_SESSION_KEY, None))
     return render(
         request,
         "people/sso_refused.html",
         {
+            "switch_url": switch_url,
             "reason": reason,
             "access_groups": sorted(
                 {*settings.OIDC_GROUP_ROLES, *settings.OIDC_STAFF_GROUPS}, key=str.casefold

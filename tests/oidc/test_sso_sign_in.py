@@ -101,6 +101,19 @@ def test_a_person_in_no_mapped_group_is_refused_with_the_groups_that_give_access
     assert not User.objects.exists()
     _signed_out(page, live_server)
 
+    # Another company account: "Sign in with SSO" alone would sign olga in again, so the page
+    # ends the provider's session first, then the provider asks who signs in.
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_role("link", name="Sign in with SSO").click()  # no login page: straight back
+    expect(page.get_by_role("heading", name="You have no access to Handoff")).to_be_visible()
+    page.get_by_role("link", name="Sign out of the company account").click()
+    page.wait_for_url(f"{sso.issuer}/session/end**")
+    page.get_by_role("button", name="Yes, sign me out").click()
+    expect(page).to_have_url(f"{live_server.url}/sign-in/")
+    page.get_by_role("link", name="Sign in with SSO").click()
+    page.wait_for_url(f"{sso.issuer}/interaction/**")
+    expect(page.locator('input[name="login"]')).to_be_visible()
+
 
 def test_a_deactivated_person_is_refused_and_their_session_ends(page, live_server, sso):
     sso_sign_in(page, live_server, sso, "theo")
