@@ -135,9 +135,10 @@ def note_payload_build(row: NoteSync, *, account_id: str) -> dict[str, Any]:
     entry, sign_off = row.journal_entry, row.sign_off
     if entry is not None:
         subject, html, moment = entry.title, journal_note_html(entry), entry.created_at
-    else:
-        assert sign_off is not None  # noqa: S101  # the table's check: one source or the other
+    elif sign_off is not None:
         subject, html, moment = SIGNED_OFF_SUBJECT, sign_off_note_html(sign_off), sign_off.signed_at
+    else:  # the table's check forbids it: one source or the other
+        raise ValueError(f"{row} has neither an implementation note nor a sign-off")
     payload = {
         "externalId": row.external_id,
         "accountId": account_id,
