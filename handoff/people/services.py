@@ -85,24 +85,15 @@ def person_sso_sign_in(
         raise SsoRefusedError(SsoRefusedError.NO_GROUP, groups=groups)
     profile = _profile(claims)
     values = {**profile, "role": role, "is_staff": is_staff}
+    fields, message = SYNCED_FIELDS, "Updated from the identity provider at sign-in"
     claimed = _claimed_person(claims, profile["email"]) if identity is None else None
     if claimed is not None:
-        # An admin allowed it (User.sso_claim_allowed): this person is who signed in.
-        user = claimed
-        identity = SsoIdentity(user=user, issuer=issuer, subject=subject)
-        changes = model_update(
-            instance=user, fields=[*SYNCED_FIELDS, "sso_claim_allowed"],
-            data={**values, "sso_claim_allowed": False},
-        )  # fmt: skip
-        audit_record(
-            actor=None,
-            account=None,
-            obj=user,
-            action=AuditEvent.Kind.UPDATE,
-            changes=changes,
-            message="Linked to their SSO identity at their first sign-in, as an admin allowed",
-        )
-    elif identity is None:
+        # An admin allowed it (User.sso_claim_allowed): this person is who signed in, once.
+        identity = SsoIdentity(user=claimed, issuer=issuer, subject=subject)
+        fields = [*SYNCED_FIELDS, "sso_claim_allowed"]
+        values = {**values, "sso_claim_allowed": False}
+        message = "Linked to their SSO identity at their first sign-in, as an admin allowed"
+    if identity is None:
         user = User(username=_free_username(claims, subject), **values)
         user.set_unusable_password()  # signs in through the provider only
         user.full_clean()
@@ -118,15 +109,15 @@ def person_sso_sign_in(
         )
     else:
         user = identity.user
-        changes = model_update(instance=user, fields=SYNCED_FIELDS, data=values)
-        if changes:
+        changes = model_update(instance=user, fields=fields, data=values)
+        if changes or claimed is not None:
             audit_record(
                 actor=None,
                 account=None,
                 obj=user,
                 action=AuditEvent.Kind.UPDATE,
                 changes=changes,
-                message="Updated from the identity provider at sign-in",
+                message=message,
             )
     identity.last_sign_in_at = timezone.now()
     identity.save()
