@@ -29,7 +29,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from redis import RedisError
 
 from vitally_sync.client import Kind, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
@@ -47,7 +46,7 @@ from vitally_sync.services import (
     backoff_seconds,
     client_get,
     key_refused_record,
-    key_state_get,
+    pass_may_go_on,
 )
 
 logger = logging.getLogger(__name__)
@@ -194,26 +193,13 @@ def mirror_pull(
     report.full = state.pass_full
     failures = 0
     while True:
+        stop = pass_may_go_on(
+            config=config, limiter=limiter, deadline=deadline, wait_pauses=wait_pauses, sleep=sleep
+        )
+        if stop:
+            report.stopped = stop
+            break
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            report.stopped = "out of time, the next run goes on"
-            break
-        key = key_state_get(config)
-        if key.auth_error:
-            report.stopped = f"Vitally refuses the API key ({key.auth_error})"
-            break
-        paused = max(key.paused_for, limiter.paused_for())
-        if paused > 0:
-            if key.paused_for > 0:
-                try:  # Redis may have restarted empty: tell every worker again
-                    limiter.pause(key.paused_for)
-                except RedisError:
-                    logger.warning("Could not share Vitally's 429 pause through Redis")
-            if not wait_pauses or paused > remaining:
-                report.stopped = f"Vitally's rate limit said wait {paused:.0f} s (429)"
-                break
-            sleep(paused)
-            continue
         if acquire(pacer, per_minute=mirror_per_minute(config), max_wait=remaining, sleep=sleep):
             report.stopped = "out of time at the pull's pace, the next run goes on"
             break

@@ -32,7 +32,6 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
-from redis import RedisError
 
 from vitally_sync.client import Kind, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
@@ -47,7 +46,12 @@ from vitally_sync.limiter import (
 from vitally_sync.models import AccountSync, TraitDifference
 from vitally_sync.payloads import trait_field_get, trait_fields
 from vitally_sync.selectors import sync_known_traits
-from vitally_sync.services import _pause_share, client_get, key_refused_record, key_state_get
+from vitally_sync.services import (
+    _pause_share,
+    client_get,
+    key_refused_record,
+    pass_may_go_on,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -395,26 +399,13 @@ def _read_one(
 ) -> str:
     """Read one account back and record it: "ok", "skip", or "stop" (the pass ends)."""
     while True:
+        stop = pass_may_go_on(
+            config=config, limiter=limiter, deadline=deadline, wait_pauses=wait_pauses, sleep=sleep
+        )
+        if stop:
+            report.stopped = stop
+            return "stop"
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            report.stopped = "out of time, the next run goes on"
-            return "stop"
-        key = key_state_get(config)
-        if key.auth_error:
-            report.stopped = f"Vitally refuses the API key ({key.auth_error})"
-            return "stop"
-        paused = max(key.paused_for, limiter.paused_for())
-        if paused > 0:
-            if key.paused_for > 0:
-                try:  # Redis may have restarted empty: tell every worker again
-                    limiter.pause(key.paused_for)
-                except RedisError:
-                    logger.warning("Could not share Vitally's 429 pause through Redis")
-            if not wait_pauses or paused > remaining:
-                report.stopped = f"Vitally's rate limit said wait {paused:.0f} s (429)"
-                return "stop"
-            sleep(paused)
-            continue
         sync = (
             reconcile_candidates(config=config, due_only=due_only)
             .filter(account_id=account_id)

@@ -357,6 +357,33 @@ def _pause_share(config: SyncConfig, limiter: RateLimiter, wait_seconds: float) 
     key_pause_record(config, seconds)
 
 
+def pass_may_go_on(
+    *, config: SyncConfig, limiter: RateLimiter, deadline: float, wait_pauses: bool, sleep
+) -> str:
+    """Before a background pass's next request (the reconcile's read, the mirror's page): ""
+    once it may go on, else why the pass stops (out of time, the key refused, a 429 pause it may
+    not wait out). It waits out a pause it may, telling every worker of the key's pause again
+    (Redis may have restarted empty)."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "out of time, the next run goes on"
+        key = key_state_get(config)
+        if key.auth_error:
+            return f"Vitally refuses the API key ({key.auth_error})"
+        paused = max(key.paused_for, limiter.paused_for())
+        if paused <= 0:
+            return ""
+        if key.paused_for > 0:
+            try:
+                limiter.pause(key.paused_for)
+            except RedisError:
+                logger.warning("Could not share Vitally's 429 pause through Redis")
+        if not wait_pauses or paused > remaining:
+            return f"Vitally's rate limit said wait {paused:.0f} s (429)"
+        sleep(paused)
+
+
 # --- pushing -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Plan:
