@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 NOTE_LIST_PAGES = 20  # looking for a note by externalId: at most this many pages of 100
 SIGNED_OFF_SUBJECT = "Handoff signed off"
+REOPENED_SUBJECT = "Handoff signed off, then reopened"
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -126,6 +127,14 @@ def sign_off_note_html(sign_off) -> str:
         parts.append("<p>No blockers were overridden.</p>")
     url = escape(portal_url(sign_off.get_absolute_url()))
     parts.append(f'<p>Snapshot of the handoff: <a href="{url}">{url}</a></p>')
+    if sign_off.reopened_at is not None:  # first, so nobody reads the note as current
+        by = str(sign_off.reopened_by) if sign_off.reopened_by else "someone"
+        parts.insert(
+            0,
+            f"<p><strong>Reopened</strong> by {escape(by)} on "
+            f"{sign_off.reopened_at:%Y-%m-%d %H:%M} UTC: {escape(sign_off.reopen_reason)}. "
+            "The account is back in implementation; this sign-off no longer holds.</p>",
+        )
     return "".join(parts)
 
 
@@ -136,7 +145,8 @@ def note_payload_build(row: NoteSync, *, account_id: str) -> dict[str, Any]:
     if entry is not None:
         subject, html, moment = entry.title, journal_note_html(entry), entry.created_at
     elif sign_off is not None:
-        subject, html, moment = SIGNED_OFF_SUBJECT, sign_off_note_html(sign_off), sign_off.signed_at
+        subject = REOPENED_SUBJECT if sign_off.reopened_at else SIGNED_OFF_SUBJECT
+        html, moment = sign_off_note_html(sign_off), sign_off.signed_at
     else:  # the table's check forbids it: one source or the other
         raise ValueError(f"{row} has neither an implementation note nor a sign-off")
     payload = {
@@ -183,7 +193,8 @@ def journal_entry_saved(sender, instance, **kwargs) -> None:
 
 
 def sign_off_saved(sender, instance, created: bool, **kwargs) -> None:
-    if created and notes_enabled():  # a reopening only records itself on the sign-off
+    """A sign-off, and its reopening (the one later write): the note says it was reopened."""
+    if notes_enabled() and (created or instance.reopened_at is not None):
         note_intent_record(
             account_id=instance.account_id,
             external_id=f"handoff-signoff-{instance.pk}",
@@ -414,7 +425,11 @@ def note_claimed_push(
 
 
 def _push(p: _Pusher) -> NoteReport:
-    row = _mine(p.claim).select_related("account", "journal_entry__author", "sign_off").first()
+    row = (
+        _mine(p.claim)
+        .select_related("account", "journal_entry__author", "sign_off__reopened_by")
+        .first()
+    )
     if row is None:
         return NoteReport(NoteOutcome.SKIPPED, message="The claim lapsed.")
     if row.vitally_note_id and row.last_attempt_at and p.config.coalesce_seconds:

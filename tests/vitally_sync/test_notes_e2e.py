@@ -5,6 +5,7 @@ own request log."""
 import pytest
 
 from handoff.accounts.services import account_create
+from handoff.closeout.services import closeout_reopen
 from handoff.common.services import ANY_VERSION
 from logs.models import JournalEntry
 from logs.services import journal_entry_create, journal_entry_update
@@ -126,6 +127,22 @@ def test_sign_off_sends_a_handoff_signed_off_note_with_the_snapshot_link(notes_o
     assert "Why: Signed off by a test." in note["note"]
     link = f"https://handoff.example.com/accounts/{account.pk}/"
     assert link in note["note"] and str(sign_off.pk) in note["note"]
+
+
+def test_a_reopened_sign_off_updates_its_note_in_vitally(notes_on, manager):
+    fake = notes_on
+    account = linked(fake, manager)
+    with worker():
+        phase_move(account=account, actor=manager, to="handed_off")
+        sign_off = account.sign_offs.get()
+        external_id = f"handoff-signoff-{sign_off.pk}"
+        assert beat_notes(lambda: sent(external_id))
+        closeout_reopen(account=account, actor=manager, reason="SSO broke after the upgrade")
+        assert beat_notes(lambda: sent(external_id))
+    [note] = fake.notes_list()  # the same note, corrected: not a second one
+    assert note["subject"] == "Handoff signed off, then reopened"
+    assert "SSO broke after the upgrade" in note["note"]
+    assert f"Readiness: {sign_off.readiness_percent}%" in note["note"]  # the sign-off stays
 
 
 def test_a_429_is_waited_out_before_the_note_is_sent_again(notes_on, manager):
