@@ -25,3 +25,18 @@ def vitally_differs_notice(account, only: str = "", exclude: str = ""):
     if exclude:
         rows = [row for row in rows if row.difference.field_name not in exclude.split()]
     return {"account": account, "rows": rows}
+
+
+@register.inclusion_tag("vitally_sync/_phase_notice.html")
+def vitally_phase_notice(account, change: str):
+    """On the sign-off and reopen forms: what the change does in Vitally, before it is made
+    (`change`: "sign_off" or "reopen"). No query: the account's Vitally id and the settings."""
+    from vitally_sync.notes import notes_enabled
+
+    config = sync_config()
+    return {
+        "change": change,
+        "linked": config.enabled and bool(account.vitally_account_id),
+        "configured": config.enabled,
+        "notes": notes_enabled(),
+    }
