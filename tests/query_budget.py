@@ -79,8 +79,10 @@ SYNC_HEALTH_QUERIES = 7
 
 # --- The mirror of Vitally's accounts (vitally_sync/mirror_views.py) ----------------------------
 # The import page: session, user; the listed Vitally accounts (those not linked, one query with
-# the linked ids as a subquery); where the pull stands (its time, why it stopped).
-VITALLY_IMPORT_QUERIES = 4
+# the linked ids as a subquery); how current the mirror is (mirror.mirror_status: the pull's
+# state, the newest mirrored row).
+VITALLY_IMPORT_QUERIES = 5
 # The account form's search: session, user; the matches; the portal accounts linked to them
-# (when nothing matches: the last pull's time instead, for its message).
+# (when nothing matches: how current the mirror is instead, for its message: two queries).
 VITALLY_SEARCH_QUERIES = 4
+VITALLY_SEARCH_NO_MATCH_QUERIES = 5

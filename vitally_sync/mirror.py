@@ -299,3 +299,37 @@ def mirror_pull_scheduled(*, budget: float) -> PullReport:
             age > 0 and timezone.now() - state.last_full_at > datetime.timedelta(seconds=age)
         )
     return mirror_pull(full=full, config=config, budget=budget, wait_pauses=False)
+
+
+# --- what the pages say about the mirror ----------------------------------------------------
+@dataclass(frozen=True)
+class MirrorStatus:
+    """How current the mirror is, for the import page and the account form's search."""
+
+    configured: bool
+    every_minutes: int  # how often the scheduled pull runs (0: never)
+    last_pull_at: datetime.datetime | None = None  # the last completed pass
+    newest_seen_at: datetime.datetime | None = None  # the newest row, however it got there
+    last_error: str = ""
+    last_error_at: datetime.datetime | None = None
+
+
+def mirror_status(config: SyncConfig | None = None) -> MirrorStatus:
+    """Two queries: the pull's state for the configured Vitally, and the newest mirrored row
+    (rows may predate any completed pass: seed_demo writes them as a pull would)."""
+    from django.db.models import Max
+
+    config = config or sync_config()
+    every = max(0, round(settings.VITALLY_MIRROR_SECONDS / 60))
+    if not config.enabled:
+        return MirrorStatus(configured=False, every_minutes=every)
+    state = MirrorState.objects.filter(base_url=config.base_url).first()
+    newest = VitallyAccount.objects.aggregate(newest=Max("last_seen_at"))["newest"]
+    return MirrorStatus(
+        configured=True,
+        every_minutes=every,
+        last_pull_at=state.last_pull_at if state else None,
+        newest_seen_at=newest,
+        last_error=state.last_error if state else "",
+        last_error_at=state.last_error_at if state else None,
+    )

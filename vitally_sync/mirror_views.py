@@ -4,28 +4,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods
 
 from handoff.permissions import Action, require
-from vitally_sync.conf import sync_config
 from vitally_sync.importing import IMPORT_LIST_LIMIT, accounts_import, importable_list
 from vitally_sync.linking import linked_accounts_by_vitally, mirror_account_list
+from vitally_sync.mirror import mirror_status
 from vitally_sync.mirror_forms import ImportFilterForm, ImportForm
-from vitally_sync.models import MirrorState
-
-
-def _last_pull():
-    return (
-        MirrorState.objects.filter(last_pull_at__isnull=False)
-        .order_by("-last_pull_at")
-        .values_list("last_pull_at", flat=True)
-        .first()
-    )
-
-
-def _mirror_state(config) -> MirrorState | None:
-    """Where the pull stands for the configured Vitally: the import page says it."""
-    return MirrorState.objects.filter(base_url=config.base_url).first() if config.enabled else None
 
 
 @require_GET
@@ -45,7 +31,8 @@ def account_search_view(request):
         holder = linked.get(row.vitally_id)
         this = holder is not None and holder.pk == current
         results.append({"row": row, "linked": holder, "this": this})
-    context = {"query": query, "results": results, "last_pull": _last_pull() if not rows else None}
+    mirror = mirror_status() if not rows and len(query) >= 2 else None
+    context = {"query": query, "results": results, "mirror": mirror}
     return render(request, "vitally_sync/mirror/_search_results.html", context)
 
 
@@ -67,10 +54,14 @@ def vitally_import_view(request):
         except ValidationError as error:  # linked or named since the form was checked
             form.add_error("vitally_ids", error.messages)
         else:
-            names = ", ".join(f"“{account.name}”" for account in report.created)
             count = len(report.created)
+            created = ((a.get_absolute_url(), a.name) for a in report.created)
+            links = format_html_join(", ", '<a href="{}">{}</a>', created)
             messages.success(
-                request, f"Imported {count} account{pluralize(count)} from Vitally: {names}."
+                request,
+                format_html(
+                    "Imported {} account{} from Vitally: {}.", count, pluralize(count), links
+                ),
             )
             if report.open_differences:
                 messages.warning(
@@ -86,7 +77,6 @@ def vitally_import_view(request):
                     "account's edit page.",
                 )
             return redirect(request.get_full_path())
-    config = sync_config()
     selected = set(form["vitally_ids"].value() or ()) if form.is_bound else set()
     context = {
         "filter_form": filters,
@@ -95,8 +85,7 @@ def vitally_import_view(request):
         "more": more,
         "selected": selected,
         "query": query,
-        "mirror": _mirror_state(config),
-        "config": config,
+        "mirror": None if request.htmx else mirror_status(),
     }
     template = (
         "vitally_sync/mirror/_import_rows.html"

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from vitally_sync.client import Kind, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
@@ -133,15 +134,31 @@ def differences_find(
     return found
 
 
-def value_text(value: Any, *, none: str = "empty") -> str:
-    """A trait value in one line for people (messages, History, the attention strip)."""
+_MIDNIGHT = re.compile(r"^\d{4}-\d{2}-\d{2}T00:00:00(\.0+)?Z$")
+
+
+def value_shown(value: Any, *, none: str = "not set") -> str:
+    """A trait value as people read it (the pages; `value_text` for one line): a date as the
+    portal writes dates, not the wire's midnight UTC; numbers with thousands separators."""
     if value is None:
         return none
-    if isinstance(value, str):
-        return " · ".join(line.strip() for line in value.splitlines() if line.strip()) or none
-    if isinstance(value, bool | int | float):
+    if isinstance(value, str) and _MIDNIGHT.match(value) and (date := trait_date(value)):
+        return date_format(date, "j M Y")
+    if isinstance(value, bool):
         return json.dumps(value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"{value:,}"
+    if isinstance(value, str):
+        return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def value_text(value: Any, *, none: str = "empty") -> str:
+    """A trait value in one line for people (messages, History, the attention strip)."""
+    shown = value_shown(value, none=none)
+    return " · ".join(line.strip() for line in shown.splitlines() if line.strip()) or none
 
 
 # --- reading back ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.vitally_sync.conftest import CPU
 from vitally_sync.fake import Scripted, _now_iso
@@ -153,3 +154,25 @@ def test_the_command_refuses_when_the_sync_is_not_configured(settings):
     settings.VITALLY_BASE_URL = ""
     with pytest.raises(CommandError, match="not configured"):
         call_command("vitally_accounts_pull")
+
+
+def test_the_import_page_says_how_current_the_mirror_is(vitally, client, manager, settings):
+    """Rows written before any pass completed (seed_demo) are dated as seen, not called
+    'not pulled yet' above a list of them."""
+    client.force_login(manager)
+    settings.VITALLY_MIRROR_SECONDS = 300
+    html = client.get(reverse("vitally_sync:import")).content.decode()
+    assert "have not been pulled yet: the first pull runs within 5 minutes" in html
+    now = timezone.now()
+    VitallyAccount.objects.create(
+        vitally_id="v-1", name="Hooli", vitally_updated_at=now, last_seen_at=now
+    )
+    html = client.get(reverse("vitally_sync:import")).content.decode()
+    assert "As Vitally's accounts were last seen" in html and "not been pulled" not in html
+    assert "no pull from Vitally has completed yet (it runs every 5 minutes)" in html
+    assert mirror_pull(full=True).completed
+    html = client.get(reverse("vitally_sync:import")).content.decode()
+    assert "As of the last pull from Vitally" in html and "pulled every 5 minutes" in html
+    settings.VITALLY_BASE_URL = ""
+    html = client.get(reverse("vitally_sync:import")).content.decode()
+    assert "The Vitally sync is not configured: nothing is pulled from Vitally." in html

@@ -40,3 +40,11 @@ def vitally_phase_notice(account, change: str):
         "configured": config.enabled,
         "notes": notes_enabled(),
     }
+
+
+@register.filter
+def vitally_value(value, none: str = "not set"):
+    """A trait value as people read it: dates as dates, numbers with separators."""
+    from vitally_sync.reconcile import value_shown
+
+    return value_shown(value, none=none)
