@@ -73,7 +73,10 @@ def test_an_import_creates_accounts_with_people_and_audited_first_values(
     assert "Imported 2 accounts from Vitally" in response.content.decode()
     globex = Account.objects.get(name="Globex Corporation")
     umbrella = Account.objects.get(name="Umbrella Corp")
-    links = f'<a href="{globex.get_absolute_url()}">Globex Corporation</a>, <a href="{umbrella.get_absolute_url()}">Umbrella Corp</a>'
+    links = (
+        f'<a href="{globex.get_absolute_url()}">Globex Corporation</a>, '
+        f'<a href="{umbrella.get_absolute_url()}">Umbrella Corp</a>'
+    )
     assert links in response.content.decode()  # each new account one click away
     assert globex.vitally_account_id == ids("Globex Corporation")[0]
     assert (globex.implementation_engineer, globex.technical_advisor) == (ie, ta)
