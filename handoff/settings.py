@@ -334,6 +334,11 @@ VITALLY_FAKE_API_KEY = "sk_demo_fake_vitally"  # noqa: S105  (the local fake's d
 _vitally_demo = DEBUG and not (env.str("VITALLY_BASE_URL", "") or env.str("VITALLY_API_KEY", ""))
 VITALLY_BASE_URL = env.str("VITALLY_BASE_URL", default=VITALLY_FAKE_URL if _vitally_demo else "")
 VITALLY_API_KEY = env.str("VITALLY_API_KEY", default=VITALLY_FAKE_API_KEY if _vitally_demo else "")
+# Where people open an account in Vitally's app ("Open in Vitally"): {id} is its Vitally id.
+# Take it from your Vitally: open an account and put {id} in place of its id. Empty: no link.
+VITALLY_ACCOUNT_URL = env.str(
+    "VITALLY_ACCOUNT_URL", default=f"{VITALLY_FAKE_URL}/#account-{{id}}" if _vitally_demo else ""
+)
 # Shared by every worker and command (Redis when REDIS_URL is set); Vitally allows 1000/min.
 VITALLY_RATE_LIMIT_PER_MINUTE = env.int("VITALLY_RATE_LIMIT_PER_MINUTE", default=500)
 # JSON, portal field -> trait key: {"total_cpu": "vitally.custom.cpuCores", "open_issues": null}

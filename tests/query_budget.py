@@ -40,8 +40,10 @@ def account_page_queries(*, with_environments: bool = True, reviewed: bool = Fal
 
 
 # --- The Vitally page (vitally_sync:panel) ------------------------------------------------------
-# session, user; the record; the recent attempts it lists.
-VITALLY_PAGE_OWN = 3
+# session, user; the record; the recent attempts it lists; the notes sent to Vitally. With
+# VITALLY_ACCOUNT_URL set, one more: the mirror's Vitally id for "Open in Vitally".
+VITALLY_PAGE_OWN = 4
+VITALLY_PAGE_LINK = 1
 
 
 def vitally_page_queries(*, with_environments: bool = True) -> int:

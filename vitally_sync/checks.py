@@ -18,6 +18,15 @@ def vitally_settings_check(app_configs, **kwargs):
     if base_url and urlsplit(base_url).scheme not in ("http", "https"):
         message = f"VITALLY_BASE_URL must start with https:// (got {base_url!r})."
         errors.append(Error(message, id="vitally_sync.E002"))
+    account_url = settings.VITALLY_ACCOUNT_URL
+    if account_url and (
+        urlsplit(account_url).scheme not in ("http", "https") or "{id}" not in account_url
+    ):
+        message = (
+            "VITALLY_ACCOUNT_URL must be an http(s) address with {id} where the account's "
+            f"Vitally id goes (got {account_url!r})."
+        )
+        errors.append(Error(message, id="vitally_sync.E004"))
     request_seconds = settings.VITALLY_CONNECT_TIMEOUT + settings.VITALLY_READ_TIMEOUT
     if request_seconds >= settings.VITALLY_LEASE_SECONDS * 0.75:
         errors.append(

@@ -383,3 +383,25 @@ def vitally_notes_trouble_list(*, limit: int = 20) -> list:
         .select_related("account", "journal_entry")
         .order_by("last_error_at", "pk")[:limit]
     )
+
+
+def vitally_account_url(account) -> str:
+    """Where people open this account in Vitally's app (VITALLY_ACCOUNT_URL), or "" when not
+    set or the account is not linked. The portal may hold the externalId: the mirror gives the
+    Vitally id (one query); an account not mirrored (yet) is linked by what the portal holds."""
+    from urllib.parse import quote
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    from vitally_sync.models import VitallyAccount
+
+    template, key = settings.VITALLY_ACCOUNT_URL, account.vitally_account_id
+    if not template or not key:
+        return ""
+    mirrored = (
+        VitallyAccount.objects.filter(Q(vitally_id=key) | Q(external_id=key))
+        .values_list("vitally_id", flat=True)
+        .first()
+    )
+    return template.replace("{id}", quote(mirrored or key, safe=""))

@@ -26,6 +26,7 @@ from vitally_sync.selectors import (
     HEALTH_STATES,
     TROUBLE,
     sync_health_get,
+    vitally_account_url,
     vitally_notes_list,
     vitally_notes_trouble_list,
 )
@@ -99,6 +100,7 @@ def vitally_panel_view(request, account_id: int):
     context = {
         **_panel(request, record),
         "vitally_notes": vitally_notes_list(account_id=record.account.pk),
+        "vitally_url": vitally_account_url(record.account),
     }
     return render(request, "vitally_sync/panel_page.html", context)
 
