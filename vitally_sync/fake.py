@@ -908,7 +908,8 @@ class FakeVitally:
                 for k, v in sorted(account["traits"].items())
             )
             rows.append(
-                f"<tr id=\"account-{esc(account['id'])}\"><td><strong>{esc(account['name'])}</strong><br>"
+                f'<tr id="account-{esc(account["id"])}">'
+                f"<td><strong>{esc(account['name'])}</strong><br>"
                 f"<code>{esc(account['externalId'])}</code></td>"
                 f"<td>{esc(account['updatedAt'])}</td><td><ul>{traits}</ul></td></tr>"
             )
@@ -953,7 +954,8 @@ class FakeVitally:
 <style>body{{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2330}}
 table{{border-collapse:collapse;width:100%;margin-bottom:2rem}}
 td,th{{border:1px solid #d9dde6;padding:.35rem .5rem;text-align:left;vertical-align:top}}
-th{{background:#eef0f6}} tr:target{{outline:3px solid #c77700}} ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}</style></head>
+th{{background:#eef0f6}} tr:target{{outline:3px solid #c77700}}
+ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}</style></head>
 <body><h1>Fake Vitally</h1>
 <p class="meta">Not Vitally: the local fake (vitally_sync/fake.py). Refreshes every 2 s.
 Answers so far: {esc(json.dumps(counts, default=str))} ·

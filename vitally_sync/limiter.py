@@ -28,7 +28,7 @@ PREFIX = "handoff:vitally"
 
 
 class RateLimiter(Protocol):
-    def try_acquire(self, *, per_minute: int) -> float:
+    def try_acquire(self, *, per_minute: float) -> float:
         """Take a request slot: 0.0 when granted, else the seconds to wait (nothing taken)."""
 
     def pause(self, seconds: float) -> None:
@@ -38,7 +38,7 @@ class RateLimiter(Protocol):
         """Seconds left in the current pause (0.0 when none)."""
 
 
-def acquire(limiter: RateLimiter, *, per_minute: int, max_wait: float, sleep=time.sleep) -> float:
+def acquire(limiter: RateLimiter, *, per_minute: float, max_wait: float, sleep=time.sleep) -> float:
     """Wait (up to `max_wait` seconds in all) for a slot. Returns 0.0 once one is taken, or the
     wait still ahead when that would exceed `max_wait`: the caller then stores it in
     next_attempt_at instead of holding a worker."""
@@ -102,7 +102,7 @@ class RedisRateLimiter:
     def _own_pause_left(self) -> float:
         return max(0.0, self._pause_until - time.time())
 
-    def try_acquire(self, *, per_minute: int) -> float:
+    def try_acquire(self, *, per_minute: float) -> float:
         if (own := self._own_pause_left()) > 0:
             return own
         interval_ms = max(1, int(60_000 / per_minute))
@@ -134,7 +134,7 @@ class LocalRateLimiter:
         self._tat = 0.0
         self._pause_until = 0.0
 
-    def try_acquire(self, *, per_minute: int) -> float:
+    def try_acquire(self, *, per_minute: float) -> float:
         with self._lock:
             now = self._clock()
             if self._pause_until > now:

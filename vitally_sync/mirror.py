@@ -123,7 +123,7 @@ def mirror_rows_save(results: list, *, trait_keys: set[str], seen_at) -> int:
         if not isinstance(item, dict) or not item.get("id"):
             continue
         updated = _when(item.get("updatedAt")) or seen_at
-        traits = item.get("traits") if isinstance(item.get("traits"), dict) else {}
+        traits = item["traits"] if isinstance(item.get("traits"), dict) else {}
         rows.append(
             VitallyAccount(
                 vitally_id=str(item["id"])[:100],
@@ -225,8 +225,8 @@ def mirror_pull(
             key_refused_record(config, result.message)
             report.stopped = result.message
             break
-        body = result.body if isinstance(result.body, dict) else None
-        results = body.get("results") if body else None
+        body = result.body if isinstance(result.body, dict) else {}
+        results = body.get("results")
         if result.kind is not Kind.OK or not isinstance(results, list):
             message = result.message if result.kind is not Kind.OK else "no results list"
             report.problems.append(message)
@@ -239,8 +239,11 @@ def mirror_pull(
             continue  # the same cursor: reading a page twice changes nothing
         failures = 0
         report.pages += 1
-        newest = [_when(item.get("updatedAt")) for item in results if isinstance(item, dict)]
-        newest = [moment for moment in newest if moment is not None]
+        newest = [
+            moment
+            for item in results
+            if isinstance(item, dict) and (moment := _when(item.get("updatedAt"))) is not None
+        ]
         # Incremental: the accounts not older than the watermark (equal ones again: an account
         # changed in the same millisecond as the watermark's may not have been seen).
         if not state.pass_full and state.watermark is not None:
@@ -253,7 +256,7 @@ def mirror_pull(
             reached = len(keep) < len(results)
         else:
             keep, reached = results, False
-        next_cursor = body.get("next") if isinstance(body.get("next"), str) else ""
+        next_cursor = body["next"] if isinstance(body.get("next"), str) else ""
         with transaction.atomic():
             report.saved += mirror_rows_save(
                 keep, trait_keys=trait_keys, seen_at=state.pass_started_at

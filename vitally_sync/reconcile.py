@@ -161,6 +161,12 @@ def value_text(value: Any, *, none: str = "empty") -> str:
     return " · ".join(line.strip() for line in shown.splitlines() if line.strip()) or none
 
 
+def _label(field_name: str) -> str:
+    """The field's words; its name when no contribution declares it any more."""
+    trait = trait_field_get(field_name)
+    return trait.label if trait is not None else field_name
+
+
 # --- reading back ------------------------------------------------------------------------------
 RECONCILE_PREFIX = f"{PREFIX}:reconcile"
 
@@ -486,7 +492,7 @@ def _read_one(
             DifferenceLine(
                 account_id=account_id,
                 account_name=sync.account.name,
-                label=trait_field_get(item.field_name).label,
+                label=_label(item.field_name),
                 trait_key=item.trait_key,
                 portal_value=item.portal_value,
                 vitally_value=item.vitally_value,

@@ -1,4 +1,4 @@
-""""Open in Vitally": the account's page in Vitally's app, from VITALLY_ACCOUNT_URL."""
+""" "Open in Vitally": the account's page in Vitally's app, from VITALLY_ACCOUNT_URL."""
 
 import pytest
 from django.core.checks import run_checks
@@ -31,9 +31,11 @@ def test_the_vitally_page_links_the_account_by_its_vitally_id(
         vitally_updated_at=now,
         last_seen_at=now,
     )
-    with django_assert_num_queries(vitally_page_queries(with_environments=False) + VITALLY_PAGE_LINK):
+    queries = vitally_page_queries(with_environments=False) + VITALLY_PAGE_LINK
+    with django_assert_num_queries(queries):
         html = client.get(page).text
-    assert '<a href="https://acme.vitally.io/customers/9f0c-2a1b" rel="noopener noreferrer">' in html
+    link = '<a href="https://acme.vitally.io/customers/9f0c-2a1b" rel="noopener noreferrer">'
+    assert link in html
     assert "Open Acme Robotics in Vitally" in html
 
 
