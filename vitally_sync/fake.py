@@ -909,7 +909,8 @@ class FakeVitally:
             )
             rows.append(
                 f'<tr id="account-{esc(account["id"])}">'
-                f"<td><strong>{esc(account['name'])}</strong><br>"
+                f'<td><span id="account-{esc(account["externalId"])}"></span>'
+                f"<strong>{esc(account['name'])}</strong><br>"
                 f"<code>{esc(account['externalId'])}</code></td>"
                 f"<td>{esc(account['updatedAt'])}</td><td><ul>{traits}</ul></td></tr>"
             )
@@ -954,7 +955,7 @@ class FakeVitally:
 <style>body{{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2330}}
 table{{border-collapse:collapse;width:100%;margin-bottom:2rem}}
 td,th{{border:1px solid #d9dde6;padding:.35rem .5rem;text-align:left;vertical-align:top}}
-th{{background:#eef0f6}} tr:target{{outline:3px solid #c77700}}
+th{{background:#eef0f6}} tr:target,tr:has(:target){{outline:3px solid #c77700}}
 ul{{margin:0;padding-left:1rem}} .meta{{color:#5a6275}}</style></head>
 <body><h1>Fake Vitally</h1>
 <p class="meta">Not Vitally: the local fake (vitally_sync/fake.py). Refreshes every 2 s.
