@@ -6,6 +6,7 @@ import datetime
 import time
 
 import pytest
+import requests
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from handoff.people.models import User
 from logs.services import journal_entry_create, journal_entry_update
 from tests.factories import AccountFactory, UserFactory
 from tests.query_budget import account_page_queries, vitally_page_queries
+from tests.vitally_sync.conftest import TEST_KEY
 from vitally_sync import tasks
 from vitally_sync.client import Kind, Result
 from vitally_sync.conf import sync_config
@@ -128,18 +130,22 @@ def test_a_read_says_as_sent_changed_archived_or_deleted_and_nothing_on_a_failur
 
 
 # --- the fake -------------------------------------------------------------------------------------
-def test_the_fake_edits_archives_and_deletes_a_note_by_hand_over_http(fake_vitally):
-    import requests
+def _api(fake, method: str, path: str, body=None) -> requests.Response:
+    """A request to the fake's API, as the portal's client sends it (Basic auth)."""
+    return requests.request(method, fake.url + path, json=body, auth=(TEST_KEY, ""), timeout=5)
 
-    account = fake_vitally.account_create(external_id="acme", name="Acme")
-    fake_vitally.script()  # (none)
-    code, note = fake_vitally._route(
-        "POST",
-        "/resources/notes",
-        {},
-        {"accountId": account["id"], "note": "<p>Hi</p>", "noteDate": "2026-01-01T00:00:00.000Z"},
-    )
-    assert code == 200
+
+def _note_posted(fake) -> dict:
+    account = fake.account_create(external_id="acme", name="Acme")
+    body = {"accountId": account["id"], "note": "<p>Hi</p>", "noteDate": "2026-01-01T00:00Z"}
+    answer = _api(fake, "POST", "/resources/notes", body)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def test_the_fake_edits_archives_and_deletes_a_note_by_hand_over_http(fake_vitally):
+    note = _note_posted(fake_vitally)
+    api_requests = len(fake_vitally.requests_log())
     url = f"{fake_vitally.url}/_fake/notes/{note['id']}"
     edited = requests.post(
         url + "/edit", json={"subject": "By hand", "note": "<p>Now <h1>x</h1></p>"}, timeout=5
@@ -152,7 +158,7 @@ def test_the_fake_edits_archives_and_deletes_a_note_by_hand_over_http(fake_vital
     assert requests.post(url + "/delete", timeout=5).status_code == 200
     assert fake_vitally.notes_list() == []
     assert requests.post(url + "/archive", timeout=5).status_code == 404
-    assert fake_vitally.requests_log() == []  # hand edits are no API requests
+    assert len(fake_vitally.requests_log()) == api_requests  # hand edits are no API requests
     assert [e["note"] for e in fake_vitally.hand_edits] == [
         "subject and text changed",
         "archived",
@@ -163,18 +169,13 @@ def test_the_fake_edits_archives_and_deletes_a_note_by_hand_over_http(fake_vital
 
 
 def test_a_put_to_an_archived_note_is_accepted_and_leaves_it_archived(fake_vitally):
-    account = fake_vitally.account_create(external_id="acme", name="Acme")
-    _, note = fake_vitally._route(
-        "POST",
-        "/resources/notes",
-        {},
-        {"accountId": account["id"], "note": "<p>Hi</p>", "noteDate": "2026-01-01T00:00:00.000Z"},
-    )
+    note = _note_posted(fake_vitally)
     fake_vitally.note_hand_archive(note["id"])
-    code, body = fake_vitally._route(
-        "PUT", f"/resources/notes/{note['id']}", {}, {"note": "<p>2</p>"}
-    )
-    assert code == 200 and body["archivedAt"] and body["note"] == "<p>2</p>"
+    path = f"/resources/notes/{note['id']}"
+    answer = _api(fake_vitally, "PUT", path, {"note": "<p>2</p><h2>kept as text</h2>"})
+    assert answer.status_code == 200
+    assert answer.json()["archivedAt"] and answer.json()["note"] == "<p>2</p>kept as text"
+    assert _api(fake_vitally, "GET", path).json()["archivedAt"]  # read back: still archived
 
 
 # --- reading back ---------------------------------------------------------------------------------
