@@ -386,6 +386,11 @@ if "vitally_sync" in INSTALLED_APPS:
         "task": "vitally_sync.notes_sweep",
         "schedule": VITALLY_SWEEP_SECONDS,
     }
+    if VITALLY_RECONCILE_SECONDS > 0:  # sent notes read back as the accounts are, in one share
+        CELERY_BEAT_SCHEDULE["vitally-notes-read-back"] = {
+            "task": "vitally_sync.notes_read_back",
+            "schedule": min(VITALLY_RECONCILE_SECONDS, VITALLY_RECONCILE_RUN_SECONDS),
+        }
 
 # --- Vitally accounts mirror (vitally_sync/mirror.py) ---------------------------------------
 # Beat pulls Vitally's accounts (for the account form's search and the import page) this often

@@ -53,10 +53,10 @@ def vitally_page_queries(*, with_environments: bool = True) -> int:
 # --- My work (handoff/accounts/inbox.py) ---------------------------------------------------------
 # session, user; waiting for the technical advisor's acknowledgement; the accounts whose changes
 # the technical advisor reviews; the manager's planned completions to watch; the contributions'
-# lists (handed-off accounts with items due, Vitally differences, critical risks, sync trouble),
-# one query each; the first rows of the two lists that show readiness, each row with how many
-# there are.
-MY_WORK_OWN = 2 + 1 + 1 + 1 + 4 + 2
+# lists (handed-off accounts with items due, Vitally differences, Vitally notes to decide,
+# critical risks, sync trouble), one query each; the first rows of the two lists that show
+# readiness, each row with how many there are.
+MY_WORK_OWN = 2 + 1 + 1 + 1 + 5 + 2
 # The records of the rows that show readiness (the engineer's in implementation, the manager's
 # ready for sign-off), in one batch; none when no row shows (Django runs no query for an empty
 # `pk__in`), nor for the top bar's count.

@@ -16,7 +16,7 @@ from handoff.permissions import Action, can
 from handoff.registry import AttentionItem, Column, Contribution, InboxList, Section
 from vitally_sync.conf import sync_config
 from vitally_sync.differences import difference_list, difference_lists, difference_rows
-from vitally_sync.models import TraitDifference
+from vitally_sync.models import NOTE_HELD_STATES, NoteSync, TraitDifference
 from vitally_sync.payloads import traits_build, traits_diff
 from vitally_sync.reconcile import value_text
 from vitally_sync.selectors import (
@@ -74,6 +74,31 @@ def vitally_difference_items(record) -> list[AttentionItem]:
             url=f"{page}#{row.anchor}",
         )
         for row in difference_rows(record.account, differences_of(record))
+    ]
+
+
+def vitally_note_items(record) -> list[AttentionItem]:
+    """Notes someone changed, archived or deleted in Vitally since the portal sent them: their
+    corrections wait for a person's choice on the Vitally page. Counted on the sync row, which
+    comes with the record's account (no query)."""
+    sync = account_sync_of(record.account)
+    count = sync.note_decisions if sync is not None else 0
+    if not count:
+        return []
+    return [
+        AttentionItem(
+            level=AttentionItem.Level.WARNING,
+            title=(
+                "A note differs in Vitally" if count == 1 else f"{count} notes differ in Vitally"
+            ),
+            detail=(
+                "Changed, archived or deleted in Vitally after the portal sent "
+                + ("it" if count == 1 else "them")
+                + ": the portal's corrections wait until someone sends the portal's text or "
+                "leaves Vitally's note."
+            ),
+            url=reverse("vitally_sync:panel", args=[record.account.pk]) + "#vitally-notes",
+        )
     ]
 
 
@@ -170,6 +195,21 @@ def inbox_differences(accounts: QuerySet) -> list[tuple]:
     return [(account, found) for account, found in rows if found]
 
 
+def inbox_note_decisions(accounts: QuerySet) -> list[tuple]:
+    """(account, its notes that differ in Vitally) for each of `accounts` with notes waiting
+    for a decision (as the attention list says). One query."""
+    by_account: dict[int, tuple] = {}
+    for note in (
+        NoteSync.objects.filter(
+            account__in=accounts, left_at__isnull=True, in_vitally__in=NOTE_HELD_STATES
+        )
+        .select_related("account", "journal_entry")
+        .order_by("account__name", "account_id", "in_vitally_since", "pk")
+    ):
+        by_account.setdefault(note.account_id, (note.account, []))[1].append(note)
+    return list(by_account.values())
+
+
 def inbox_sync_trouble(accounts: QuerySet) -> list[tuple]:
     """(account, badge) for each of `accounts` whose sync needs someone (as the attention strip
     says: refused, needs attention, retrying). One query."""
@@ -199,7 +239,7 @@ VITALLY = Contribution(
         ),
     ),
     sections=(Section("vitally", "Vitally", "vitally_sync/_panel.html", summary_context),),
-    attention=(vitally_attention_items, vitally_difference_items),
+    attention=(vitally_attention_items, vitally_difference_items, vitally_note_items),
     inbox_lists=(
         InboxList(
             "vitally-differences",
@@ -207,6 +247,13 @@ VITALLY = Contribution(
             "keeper",  # who may keep the portal's value or take Vitally's
             "vitally_sync/inbox/_differences.html",
             inbox_differences,
+        ),
+        InboxList(
+            "vitally-notes",
+            "Vitally notes to decide",
+            "keeper",  # who may send the portal's text or leave Vitally's note
+            "vitally_sync/inbox/_notes.html",
+            inbox_note_decisions,
         ),
         InboxList(
             "sync-trouble",

@@ -12,7 +12,10 @@ limiter and retries are exercised. It implements:
   admins with that e-mail, case-insensitive); `admin_create()` adds one.
 - Notes: POST (note, noteDate and a Vitally accountId required; unique on externalId: a
   duplicate is refused with 409, or updates with `note_duplicate="upsert"`), list, GET / PUT by
-  id, DELETE sets archivedAt; the page lists them.
+  id, DELETE sets archivedAt (a PUT to an archived note is accepted and leaves it archived,
+  out of sight); the page lists them. The note's HTML is kept to Vitally's allow-list
+  (vitally-api.md §5): other tags are dropped, their text kept (script and style go whole), so
+  what is read back is not what was sent.
 - RateLimit-Limit / -Remaining / -Reset on every answer; 429 over N requests in any 60 s.
 - Faults: error rate (500/502/503), latency, 429 bursts, timeouts (no answer), closed
   connections, scripted answers for the next requests (tests), and `stop()` to refuse
@@ -23,7 +26,9 @@ limiter and retries are exercised. It implements:
   - a long Retry-After enforced until it ends (`rate_limit_next`, `rate_limit_retry_after`):
     every request inside the wait gets 429 and is logged as early (`early_requests()`);
   - a 200 whose body is an error, nothing applied (`error_body_next`);
-  - hand edits, as a person in Vitally's UI would make them (`hand_edit()`).
+  - hand edits, as a person in Vitally's UI would make them: traits (`hand_edit()`), a note's
+    subject or text (`note_hand_edit()`), a note archived (`note_hand_archive()`) or deleted
+    outright (`note_hand_delete()`, gone: GET and PUT answer 404).
   Every switch can be changed at run time: as an attribute, or with POST /_fake/control.
 - A page at / listing the accounts, the latest requests, the hand edits and the switches, to
   watch changes arrive; /_fake/requests gives the request log as JSON.
@@ -44,6 +49,7 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -132,6 +138,70 @@ def _merge_traits(target: dict, traits: dict) -> None:
             target.pop(key, None)  # null deletes the trait
         else:
             target[key] = value  # shallow merge: other traits stay
+
+
+# Vitally's note HTML allow-list (vitally-api.md §5, K7; not in the official docs).
+NOTE_TAGS = {
+    "a",
+    "img",
+    "p",
+    "div",
+    "br",
+    "ul",
+    "ol",
+    "nl",
+    "li",
+    "b",
+    "u",
+    "i",
+    "strong",
+    "em",
+    "code",
+}
+NOTE_ATTRIBUTES = {"a": {"href", "name", "target"}, "img": {"src", "alt", "width", "height"}}
+_VOID = {"br", "img"}
+
+
+class _NoteCleaner(HTMLParser):
+    """Keeps the allowed tags and attributes; drops other tags but keeps their text (a
+    <script> or <style> goes whole), as Vitally strips a note's HTML."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.hidden += 1
+        if self.hidden or tag not in NOTE_TAGS:
+            return
+        kept = "".join(
+            f' {name}="{html.escape(value or "", quote=True)}"'
+            for name, value in attrs
+            if name in NOTE_ATTRIBUTES.get(tag, ())
+        )
+        self.out.append(f"<{tag}{kept}>")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.hidden = max(0, self.hidden - 1)
+        elif not self.hidden and tag in NOTE_TAGS and tag not in _VOID:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.out.append(html.escape(data, quote=False))
+
+
+def note_html_clean(text: Any) -> Any:
+    """A note's HTML as Vitally keeps it (anything but a string is left for the caller)."""
+    if not isinstance(text, str):
+        return text
+    cleaner = _NoteCleaner()
+    cleaner.feed(text)
+    cleaner.close()
+    return "".join(cleaner.out)
 
 
 def _seconds_text(seconds: float) -> str:
@@ -397,10 +467,49 @@ class FakeVitally:
         so GET and PUT answer 404). Recorded in `hand_edits`. KeyError for an unknown id."""
         with self.lock:
             note = self.notes.pop(note_id)
-            self.hand_edits.append(
-                {"at": time.time(), "key": f"note {note_id}", "id": note_id, "traits": {}}
-            )
+            self._note_hand_record(note, "deleted")
             return note
+
+    def note_hand_edit(
+        self, note_id: str, *, subject: str | None = None, note: str | None = None
+    ) -> dict:
+        """Change a note's subject or text as a person in Vitally's UI would (the text kept to
+        the allow-list, updatedAt bumped); recorded in `hand_edits`, not an API request.
+        KeyError for an unknown id. Returns the note."""
+        if subject is None and note is None:
+            raise ValueError("give the subject, the note, or both")
+        with self.lock:
+            found = self.notes[note_id]
+            changed = []
+            if subject is not None:
+                found["subject"], changed = str(subject), [*changed, "subject"]
+            if note is not None:
+                found["note"], changed = note_html_clean(str(note)), [*changed, "text"]
+            found["updatedAt"] = _now_iso()
+            self._note_hand_record(found, f"{' and '.join(changed)} changed")
+            return json.loads(json.dumps(found))
+
+    def note_hand_archive(self, note_id: str) -> dict:
+        """Archive a note as a person in Vitally's UI would (archivedAt set: still there, out
+        of sight; GET answers it, PUT is accepted and changes what nobody sees). Recorded in
+        `hand_edits`. KeyError for an unknown id."""
+        with self.lock:
+            found = self.notes[note_id]
+            found["archivedAt"] = found["updatedAt"] = _now_iso()
+            self._note_hand_record(found, "archived")
+            return json.loads(json.dumps(found))
+
+    def _note_hand_record(self, note: dict, what: str) -> None:
+        self.hand_edits.append(
+            {
+                "at": time.time(),
+                "key": f"note {note['id']}",
+                "id": note["id"],
+                "externalId": note.get("externalId"),
+                "traits": {},
+                "note": what,
+            }
+        )
 
     def hand_edit(self, key: str, traits: dict) -> dict:
         """Change an account's traits as a person editing in Vitally's UI would: merged, null
@@ -672,6 +781,8 @@ class FakeVitally:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if len(parts) == 4 and parts[1] == "accounts" and parts[3] == "traits":
             return self._fake_hand_edit(handler, method, parts[2], entry["body"])
+        if len(parts) == 4 and parts[1] == "notes" and parts[3] in ("edit", "archive", "delete"):
+            return self._fake_note_hand(handler, method, parts[2], parts[3], entry["body"])
         if path == "/_fake/health":
             return self._plain_json(handler, 200, {"ok": True})
         return self._plain_json(handler, 404, {"error": "Not found"})
@@ -687,6 +798,27 @@ class FakeVitally:
         except KeyError:
             return self._plain_json(handler, 404, {"error": "Account not found"})
         return self._plain_json(handler, 200, account)
+
+    def _fake_note_hand(self, handler, method: str, note_id: str, what: str, body: Any) -> None:
+        """POST /_fake/notes/<id>/edit {"subject"?: ..., "note"?: ...}, /archive or /delete: a
+        note changed by hand in Vitally's UI."""
+        if method != "POST":
+            return self._plain_json(handler, 405, {"error": "POST"})
+        try:
+            if what == "edit":
+                fields = body if isinstance(body, dict) else {}
+                values = {
+                    k: fields[k] for k in ("subject", "note") if isinstance(fields.get(k), str)
+                }
+                if not values:
+                    message = 'the body must be {"subject": "...", "note": "<p>...</p>"} (either)'
+                    return self._plain_json(handler, 400, {"error": message})
+                return self._plain_json(handler, 200, self.note_hand_edit(note_id, **values))
+            if what == "archive":
+                return self._plain_json(handler, 200, self.note_hand_archive(note_id))
+            return self._plain_json(handler, 200, self.note_hand_delete(note_id))
+        except KeyError:
+            return self._plain_json(handler, 404, {"error": "Note not found"})
 
     def _plain_json(self, handler, status: int, body: Any) -> None:
         data = json.dumps(body, default=str).encode()
@@ -855,6 +987,7 @@ class FakeVitally:
         ):  # fmt: skip
             if name in body:
                 note[name] = body[name]  # tags are replaced wholesale (§5)
+        note["note"] = note_html_clean(note.get("note"))  # Vitally's allow-list
         for key, value in (body.get("traits") or {}).items():
             if value is None:
                 note["traits"].pop(key, None)
@@ -927,20 +1060,24 @@ class FakeVitally:
         edit_rows = "".join(
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>".format(
                 esc(datetime.fromtimestamp(e["at"]).strftime("%H:%M:%S.%f")[:-3]),
-                esc(e["key"]),
-                _traits_summary({"traits": e["traits"]}),
+                esc(e["key"])
+                + (f"<br><code>{esc(str(e['externalId']))}</code>" if e.get("note") else ""),
+                esc(f"Note {e['note']}")
+                if e.get("note")
+                else _traits_summary({"traits": e["traits"]}),
             )
             for e in edits
         )
         note_rows = "".join(
-            "<tr><td>{}<br><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td>"
-            "<td>{}</td></tr>".format(
+            "<tr><td>{}<br><code>{}</code><br>id <code>{}</code></td><td><code>{}</code></td>"
+            "<td>{}</td><td>{}</td><td>{}</td></tr>".format(
                 esc(n.get("subject") or "(no subject)"),
                 esc(str(n.get("externalId") or "")),
+                esc(n["id"]),
                 esc(str(n.get("accountId") or "")),
                 esc(n["updatedAt"]) + (" (archived)" if n.get("archivedAt") else ""),
                 esc(str(n.get("authorId") or "—")),
-                esc(str(n.get("note") or ""))[:300],
+                esc(str(n.get("note") or "")[:300]),
             )
             for n in notes[:30]
         )
@@ -970,12 +1107,14 @@ early requests (sent inside that wait): {early}</p>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>Notes ({len(notes)}, most recently updated first)</h2>
 <table><thead><tr><th>Subject</th><th>Account</th><th>Updated</th><th>Author</th>
-<th>Note (HTML as sent)</th></tr></thead><tbody>{note_rows}</tbody></table>
+<th>Note (HTML as kept)</th></tr></thead><tbody>{note_rows}</tbody></table>
 <h2>Hand edits ({len(self.hand_edits)}, latest first)</h2>
-<p class="meta">Traits changed as a person in Vitally's UI would (not API requests):
+<p class="meta">Traits and notes changed as a person in Vitally's UI would (not API requests):
 <code>POST /_fake/accounts/&lt;idOrExternalId&gt;/traits</code> with
-<code>{{"traits": {{...}}}}</code>.</p>
-<table><thead><tr><th>Edited</th><th>Account</th><th>Traits changed</th></tr></thead>
+<code>{{"traits": {{...}}}}</code>; <code>POST /_fake/notes/&lt;id&gt;/edit</code> with
+<code>{{"subject": "...", "note": "&lt;p&gt;...&lt;/p&gt;"}}</code> (either),
+<code>/archive</code> or <code>/delete</code>.</p>
+<table><thead><tr><th>Edited</th><th>Account or note</th><th>What changed</th></tr></thead>
 <tbody>{edit_rows}</tbody></table>
 <h2>Switches</h2>
 <p class="meta">Change them at run time: <code>POST /_fake/control</code> with a JSON object,

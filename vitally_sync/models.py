@@ -66,6 +66,10 @@ class AccountSync(models.Model):
     # (TraitDifference rows, counted here so the badge costs no query): while any is open the
     # badge says "Differs in Vitally", and pushes leave those traits as they are.
     differences = models.PositiveIntegerField(default=0)
+    # How many of the account's notes differ in Vitally (changed, archived or deleted there)
+    # and wait for a person's decision (NoteSync.differs; counted by
+    # note_differences.note_decisions_recount), so the attention list costs no query.
+    note_decisions = models.PositiveIntegerField(default=0)
     # When Vitally was last read back and compared with the known state (vitally_sync/
     # reconcile.py): the least recently checked are read first.
     reconciled_at = models.DateTimeField(null=True, blank=True)
@@ -217,6 +221,17 @@ class NoteSync(models.Model):
         FAILED = "failed", "Failed"  # the API key is refused
         ATTENTION = "attention", "Needs attention"  # a 4xx, or too many failures in a row
 
+    class InVitally(models.TextChoices):
+        """What the last read of the note in Vitally found (or a push's look before it
+        overwrote the note): the last three hold the portal's corrections until a person
+        chooses to send the portal's text or to leave Vitally's note."""
+
+        UNKNOWN = "", "Not read back yet"
+        AGREES = "agrees", "As sent"
+        CHANGED = "changed", "Changed in Vitally"
+        ARCHIVED = "archived", "Archived in Vitally"
+        DELETED = "deleted", "Deleted in Vitally"
+
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="vitally_notes")
     external_id = models.CharField(max_length=100, unique=True)  # stable: handoff-note-<pk>
     journal_entry = models.OneToOneField(
@@ -256,6 +271,33 @@ class NoteSync(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- the read back (note_reconcile.py) and a person's decision (note_differences.py) ---
+    # What the portal last sent and Vitally acknowledged: what a read of the note is compared
+    # with. Empty until the first acknowledgement (a note sent before the read back existed is
+    # read once it is sent again).
+    sent_subject = models.TextField(blank=True)
+    sent_note = models.TextField(blank=True)
+    # Which Vitally note holds it: 0 is the first. "Send the portal's text" over a note
+    # archived or deleted in Vitally creates a new one, under a new externalId
+    # (`vitally_external_id`): the archived note keeps the old one.
+    generation = models.PositiveSmallIntegerField(default=0)
+    in_vitally = models.CharField(
+        max_length=10, choices=InVitally.choices, blank=True, default=InVitally.UNKNOWN
+    )
+    # Vitally's subject and text when the last read found them changed (shown beside the
+    # portal's; never sent anywhere).
+    vitally_subject = models.TextField(blank=True)
+    vitally_note = models.TextField(blank=True)
+    in_vitally_since = models.DateTimeField(null=True, blank=True)  # first found so
+    read_at = models.DateTimeField(null=True, blank=True)  # last read back: oldest read first
+    # Rises with each new finding and each decision: a form shown before is refused.
+    read_version = models.PositiveIntegerField(default=1)
+    # "Send the portal's text": the next push sends over Vitally's, without looking first.
+    overwrite = models.BooleanField(default=False)
+    # "Leave Vitally's note": the portal no longer sends this note (its corrections stay in
+    # the portal).
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
         verbose_name = "Vitally note"
@@ -274,6 +316,41 @@ class NoteSync(models.Model):
     @property
     def due(self) -> bool:
         return self.version > self.acked_version
+
+    @property
+    def differs(self) -> bool:
+        """Vitally's note is not what the portal sent, and nobody has chosen yet."""
+        return self.left_at is None and self.in_vitally in NOTE_HELD_STATES
+
+    @property
+    def held(self) -> bool:
+        """The portal's corrections are not sent (`notes.notes_held_q` says the same in SQL)."""
+        return self.differs or self.left_at is not None
+
+    @property
+    def found_words(self) -> str:
+        """What the last read found, inside a sentence ("changed in Vitally")."""
+        return NOTE_FOUND_WORDS.get(self.in_vitally, "not read back yet")
+
+    @property
+    def vitally_external_id(self) -> str:
+        """The externalId of the Vitally note that holds it now (see `generation`)."""
+        return (
+            self.external_id if not self.generation else f"{self.external_id}-{self.generation + 1}"
+        )
+
+
+NOTE_FOUND_WORDS: dict[str, str] = {
+    NoteSync.InVitally.CHANGED: "changed in Vitally",
+    NoteSync.InVitally.ARCHIVED: "archived in Vitally",
+    NoteSync.InVitally.DELETED: "deleted in Vitally",
+    NoteSync.InVitally.AGREES: "as sent",
+}
+NOTE_HELD_STATES = (
+    NoteSync.InVitally.CHANGED,
+    NoteSync.InVitally.ARCHIVED,
+    NoteSync.InVitally.DELETED,
+)
 
 
 # --- the mirror of Vitally's accounts (vitally_sync/mirror.py) ---------------------------------

@@ -13,12 +13,16 @@ The same guarantees as the trait push (services.py), for one note at a time:
   never came may have created the note: the next push looks for it by externalId in the
   account's notes (Vitally's POST may refuse or upsert a duplicate externalId; either way no
   second note) and updates it with PUT /resources/notes/:id.
+- Never an overwrite unasked (note_reconcile.py): before a PUT the push reads the note, and one
+  changed, archived or deleted in Vitally since the portal sent it is held, as is a PUT
+  answered 404 (deleted), until a person chooses (note_differences.py). What each
+  acknowledged write sent is kept to compare with.
 """
 
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, timedelta
 from enum import StrEnum
 from typing import Any
@@ -37,7 +41,13 @@ from vitally_sync.client import Kind, Result, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
 from vitally_sync.limiter import RateLimiter, acquire, limiter_get
 from vitally_sync.metrics import request_count_add
-from vitally_sync.models import NoteSync, SyncAttempt
+from vitally_sync.models import NOTE_HELD_STATES, NoteSync, SyncAttempt
+from vitally_sync.note_reconcile import (
+    Finding,
+    finding_updates,
+    note_decisions_recount,
+    note_finding,
+)
 from vitally_sync.services import (
     ATTENTION_RETRY,
     KICK_RETRY_POLICY,
@@ -55,6 +65,7 @@ logger = logging.getLogger(__name__)
 NOTE_LIST_PAGES = 20  # looking for a note by externalId: at most this many pages of 100
 SIGNED_OFF_SUBJECT = "Handoff signed off"
 REOPENED_SUBJECT = "Handoff signed off, then reopened"
+NO_TEXT = "Vitally's answer to reading the note has no text: nothing was sent over it."
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -150,7 +161,7 @@ def note_payload_build(row: NoteSync, *, account_id: str) -> dict[str, Any]:
     else:  # the table's check forbids it: one source or the other
         raise ValueError(f"{row} has neither an implementation note nor a sign-off")
     payload = {
-        "externalId": row.external_id,
+        "externalId": row.vitally_external_id,
         "accountId": account_id,
         "subject": subject,
         "note": html,
@@ -223,9 +234,16 @@ def _lease_free() -> Q:
     return Q(lease_until__isnull=True) | Q(lease_until__lte=Now())
 
 
+def notes_held_q() -> Q:
+    """Not sent until a person chooses (NoteSync.held): found changed, archived or deleted in
+    Vitally, or left as Vitally has it."""
+    return Q(in_vitally__in=NOTE_HELD_STATES) | Q(left_at__isnull=False)
+
+
 def notes_due_q() -> Q:
     waited = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now())
-    return Q(version__gt=F("acked_version")) & ~Q(account__vitally_account_id="") & waited
+    linked = ~Q(account__vitally_account_id="")
+    return Q(version__gt=F("acked_version")) & linked & waited & ~notes_held_q()
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,7 @@ class NoteOutcome(StrEnum):
     FAILED = "failed"
     ATTENTION = "attention"
     SKIPPED = "skipped"
+    HELD = "held"  # changed, archived or deleted in Vitally: waits for a person's decision
 
 
 @dataclass
@@ -457,8 +476,19 @@ def _push(p: _Pusher) -> NoteReport:
     payload = note_payload_build(row, account_id=target)
     note_id = row.vitally_note_id
     if not note_id and row.inflight_at is not None:
-        note_id = _find(p, target, row.external_id)  # a POST whose answer never came
-    for _ in range(3):  # PUT, or POST; a 404 or a refused duplicate leads to the other
+        note_id = _find(p, target, row.vitally_external_id)  # a POST whose answer never came
+    elif note_id and row.inflight_at is None and row.sent_note and not row.overwrite:
+        # Look before overwriting: Vitally is known to hold what was sent (no write's answer
+        # was lost), so a note that is not that any more was changed there by someone.
+        looked = p.call("GET", f"/resources/notes/{quote(note_id, safe='')}")
+        finding = note_finding(
+            sent_subject=row.sent_subject, sent_note=row.sent_note, result=looked
+        )
+        if finding is None:  # a 4xx, or an answer without the note's text: a person looks
+            p.refused(looked if not looked.ok else replace(looked, message=NO_TEXT))
+        elif finding.held:
+            return _hold(p, row, finding)
+    for _ in range(3):  # PUT, or POST; a refused duplicate leads to the PUT
         if note_id:
             result = p.call(
                 "PUT",
@@ -466,13 +496,12 @@ def _push(p: _Pusher) -> NoteReport:
                 json=note_put_body(payload),
                 write=True,
             )
-            if result.http_status == 404:  # deleted in Vitally: created again
-                note_id = ""
-                continue
+            if result.http_status == 404:  # deleted in Vitally: a person decides, not us
+                return _hold(p, row, Finding(NoteSync.InVitally.DELETED))
         else:
             result = p.call("POST", "/resources/notes", json=payload, write=True)
             if result.http_status in (400, 409) and _duplicate(result):
-                note_id = _find(p, target, row.external_id)
+                note_id = _find(p, target, row.vitally_external_id)
                 if note_id:
                     continue
         break
@@ -480,6 +509,12 @@ def _push(p: _Pusher) -> NoteReport:
         p.refused(result)
     body = result.body if isinstance(result.body, dict) else {}
     now = timezone.now()
+    # Vitally took the text; a note archived there (a PUT, or a POST that updated the archived
+    # note with this externalId) is still out of sight: held for a decision like a read's.
+    # Otherwise what Vitally holds is what was sent, until the next read says more.
+    archived = bool(body.get("archivedAt"))
+    finding = Finding(NoteSync.InVitally.ARCHIVED)
+    read = finding_updates(row, finding, now) if archived else _UNREAD
     _mine(p.claim).update(
         acked_version=version,
         vitally_note_id=str(body.get("id") or note_id),
@@ -490,8 +525,51 @@ def _push(p: _Pusher) -> NoteReport:
         last_attempt_at=now,
         last_pushed_at=now,
         last_error="",
+        sent_subject=payload["subject"],
+        sent_note=payload["note"],
+        overwrite=False,
+        **read,
     )
+    if archived:
+        note_decisions_recount(account_id=row.account_id)
+        return NoteReport(NoteOutcome.HELD, p.report.requests, HELD_MESSAGES[finding.state])
     return NoteReport(NoteOutcome.SENT, p.report.requests, "Accepted by Vitally.")
+
+
+# An acknowledged write: not read back since it was sent.
+_UNREAD = {
+    "in_vitally": NoteSync.InVitally.UNKNOWN,
+    "vitally_subject": "",
+    "vitally_note": "",
+    "in_vitally_since": None,
+    "read_at": None,
+    "read_version": F("read_version") + 1,
+}
+
+
+HELD_MESSAGES: dict[str, str] = {
+    NoteSync.InVitally.CHANGED: "Someone changed the note in Vitally: a person decides.",
+    NoteSync.InVitally.ARCHIVED: "The note is archived in Vitally: a person decides.",
+    NoteSync.InVitally.DELETED: "The note was deleted in Vitally: a person decides.",
+}
+
+
+def _hold(p: _Pusher, row: NoteSync, finding: Finding) -> NoteReport:
+    """What the push found in Vitally holds the note: recorded as a read's finding, nothing
+    sent (a PUT answered 404 was not applied), until a person chooses."""
+    now = timezone.now()
+    _mine(p.claim).update(
+        status=NoteSync.Status.PENDING,
+        attempts=0,
+        inflight_at=None,
+        next_attempt_at=None,
+        last_attempt_at=now,
+        last_error="",
+        overwrite=False,
+        **finding_updates(row, finding, now),
+    )
+    note_decisions_recount(account_id=row.account_id)
+    return NoteReport(NoteOutcome.HELD, p.report.requests, HELD_MESSAGES[finding.state])
 
 
 def _duplicate(result: Result) -> bool:

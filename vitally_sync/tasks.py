@@ -50,6 +50,20 @@ def notes_sweep() -> str:
     return str(sweep_notes(budget=max(1.0, sync_config().sweep_seconds * 0.8)))
 
 
+@shared_task(name="vitally_sync.notes_read_back", ignore_result=True)
+def notes_read_back() -> str:
+    """Beat, as the reconcile: read back the sent notes due (not read for
+    VITALLY_RECONCILE_SECONDS), within the reconcile's share of the rate limit, least recently
+    read first, stopping before the next run."""
+    from vitally_sync.note_reconcile import notes_read_back as read_back
+
+    config = sync_config()
+    if config.reconcile_seconds <= 0:
+        return "Notes read back: off (VITALLY_RECONCILE_SECONDS=0)."
+    run = min(config.reconcile_seconds, settings.VITALLY_RECONCILE_RUN_SECONDS)
+    return str(read_back(config=config, budget=max(1.0, run * 0.75)))
+
+
 # --- the accounts mirror (vitally_sync/mirror.py) ----------------------------------------------
 @shared_task(name="vitally_sync.mirror_pull", ignore_result=True)
 def mirror_pull() -> str:

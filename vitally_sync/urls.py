@@ -19,6 +19,16 @@ urlpatterns = [
         views.difference_take_view,
         name="difference_take",
     ),
+    path(
+        "accounts/<int:account_id>/vitally/notes/<int:note_id>/send/",
+        views.note_send_view,
+        name="note_send",
+    ),
+    path(
+        "accounts/<int:account_id>/vitally/notes/<int:note_id>/leave/",
+        views.note_leave_view,
+        name="note_leave",
+    ),
 ]
 
 # --- the accounts mirror (vitally_sync/mirror.py): the form's search and the import -----------

@@ -20,6 +20,13 @@ from vitally_sync.differences import ResolveRefused, difference_keep, difference
 from vitally_sync.forms import SyncHealthFilterForm
 from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from vitally_sync.metrics import metrics_text
+from vitally_sync.note_differences import (
+    NoteDecisionRefused,
+    note_leave_choose,
+    note_row,
+    note_send_choose,
+    portal_subject,
+)
 from vitally_sync.reconcile import value_text
 from vitally_sync.selectors import (
     HEALTH_LABELS,
@@ -97,12 +104,21 @@ def vitally_panel_view(request, account_id: int):
         return render(request, "vitally_sync/_badge_live.html", context)
     if request.htmx:
         return _render_panel(request, record)
-    context = {
-        **_panel(request, record),
-        "vitally_notes": vitally_notes_list(account_id=record.account.pk),
+    return render(request, "vitally_sync/panel_page.html", _page(request, record))
+
+
+def _page(request, record: AccountRecord, *, notes_notice: str = "", **shown) -> dict:
+    """The Vitally page: the panel, and the notes sent to Vitally with what may be done about
+    those that differ there (one query)."""
+    return {
+        **_panel(request, record, **shown),
+        "vitally_notes": [
+            note_row(note) for note in vitally_notes_list(account_id=record.account.pk)
+        ],
+        "can_decide_notes": can(request.user, Action.VITALLY_PUSH, record.account),
+        "notes_notice": notes_notice,
         "vitally_url": vitally_account_url(record.account),
     }
-    return render(request, "vitally_sync/panel_page.html", context)
 
 
 @require_POST
@@ -224,7 +240,7 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
         if request.htmx:
             return _render_panel(request, _record(account.pk), **shown)
         return render(
-            request, "vitally_sync/panel_page.html", _panel(request, _record(account.pk), **shown)
+            request, "vitally_sync/panel_page.html", _page(request, _record(account.pk), **shown)
         )
     if keep:
         notice = (
@@ -240,3 +256,45 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
         return _render_panel(request, _record(account.pk), notice=notice)
     messages.success(request, notice)
     return _back(request, account)
+
+
+# --- A note that differs in Vitally: send the portal's text, or leave Vitally's note ---------
+@require_POST
+def note_send_view(request, account_id: int, note_id: int):
+    account = _account(account_id)
+    require(request.user, Action.VITALLY_PUSH, account)  # as the traits' Keep
+    return _decide(request, account, note_id, send=True)
+
+
+@require_POST
+def note_leave_view(request, account_id: int, note_id: int):
+    account = _account(account_id)
+    require(request.user, Action.VITALLY_PUSH, account)
+    return _decide(request, account, note_id, send=False)
+
+
+def _decide(request, account: Account, note_id: int, *, send: bool):
+    """Both buttons post the note's read version (what the person saw). A success goes back to
+    the notes table with a message; a refusal shows the Vitally page again with the reason
+    above the table, nothing changed."""
+    form = VersionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise NoteDecisionRefused(" ".join(form.non_field_errors()))
+        choose = note_send_choose if send else note_leave_choose
+        note = choose(
+            account=account,
+            note_id=note_id,
+            expected_version=form.cleaned_data["version"],
+            actor=request.user,
+        )
+    except NoteDecisionRefused as refused:
+        context = _page(request, _record(account.pk), notes_notice=refused.message)
+        return render(request, "vitally_sync/panel_page.html", context)
+    subject = portal_subject(note)
+    if send:
+        notice = f"The portal's text of “{subject}” is sent to Vitally within seconds."
+    else:
+        notice = f"Vitally's note “{subject}” is left as it is: the portal no longer sends it."
+    messages.success(request, notice)
+    return redirect(reverse("vitally_sync:panel", args=[account.pk]) + "#vitally-notes")

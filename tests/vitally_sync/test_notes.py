@@ -223,19 +223,29 @@ def test_a_note_on_an_unlinked_account_waits_and_goes_once_the_account_is_linked
     assert fake_vitally.notes_list()[0]["accountId"] == fake_vitally.account_get("acme-new")["id"]
 
 
-def test_a_note_deleted_in_vitally_is_created_again_by_the_next_correction(
+def test_a_note_deleted_in_vitally_is_not_created_again_by_the_next_correction(
     fake_vitally, vitally_account, account, ie
 ):
+    """The look before the PUT finds it gone; a note sent before the read back existed (no
+    sent text to look with) gets a 404 to its PUT: either way it is held, never POSTed."""
     entry = _entry(account, ie)
     external_id = f"handoff-note-{entry.pk}"
     assert note_push(external_id=external_id).outcome == "sent"
     old_id = NoteSync.objects.get(external_id=external_id).vitally_note_id
     fake_vitally.note_hand_delete(old_id)
     journal_entry_update(entry=entry, actor=ie, data={"body": "Back"}, expected_version=ANY_VERSION)
-    assert note_push(external_id=external_id).outcome == "sent"
-    [note] = fake_vitally.notes_list()
-    assert note["note"] == "<p>Back</p>" and note["id"] != old_id
-    assert NoteSync.objects.get(external_id=external_id).vitally_note_id == note["id"]
+    assert note_push(external_id=external_id).outcome == "held"
+    row = NoteSync.objects.get(external_id=external_id)
+    assert (row.in_vitally, row.due, row.held, row.inflight_at) == ("deleted", True, True, None)
+    # As sent before the read back existed: the PUT's 404 says it.
+    NoteSync.objects.filter(pk=row.pk).update(in_vitally="", sent_note="", sent_subject="")
+    assert note_push(external_id=external_id).outcome == "held"
+    row = NoteSync.objects.get(external_id=external_id)
+    assert (row.in_vitally, row.inflight_at) == ("deleted", None)
+    assert [p["status"] for p in fake_vitally.requests_log(method="PUT")] == [404]
+    assert len(fake_vitally.requests_log(method="POST", path_prefix="/resources/notes")) == 1
+    assert fake_vitally.notes_list() == []
+    assert note_push(external_id=external_id).outcome == "skipped"  # held: nobody claims it
 
 
 def test_the_pages_that_show_notes_are_valid_html(
