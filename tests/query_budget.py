@@ -40,8 +40,8 @@ def account_page_queries(*, with_environments: bool = True, reviewed: bool = Fal
 
 
 # --- The Vitally page (vitally_sync:panel) ------------------------------------------------------
-# session, user; the record; the recent attempts it lists.
-VITALLY_PAGE_OWN = 3
+# session, user; the record; the recent attempts it lists; the notes sent to Vitally.
+VITALLY_PAGE_OWN = 4
 
 
 def vitally_page_queries(*, with_environments: bool = True) -> int:

@@ -19,6 +19,11 @@ urlpatterns = [
         views.difference_take_view,
         name="difference_take",
     ),
+    path(
+        "accounts/<int:account_id>/vitally/differences/take-all/",
+        views.differences_take_all_view,
+        name="differences_take_all",
+    ),
 ]
 
 # --- the accounts mirror (vitally_sync/mirror.py): the form's search and the import -----------
