@@ -651,6 +651,7 @@ class TakeAllReport:
     # Why nothing could be taken (no production deployment, and Vitally's values cannot
     # create it): said once rather than beside every field.
     blocked: ResolveRefused | None = None
+    gone: int = 0  # shown on the page, no longer open (resolved meanwhile, a double click)
 
     @property
     def refused(self) -> dict[int, ResolveRefused]:
@@ -681,6 +682,11 @@ class TakeAllReport:
             )
         else:
             parts.append("Nothing was taken.")
+        if self.gone:
+            parts.append(
+                f"{self.gone} {'was' if self.gone == 1 else 'were'} no longer open: someone "
+                "resolved them, or Vitally agrees again."
+            )
         if self.left:
             m = len(self.left)
             parts.append(
@@ -707,9 +713,10 @@ def differences_take_all(
     the whole run, so another resolution or a read waits for it."""
     sync = _lock_sync(account)
     open_rows = _open_differences(account, sync)
+    report = TakeAllReport()
     if expected_versions is not None:
         open_rows = [d for d in open_rows if d.pk in expected_versions]
-    report = TakeAllReport()
+        report.gone = len(expected_versions) - len(open_rows)
     order = {trait.name: n for n, trait in enumerate(trait_fields())}
     open_rows.sort(key=lambda d: (order.get(d.field_name, len(order)), d.pk))
     pending = []

@@ -476,6 +476,18 @@ def test_take_all_leaves_a_value_changed_since_the_page_was_shown(linked, client
     ) == {CPU, MEMORY, PHASE, ISSUES}
 
 
+def test_take_all_sent_twice_takes_once_and_says_so(linked, client_for, ie):
+    client = client_for(ie)
+    values = shown(linked)
+    assert take_all(client, linked, values).status_code == 302
+    events = AuditEvent.objects.count()
+    again = take_all(client, linked, values, HTTP_HX_REQUEST="true").content.decode()
+    assert '<div class="form-errors" role="alert"><p>Nothing was taken. 9 were no longer open' in (
+        again
+    )
+    assert AuditEvent.objects.count() == events
+
+
 def test_take_all_refused_when_vitally_cannot_create_the_deployment_changes_nothing(
     link, client_for, ie
 ):
@@ -596,3 +608,32 @@ def test_the_pages_cost_the_same_with_one_or_many_link_differences(
     with django_assert_num_queries(SYNC_HEALTH_QUERIES):
         health = manager_client.get(reverse("vitally_sync:health")).content.decode()
     assert "held in Vitally when linked" in health
+
+
+def test_the_panels_with_link_differences_are_valid_html(
+    link, fake_vitally, client_for, ie, tmp_path
+):
+    from tests.test_html_validity import _vnu_errors
+
+    account = link({k: v for k, v in HELD.items() if k != TYPE})
+    sync_account_push(account_id=account.pk)
+    fake_vitally.hand_edit(account.vitally_account_id, {"vitally.custom.openHighRisks": 3})
+    reconcile_pass(due_only=False)  # a mixed panel: each row says where it came from
+    client = client_for(ie)
+    cpu = found(account, CPU)
+    pages = {
+        "account": client.get(reverse("accounts:detail", args=[account.pk])),
+        "vitally": client.get(reverse("vitally_sync:panel", args=[account.pk])),
+        "take refused": client.post(
+            reverse("vitally_sync:difference_take", args=[account.pk, cpu.pk]),
+            {"version": cpu.version},
+        ),
+        "take all refused": take_all(client, account),
+        "my work": client.get(reverse("accounts:my_work")),
+    }
+    html = {name: response.content.decode() for name, response in pages.items()}
+    assert "Take all of Vitally" in html["vitally"] and "difference-origin" in html["vitally"]
+    assert "Record production deployment</a>" in html["take refused"]
+    assert "Record production deployment</a>" in html["take all refused"]
+    errors = _vnu_errors(html, tmp_path)
+    assert not errors, "\n".join(errors)
