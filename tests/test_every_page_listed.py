@@ -37,6 +37,7 @@ SKIPPED = {
     "vitally_sync:push": _POST,
     "vitally_sync:difference_keep": _POST,
     "vitally_sync:difference_take": _POST,
+    "vitally_sync:differences_take_all": _POST,
     "logs:risk_occurred": _POST,
     "logs:issue_note_add": _POST,
     "logs:issue_status": _POST,

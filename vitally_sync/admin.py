@@ -181,8 +181,9 @@ class DifferenceFieldFilter(admin.SimpleListFilter):
 
 @admin.register(TraitDifference)
 class TraitDifferenceAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
-    """What reconcile read back from Vitally that differs from what the portal had sent. Only
-    the reads and the maintainers' "Keep" / "Take" on the account's Vitally panel change it."""
+    """What differs between Vitally and the portal: read back from Vitally after the portal
+    sent its value, or held in Vitally when the account was linked (origin). Only the reads,
+    the links and the maintainers' "Keep" / "Take" on the account's Vitally panel change it."""
 
     list_display = (
         "account",
@@ -190,10 +191,11 @@ class TraitDifferenceAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
         "trait_key",
         "portal",
         "vitally",
+        "origin",
         "first_seen_at",
         "last_seen_at",
     )
-    list_filter = (DifferenceFieldFilter, "first_seen_at")
+    list_filter = (DifferenceFieldFilter, "origin", "first_seen_at")
     search_fields = ("account__name", "account__vitally_account_id", "trait_key")
     list_select_related = ("account",)
     fields = (
@@ -203,6 +205,7 @@ class TraitDifferenceAdmin(ReadOnlyStaffAdminMixin, admin.ModelAdmin):
         "trait_key",
         "portal",
         "vitally",
+        "origin",
         "first_seen_at",
         "last_seen_at",
         "version",

@@ -8,14 +8,19 @@ import json
 
 from django.db.models import QuerySet
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import format_lazy
 
 from handoff.permissions import Action, can
 from handoff.registry import AttentionItem, Column, Contribution, InboxList, Section
 from vitally_sync.conf import sync_config
-from vitally_sync.differences import difference_list, difference_lists, difference_rows
+from vitally_sync.differences import (
+    ResolveRefused,
+    difference_list,
+    difference_lists,
+    difference_rows,
+    origin_detail,
+    origin_groups,
+)
 from vitally_sync.models import NOTE_HELD_STATES, NoteSync, TraitDifference
 from vitally_sync.payloads import traits_build, traits_diff
 from vitally_sync.reconcile import value_text
@@ -58,9 +63,10 @@ def vitally_attention_items(record) -> list[AttentionItem]:
 
 
 def vitally_difference_items(record) -> list[AttentionItem]:
-    """Each field someone changed in Vitally since the portal sent it ("Differs in Vitally"):
-    the field in the handbook's words, both values, since when; linked to the panel's row,
-    where the maintainer keeps the portal's value or takes Vitally's."""
+    """Each field whose value in Vitally is not the portal's ("Differs in Vitally"): the field
+    in the handbook's words, both values, and where it came from (changed in Vitally since the
+    portal sent it, and since when; or held in Vitally when the account was linked); linked to
+    the panel's row, where the maintainer keeps the portal's value or takes Vitally's."""
     page = reverse("accounts:detail", args=[record.account.pk])
     return [
         AttentionItem(
@@ -68,8 +74,8 @@ def vitally_difference_items(record) -> list[AttentionItem]:
             title=f"Differs in Vitally: {row.label}",
             detail=(
                 f"The portal: {value_text(row.difference.portal_value)} · Vitally: "
-                f"{value_text(row.difference.vitally_value, none='not set')} · first seen "
-                f"{date_format(timezone.localtime(row.difference.first_seen_at), 'j M Y, H:i')}"
+                f"{value_text(row.difference.vitally_value, none='not set')} · "
+                f"{origin_detail(row.difference)}"
             ),
             url=f"{page}#{row.anchor}",
         )
@@ -109,7 +115,8 @@ def panel_context(
     *,
     notice: str = "",
     refused: bool = False,
-    errors: dict[int, str] | None = None,
+    errors: dict[int, ResolveRefused] | None = None,
+    action: tuple[str, str] | None = None,
     summary: bool = False,
 ) -> dict:
     """The Vitally panel: state, last push, the fields that differ in Vitally (read back by
@@ -123,6 +130,9 @@ def panel_context(
     badge = sync_badge(account=account, sync=sync, config=config)
     differences = difference_rows(account, differences_of(record), config=config, errors=errors)
     can_resolve = can(user, Action.VITALLY_PUSH, account)
+    can_take = can_resolve and can(user, Action.RECORD_EDIT, account)
+    takeable = [row for row in differences if row.takeable]
+    origins = {row.difference.origin for row in differences}
     details: dict = {}
     if not summary:
         current = traits_build(portal_values_of(record), trait_map=config.trait_map)
@@ -145,7 +155,12 @@ def panel_context(
         "badge": badge,
         "differences": differences,
         "can_resolve": can_resolve,
-        "can_take": can_resolve and can(user, Action.RECORD_EDIT, account),
+        "can_take": can_take,
+        # One click for what would be many: offered where it saves one (2 or more to take).
+        "take_all": takeable if can_take and len(takeable) >= 2 else [],
+        # Where the differences came from, for the words above them: "link", "read_back", or
+        # "mixed" (each row then says which).
+        "origin": origins.pop() if len(origins) == 1 else "mixed",
         "can_push": (
             config.enabled
             and bool(account.vitally_account_id)
@@ -154,6 +169,7 @@ def panel_context(
         # While something is on its way, the panel refreshes itself (htmx) to show it land.
         "polling": badge.state in ("pending", "retrying"),
         "notice": notice,
+        "notice_action": action,  # (label, url): where to do what a refusal asks
         # The notice says why nothing was done: shown as an error (role="alert"), not a status.
         "refused": refused,
     }
@@ -175,8 +191,9 @@ def _load(account, *, for_snapshot: bool) -> list:
 
 # --- My work (handoff/accounts/inbox.py) ---------------------------------------------------------
 def inbox_differences(accounts: QuerySet) -> list[tuple]:
-    """(account, its difference rows) for each of `accounts` with fields that differ in Vitally
-    and still hold (as the panel lists them). One query."""
+    """(account, its difference rows, their fields by where they came from) for each of
+    `accounts` with fields that differ in Vitally and still hold (as the panel lists them).
+    One query."""
     config = sync_config()
     by_account: dict[int, tuple] = {}
     for difference in (
@@ -192,7 +209,7 @@ def inbox_differences(accounts: QuerySet) -> list[tuple]:
         (account, difference_rows(account, differences, config=config))
         for account, differences in by_account.values()
     ]
-    return [(account, found) for account, found in rows if found]
+    return [(account, found, origin_groups(found)) for account, found in rows if found]
 
 
 def inbox_note_decisions(accounts: QuerySet) -> list[tuple]:

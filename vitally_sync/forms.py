@@ -34,3 +34,33 @@ class SyncHealthFilterForm(FilterForm):
         if manager:
             query["manager"] = manager.lower() if manager.lower() == "me" else manager
         return urlencode(query)
+
+
+class TakeAllForm(forms.Form):
+    """ "Take all of Vitally's values": the differences the panel showed, each as "id:version",
+    so only those are taken and each only if Vitally's value is still the one shown."""
+
+    MISSING = (
+        "This form was sent without the differences it showed, so nothing was taken. Reload the "
+        "page and try again."
+    )
+    shown = forms.Field(widget=forms.MultipleHiddenInput, required=False)
+
+    def clean_shown(self) -> dict[int, int]:
+        items = self.cleaned_data.get("shown") or []
+        if len(items) > 200:  # more fields than Vitally is sent: forged
+            raise forms.ValidationError(self.MISSING, code="invalid")
+        versions: dict[int, int] = {}
+        for item in items:
+            pk, _, version = str(item).partition(":")
+            if not (pk.isascii() and pk.isdigit() and version.isascii() and version.isdigit()):
+                raise forms.ValidationError(self.MISSING, code="invalid")
+            if len(pk) > 18 or len(version) > 9:  # beyond any id or version: forged
+                raise forms.ValidationError(self.MISSING, code="invalid")
+            versions[int(pk)] = int(version)
+        if not versions:
+            raise forms.ValidationError(self.MISSING, code="missing")
+        return versions
+
+    def error_text(self) -> str:
+        return " ".join(str(m) for messages in self.errors.values() for m in messages)

@@ -2,10 +2,12 @@
 
 Each import is one transaction through the ordinary services: `account_create` (name, the
 Vitally id, and the people Vitally names on the account, matched by e-mail), whose link check
-(linking.py) turns every mapped trait Vitally holds into a difference; then each value that is
-one editable field of the production deployment is taken (`difference_take`: the form's
-validation, History saying "Taken from Vitally"), so the record's first values are Vitally's.
-What cannot be taken (counts, the phase) stays a difference for a person to resolve.
+(linking.py) turns every mapped trait Vitally holds into a difference; then every value that
+is one editable field of the production deployment is taken, as "Take all of Vitally's values"
+on the account's Vitally panel does (`differences.differences_take_all`: the production
+deployment created from Vitally's deployment type and hosting provider, the form's validation,
+History saying "Taken from Vitally"), so the record's first values are Vitally's. What cannot
+be taken (counts, the phase) stays a difference for a person to resolve.
 
 People: Vitally names admins on an account (accountOwnerId, csmId, accountExecutiveId). The
 portal asks `GET /resources/admins/search?email=` for each active person with a role (through
@@ -17,7 +19,6 @@ imported, without people, and the page says so.
 import logging
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,10 +30,10 @@ from handoff.audit.models import AuditEvent
 from handoff.people.models import User
 from vitally_sync.client import Kind
 from vitally_sync.conf import SyncConfig, sync_config
+from vitally_sync.differences import differences_take_all
 from vitally_sync.limiter import acquire, limiter_get
 from vitally_sync.linking import already_linked_message, linked_accounts_by_vitally
 from vitally_sync.models import TraitDifference, VitallyAccount
-from vitally_sync.reconcile import value_text
 from vitally_sync.services import _pause_share, client_get, key_state_get
 
 logger = logging.getLogger(__name__)
@@ -133,79 +134,6 @@ class ImportReport:
     open_differences: int = 0  # values only a person can resolve (counts, the phase)
 
 
-def _production_from_vitally(account: Account, actor, differences: list) -> bool:
-    """The production deployment, created with the two values it cannot be without (deployment
-    type and hosting provider) when Vitally holds both as the form's choices; False when not:
-    then nothing can be taken and every value stays a difference."""
-    from deployments.models import Environment
-    from deployments.services import environment_create
-    from vitally_sync.differences import _choice_input
-
-    by_field = {d.field_name: d for d in differences}
-    data = {}
-    for field_name, target, enum in (
-        ("deployment_type", "deployment_type", Environment.DeploymentType),
-        ("infrastructure_hosting_provider", "hosting_provider", Environment.HostingProvider),
-    ):
-        difference = by_field.get(field_name)
-        if difference is None:
-            return False
-        choice, other = _choice_input(difference.vitally_value, enum.choices, enum.OTHER)
-        if choice not in enum.values:
-            return False
-        data[target], data[f"{target}_other"] = choice, other
-    try:
-        with transaction.atomic():
-            environment_create(
-                account=account, actor=actor, kind=Environment.Kind.PRODUCTION, data=data
-            )
-    except ValidationError:
-        return False
-    taken = [by_field["deployment_type"], by_field["infrastructure_hosting_provider"]]
-    record_change(
-        actor=actor,
-        account=account,
-        obj=account,
-        action=AuditEvent.Kind.ACTION,
-        message="Taken from Vitally: "
-        + "; ".join(f"{d.label} {value_text(d.vitally_value)}" for d in taken)
-        + " (the production deployment's first values).",
-    )
-    TraitDifference.objects.filter(pk__in=[d.pk for d in taken]).delete()
-    return True
-
-
-def _take_first_values(account: Account, actor) -> int:
-    """Vitally's values become the record's first: the production deployment is created from
-    them, then each value that is one editable production field is taken (`difference_take`,
-    History saying so). Returns how many differences are left for a person (counts, the phase,
-    a value the form refuses)."""
-    from vitally_sync.differences import (
-        TAKE_FIELDS,
-        ResolveRefused,
-        difference_take,
-        differences_recount,
-    )
-
-    differences = list(TraitDifference.objects.filter(account_id=account.pk).order_by("pk"))
-    if apps.is_installed("deployments") and _production_from_vitally(account, actor, differences):
-        for difference in TraitDifference.objects.filter(
-            account_id=account.pk, field_name__in=list(TAKE_FIELDS)
-        ).order_by("pk"):
-            try:
-                with transaction.atomic():
-                    difference_take(
-                        account=account,
-                        difference_id=difference.pk,
-                        expected_version=difference.version,
-                        actor=actor,
-                    )
-            except ResolveRefused as refusal:  # stays a difference, its reason on the panel
-                logger.info("Import of %s: %s not taken: %s", account, difference.label, refusal)
-    differences_recount(account_id=account.pk)
-    return TraitDifference.objects.filter(account_id=account.pk).count()
-
-
 def import_refusals(rows: list[VitallyAccount]) -> list[str]:
     """Why some of these cannot be imported now ("Name: why"), for the form to say."""
     holders = linked_accounts_by_vitally(rows)
@@ -262,6 +190,8 @@ def accounts_import(*, vitally_ids: list[str], actor) -> ImportReport:
                     "record's first values."
                 ),
             )
-            report.open_differences += _take_first_values(account, actor)
+            # Vitally's values are the record's first: what the panel's "Take all" takes.
+            differences_take_all(account=account, actor=actor)
+            report.open_differences += TraitDifference.objects.filter(account=account).count()
             report.created.append(account)
     return report

@@ -7,10 +7,12 @@
   locked so that two links at once cannot both pass.
 - Values Vitally already holds are never overwritten unseen: when a link is made, each mapped
   trait whose value in Vitally (as last pulled) is not the portal's becomes a difference (the
-  reconcile's `TraitDifference`), shown side by side on the account's Vitally panel with Keep
-  the portal's value / Take Vitally's value. Until a person chooses, pushes leave that trait as
-  it is in Vitally. The portal's value is recorded as what Vitally was known to hold, as for a
-  change made by hand in Vitally, so a later read back finds the difference again.
+  reconcile's `TraitDifference`, its origin "link": worded as a value Vitally held when the
+  account was linked, not as a hand edit), shown side by side on the account's Vitally panel
+  with Keep the portal's value / Take Vitally's value (or Take all of Vitally's values). Until a
+  person chooses, pushes leave that trait as it is in Vitally. The portal's value is recorded
+  as what Vitally was known to hold, as for a change made by hand in Vitally, so a later read
+  back finds the difference again (and keeps its origin).
 """
 
 from django.core.exceptions import ValidationError
@@ -110,6 +112,7 @@ def link_record(*, account: Account) -> list[TraitDifference]:
             vitally_value=vitally,
             first_seen_at=mirrored.last_seen_at,
             last_seen_at=mirrored.last_seen_at,
+            origin=TraitDifference.Origin.LINK,
         )
         for key, (name, portal, vitally) in differing.items()
     )

@@ -163,10 +163,16 @@ class RequestCount(models.Model):
 
 
 class TraitDifference(models.Model):
-    """A trait whose value in Vitally is not the one the portal had acknowledged there: someone
-    changed it in Vitally (reconcile.py reads every linked account back). One row per account
-    and trait key, as the last read found it; a later read that agrees clears it, and so does
-    resolving it ("Keep the portal's value" or "Take Vitally's value")."""
+    """A trait whose value in Vitally is not the portal's, found one of two ways (`origin`):
+    a read back (reconcile.py) found that someone changed it in Vitally after the portal sent
+    its value, or the account was linked (linking.py) to a Vitally account that already held
+    another value, which the portal never sent over. One row per account and trait key, as last
+    found; a later read that agrees clears it, and so does resolving it ("Keep the portal's
+    value" or "Take Vitally's value")."""
+
+    class Origin(models.TextChoices):
+        READ_BACK = "read_back", "Changed in Vitally"
+        LINK = "link", "Held in Vitally when linked"
 
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="vitally_differences"
@@ -180,6 +186,11 @@ class TraitDifference(models.Model):
     last_seen_at = models.DateTimeField()
     # Rises when a read finds other values: a resolve form shown before is refused.
     version = models.PositiveIntegerField(default=1)
+    # Where it came from; a later read that finds other values keeps it (the portal still
+    # never sent its value over a link's).
+    origin = models.CharField(
+        max_length=10, choices=Origin.choices, default=Origin.READ_BACK, db_default="read_back"
+    )
 
     class Meta:
         verbose_name = "difference in Vitally"
@@ -199,6 +210,15 @@ class TraitDifference(models.Model):
         """The handbook's words for the field."""
         field = trait_field_get(self.field_name)
         return field.label if field else self.trait_key
+
+    @property
+    def from_link(self) -> bool:
+        return self.origin == self.Origin.LINK
+
+    @property
+    def clears_vitally(self) -> bool:
+        """The portal has no value: keeping it deletes Vitally's (a push sends null)."""
+        return self.portal_value is None
 
 
 # --- Notes (issue 16, item 4): implementation notes and sign-offs as Vitally notes ----------------

@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -95,8 +96,8 @@ _NEXT = {
         "failures in a row the account shows Needs attention. Push now tries again at once."
     ),
     "differs": (
-        "Vitally holds the portal's other values. Someone changed the fields below in "
-        "Vitally; pushes leave them as they are until the person who keeps this record (the "
+        "Vitally holds the portal's other values. The fields below differ in Vitally (each "
+        "says why); pushes leave them as they are until the person who keeps this record (the "
         "implementation engineer, after handoff the technical advisor) or a manager decides."
     ),
     "failed": (
@@ -170,8 +171,8 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
                 "differs",
                 STATE_LABELS["differs"],
                 "warn",
-                f"{fields} changed in Vitally: keep the portal's value or take Vitally's "
-                "(the Vitally section of the account page).",
+                f"{fields} differ{'s' if sync.differences == 1 else ''} in Vitally: keep the "
+                "portal's value or take Vitally's (the Vitally section of the account page).",
             )
         return Badge(
             "synced", STATE_LABELS["synced"], "ok", "Vitally holds the account's current values."
@@ -218,6 +219,7 @@ class HealthRow:
     badge: Badge
     waiting_since: datetime | None  # the oldest change Vitally has not acknowledged
     differs_since: datetime | None  # the first open difference found in Vitally
+    link_differences: int  # of the open differences, those Vitally held when linked
     last_attempt: SyncAttempt | None
     now: datetime
 
@@ -326,12 +328,22 @@ def sync_health_get(
     first_difference = TraitDifference.objects.filter(account=OuterRef("pk")).order_by(
         "first_seen_at"
     )
+    # Of the open differences, those Vitally held when the account was linked (the rest were
+    # changed there after a push): the page words them apart.
+    from_link = (
+        TraitDifference.objects.filter(account=OuterRef("pk"), origin=TraitDifference.Origin.LINK)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     found = list(
         accounts.filter(health_state__in=states)
         .select_related("vitally_sync")
         .annotate(
             last_attempt_id=Subquery(latest.values("id")[:1]),
             differs_since=Subquery(first_difference.values("first_seen_at")[:1]),
+            link_differences=Coalesce(Subquery(from_link[:1]), 0),
         )
         .order_by(rank, F("waiting_since").asc(nulls_last=True), "name", "pk")[:limit]
     )
@@ -343,6 +355,7 @@ def sync_health_get(
             badge=sync_badge(account=account, sync=account_sync_of(account), config=config),
             waiting_since=account.waiting_since,
             differs_since=account.differs_since,
+            link_differences=account.link_differences,
             last_attempt=attempts.get(account.last_attempt_id),
             now=now,
         )

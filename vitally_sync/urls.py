@@ -29,6 +29,11 @@ urlpatterns = [
         views.note_leave_view,
         name="note_leave",
     ),
+    path(
+        "accounts/<int:account_id>/vitally/differences/take-all/",
+        views.differences_take_all_view,
+        name="differences_take_all",
+    ),
 ]
 
 # --- the accounts mirror (vitally_sync/mirror.py): the form's search and the import -----------

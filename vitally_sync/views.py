@@ -16,8 +16,13 @@ from handoff.permissions import Action, can, require
 from handoff.record import AccountRecord, account_record_get
 from vitally_sync.conf import sync_config
 from vitally_sync.contribution import panel_context
-from vitally_sync.differences import ResolveRefused, difference_keep, difference_take
-from vitally_sync.forms import SyncHealthFilterForm
+from vitally_sync.differences import (
+    ResolveRefused,
+    difference_keep,
+    difference_take,
+    differences_take_all,
+)
+from vitally_sync.forms import SyncHealthFilterForm, TakeAllForm
 from vitally_sync.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from vitally_sync.metrics import metrics_text
 from vitally_sync.note_differences import (
@@ -219,41 +224,78 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
     a success goes back to the panel with a message; a refusal shows the panel on a page of
     its own, with the reason next to the field. With htmx the panel is swapped in place."""
     form = VersionForm(request.POST)
-    errors: dict[int, str] = {}
-    notice = ""
     try:
         if not form.is_valid():
             raise ResolveRefused(" ".join(form.non_field_errors()))
-        resolve = difference_keep if keep else difference_take
-        done = resolve(
-            account=account,
-            difference_id=difference_id,
-            expected_version=form.cleaned_data["version"],
-            actor=request.user,
-        )
+        expected = form.cleaned_data["version"]
+        if keep:
+            kept = difference_keep(
+                account=account,
+                difference_id=difference_id,
+                expected_version=expected,
+                actor=request.user,
+            )
+        else:
+            taken = difference_take(
+                account=account,
+                difference_id=difference_id,
+                expected_version=expected,
+                actor=request.user,
+            )
     except ResolveRefused as refused:
         if refused.beside_field:
-            errors[difference_id] = refused.message
-        else:
-            notice = refused.message
-        shown = {"notice": notice, "refused": True, "errors": errors}
-        if request.htmx:
-            return _render_panel(request, _record(account.pk), **shown)
-        return render(
-            request, "vitally_sync/panel_page.html", _page(request, _record(account.pk), **shown)
-        )
-    if keep:
+            return _refused(request, account, errors={difference_id: refused})
+        return _refused(request, account, notice=refused.message)
+    if keep and kept.clears_vitally:
         notice = (
-            f"Kept the portal's value of {done.label} "
-            f"({value_text(done.portal_value)}): a worker sends it to Vitally within seconds."
+            f"Cleared Vitally's value of {kept.label} "
+            f"({value_text(kept.vitally_value, none='not set')}): the portal has none, and a "
+            "worker deletes it in Vitally within seconds."
+        )
+    elif keep:
+        notice = (
+            f"Kept the portal's value of {kept.label} "
+            f"({value_text(kept.portal_value)}): a worker sends it to Vitally within seconds."
+        )
+    elif taken.created_with:
+        made = " and ".join(
+            f"{d.label} ({value_text(d.vitally_value)})" for d in taken.created_with
+        )
+        notice = (
+            f"Took Vitally's value of {taken.difference.label} "
+            f"({value_text(taken.difference.vitally_value)}). The portal had no production "
+            f"deployment: it was created with Vitally's {made}. History records it."
         )
     else:
         notice = (
-            f"Took Vitally's value of {done.label} ({value_text(done.vitally_value)}): the "
-            "production deployment now says so, and History records it."
+            f"Took Vitally's value of {taken.difference.label} "
+            f"({value_text(taken.difference.vitally_value)}): the production deployment now "
+            "says so, and History records it."
         )
+    return _done(request, account, notice)
+
+
+def _refused(
+    request,
+    account: Account,
+    *,
+    notice: str = "",
+    errors: dict[int, ResolveRefused] | None = None,
+    action: tuple[str, str] | None = None,
+):
+    """Nothing was done: the panel again, the reason as an error (next to the field when it is
+    about one), in place with htmx, else on the Vitally page."""
+    shown = {"notice": notice, "refused": True, "errors": errors or {}, "action": action}
     if request.htmx:
-        return _render_panel(request, _record(account.pk), notice=notice)
+        return _render_panel(request, _record(account.pk), **shown)
+    return render(
+        request, "vitally_sync/panel_page.html", _page(request, _record(account.pk), **shown)
+    )
+
+
+def _done(request, account: Account, notice: str, **shown):
+    if request.htmx:
+        return _render_panel(request, _record(account.pk), notice=notice, **shown)
     messages.success(request, notice)
     return _back(request, account)
 
@@ -298,3 +340,35 @@ def _decide(request, account: Account, note_id: int, *, send: bool):
         notice = f"Vitally's note “{subject}” is left as it is: the portal no longer sends it."
     messages.success(request, notice)
     return redirect(reverse("vitally_sync:panel", args=[account.pk]) + "#vitally-notes")
+
+
+@require_POST
+def differences_take_all_view(request, account_id: int):
+    """Take all of Vitally's values (those the panel showed). What was taken and what stays
+    a difference, and why, in one message; the fields refused are marked beside each too."""
+    account = _account(account_id)
+    require(request.user, Action.VITALLY_PUSH, account)
+    require(request.user, Action.RECORD_EDIT, account)
+    form = TakeAllForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, account, notice=form.error_text())
+    report = differences_take_all(
+        account=account, actor=request.user, expected_versions=form.cleaned_data["shown"]
+    )
+    if not report.taken:
+        return _refused(
+            request,
+            account,
+            notice=report.summary(),
+            errors=report.refused,
+            action=report.blocked.action if report.blocked else None,
+        )
+    if request.POST.get("summary") == "1" and not _health_back(request.POST.get("back", "")):
+        # The account page also shows the production deployment the values went into: it is
+        # loaded again whole, from the top, where the message says what was taken and what
+        # still differs, rather than only its Vitally panel swapped under a stale section.
+        messages.success(request, report.summary())
+        if not request.htmx:
+            return redirect(account.get_absolute_url())
+        return HttpResponse(headers={"HX-Redirect": account.get_absolute_url()})
+    return _done(request, account, report.summary(), errors=report.refused)

@@ -1,5 +1,6 @@
 import datetime
 import socket
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -22,7 +23,14 @@ def fresh_limiter(settings):
 
 @pytest.fixture
 def fake_vitally(settings):
-    """The fake on a random loopback port; the portal points at it, with fast test timings."""
+    with fake_vitally_running(settings) as fake:
+        yield fake
+
+
+@contextmanager
+def fake_vitally_running(settings):
+    """The fake on a random loopback port; the portal points at it, with fast test timings
+    (tests elsewhere, e.g. tests/browser, start it with this)."""
     fake = FakeVitally(api_key=TEST_KEY)
     fake.start()
     settings.VITALLY_BASE_URL = fake.url
@@ -36,8 +44,10 @@ def fake_vitally(settings):
     settings.VITALLY_COALESCE_SECONDS = 0.0
     settings.VITALLY_SWEEP_SECONDS = 1.0
     settings.VITALLY_TRAIT_MAP = {}
-    yield fake
-    fake.stop()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def free_port() -> int:

@@ -56,7 +56,7 @@ def test_a_difference_shows_on_the_panel_and_the_attention_strip(
     start = page.index('id="attention"')
     strip = page[start : page.index("</section>", start)]
     assert "Differs in Vitally: Total CPU" in strip
-    assert "The portal: 48 · Vitally: 64 · first seen" in strip
+    assert "The portal: 48 · Vitally: 64 · changed in Vitally, first seen" in strip
     assert f"#vitally-difference-{found.pk}" in strip
 
 
@@ -269,18 +269,20 @@ def test_a_value_the_form_would_refuse_is_shown_beside_the_field_and_nothing_cha
 
 
 @pytest.mark.parametrize(
-    "key, vitally, reason",
+    "key, vitally, reason, keep",
     [
         ("vitally.custom.handoffStatus", "Handed off",
-         "The phase moves only through the handoff workflow."),
-        ("vitally.custom.openIssues", 5, "Counted from the Issues Log."),
-        ("vitally.custom.numberOfRepositories", 9000, "Counted from the code host connections"),
+         "The phase moves only through the handoff workflow.", "Keep the portal's value"),
+        ("vitally.custom.openIssues", 5, "Counted from the Issues Log.", "Keep the portal's value"),
+        # No code host in the portal: keeping its empty value clears Vitally's, and says so.
+        ("vitally.custom.numberOfRepositories", 9000, "Counted from the code host connections",
+         "Clear Vitally's value"),
         ("vitally.custom.technicalDesignDocuments", "https://elsewhere.example/tdd",
-         "Each link has a title in the portal"),
+         "Each link has a title in the portal", "Keep the portal's value"),
     ],
 )  # fmt: skip
 def test_derived_values_offer_only_keep_with_a_reason(
-    fake_vitally, deployed, ie, client_for, key, vitally, reason
+    fake_vitally, deployed, ie, client_for, key, vitally, reason, keep
 ):
     fake_vitally.hand_edit(deployed.vitally_account_id, {key: vitally})
     reconcile_pass(due_only=False)
@@ -288,7 +290,7 @@ def test_derived_values_offer_only_keep_with_a_reason(
     panel = panel_of(client_for(ie), deployed)
     row = panel[panel.index(f'id="vitally-difference-{found.pk}"') :]
     row = row[: row.index("</li>")]
-    assert "Keep the portal's value" in row and "Take Vitally's value" not in row
+    assert keep in row and "Take Vitally's value" not in row
     assert f"Only the portal's value can be kept. {reason}" in row
     events = AuditEvent.objects.count()
     forged = post(client_for(ie), "take", deployed, found, HTTP_HX_REQUEST="true")

@@ -15,8 +15,9 @@ def vitally_badge(account):
 
 @register.inclusion_tag("vitally_sync/_differs_notice.html")
 def vitally_differs_notice(account, only: str = "", exclude: str = ""):
-    """Above a form of fields the account's dashboard in Vitally shows: the ones someone changed
-    in Vitally by hand (`only` / `exclude`: trait names, space-separated, to name the form's).
+    """Above a form of fields the account's dashboard in Vitally shows: the ones whose value in
+    Vitally is another, changed there by hand or held there when the account was linked (`only`
+    / `exclude`: trait names, space-separated, to name the form's).
     Pushes leave those alone, but saving a new value here replaces Vitally's, so the person
     editing is told before, not after (two queries: the differences, the sync)."""
     rows = difference_rows(account, difference_list(account_id=account.pk))
@@ -24,7 +25,8 @@ def vitally_differs_notice(account, only: str = "", exclude: str = ""):
         rows = [row for row in rows if row.difference.field_name in only.split()]
     if exclude:
         rows = [row for row in rows if row.difference.field_name not in exclude.split()]
-    return {"account": account, "rows": rows}
+    origins = {row.difference.origin for row in rows}
+    return {"account": account, "rows": rows, "origin": origins.pop() if len(origins) == 1 else ""}
 
 
 @register.inclusion_tag("vitally_sync/_phase_notice.html")
