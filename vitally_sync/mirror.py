@@ -37,16 +37,16 @@ from vitally_sync.limiter import (
     LocalRateLimiter,
     RateLimiter,
     RedisRateLimiter,
-    acquire,
     limiter_get,
 )
 from vitally_sync.models import MirrorState, VitallyAccount
 from vitally_sync.services import (
-    _pause_share,
+    AGAIN,
     backoff_seconds,
     client_get,
-    key_refused_record,
+    pass_answered,
     pass_may_go_on,
+    pass_slot,
 )
 
 logger = logging.getLogger(__name__)
@@ -199,31 +199,31 @@ def mirror_pull(
         if stop:
             report.stopped = stop
             break
-        remaining = deadline - time.monotonic()
-        if acquire(pacer, per_minute=mirror_per_minute(config), max_wait=remaining, sleep=sleep):
-            report.stopped = "out of time at the pull's pace, the next run goes on"
-            break
-        if acquire(
-            limiter,
-            per_minute=config.rate_limit_per_minute,
-            max_wait=min(max_wait, max(0.0, deadline - time.monotonic())),
+        slot = pass_slot(
+            config=config,
+            limiter=limiter,
+            pacer=pacer,
+            pace_per_minute=mirror_per_minute(config),
+            pace_name="pull",
+            deadline=deadline,
+            max_wait=max_wait,
             sleep=sleep,
-        ):
-            report.stopped = "the shared rate limit is saturated, the next run goes on"
-            break
-        if limiter.paused_for() > 0:  # another worker had a 429 since the slot
+        )
+        if slot == AGAIN:
             continue
+        if slot:
+            report.stopped = slot
+            break
         params = {"limit": str(PAGE_SIZE), "sortBy": "updatedAt"}
         if state.pass_cursor:
             params["from"] = state.pass_cursor
         result = client.request("GET", "/resources/accounts", params=params)
-        if result.kind is Kind.RATE_LIMITED:
-            _pause_share(config, limiter, result.wait_seconds or 0.0)
+        answered = pass_answered(config=config, limiter=limiter, result=result)
+        if answered == AGAIN:  # a 429: the gate waits it out or stops
             report.rate_limited += 1
-            continue  # stops, or waits the pause out and reads the page again
-        if result.auth_failed:
-            key_refused_record(config, result.message)
-            report.stopped = result.message
+            continue
+        if answered:
+            report.stopped = answered
             break
         body = result.body if isinstance(result.body, dict) else {}
         results = body.get("results")

@@ -40,10 +40,10 @@ from django.utils import timezone
 
 from vitally_sync.client import Kind, Result, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
-from vitally_sync.limiter import RateLimiter, acquire, limiter_get
+from vitally_sync.limiter import RateLimiter, limiter_get
 from vitally_sync.models import NOTE_FOUND_WORDS, NOTE_HELD_STATES, AccountSync, NoteSync
 from vitally_sync.reconcile import _lease_free, pacer_get
-from vitally_sync.services import _pause_share, client_get, key_refused_record, pass_may_go_on
+from vitally_sync.services import AGAIN, client_get, pass_answered, pass_may_go_on, pass_slot
 
 logger = logging.getLogger(__name__)
 InVitally = NoteSync.InVitally
@@ -337,30 +337,29 @@ def _read_one(
         if row is None:
             report.skipped += 1
             return "skip"
-        remaining = deadline - time.monotonic()
-        if acquire(pacer, per_minute=config.reconcile_per_minute, max_wait=remaining, sleep=sleep):
-            report.stopped = "out of time at the reconcile's pace, the next run goes on"
-            return "stop"
-        wait = acquire(
-            limiter,
-            per_minute=config.rate_limit_per_minute,
-            max_wait=min(max_wait, max(0.0, deadline - time.monotonic())),
+        slot = pass_slot(
+            config=config,
+            limiter=limiter,
+            pacer=pacer,
+            pace_per_minute=config.reconcile_per_minute,
+            pace_name="reconcile",
+            deadline=deadline,
+            max_wait=max_wait,
             sleep=sleep,
         )
-        if wait:
-            report.stopped = "the shared rate limit is saturated, the next run goes on"
-            return "stop"
-        if limiter.paused_for() > 0:  # another worker had a 429 since the slot
+        if slot == AGAIN:
             continue
+        if slot:
+            report.stopped = slot
+            return "stop"
         token = note_read_token(row)
         result = client.request("GET", f"/resources/notes/{quote(row.vitally_note_id, safe='')}")
-        if result.kind is Kind.RATE_LIMITED:
-            _pause_share(config, limiter, result.wait_seconds or 0.0)  # first: every worker
+        answered = pass_answered(config=config, limiter=limiter, result=result)
+        if answered == AGAIN:  # a 429: the gate waits it out or stops
             report.rate_limited += 1
-            continue  # stops, or waits the pause out and reads it again
-        if result.auth_failed:
-            key_refused_record(config, result.message)
-            report.stopped = result.message
+            continue
+        if answered:
+            report.stopped = answered
             return "stop"
         finding = note_finding(
             sent_subject=row.sent_subject, sent_note=row.sent_note, result=result

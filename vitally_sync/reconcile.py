@@ -41,17 +41,17 @@ from vitally_sync.limiter import (
     LocalRateLimiter,
     RateLimiter,
     RedisRateLimiter,
-    acquire,
     limiter_get,
 )
 from vitally_sync.models import AccountSync, TraitDifference
 from vitally_sync.payloads import trait_field_get, trait_fields
 from vitally_sync.selectors import sync_known_traits
 from vitally_sync.services import (
-    _pause_share,
+    AGAIN,
     client_get,
-    key_refused_record,
+    pass_answered,
     pass_may_go_on,
+    pass_slot,
 )
 
 logger = logging.getLogger(__name__)
@@ -428,7 +428,6 @@ def _read_one(
         if stop:
             report.stopped = stop
             return "stop"
-        remaining = deadline - time.monotonic()
         sync = (
             reconcile_candidates(config=config, due_only=due_only)
             .filter(account_id=account_id)
@@ -438,32 +437,30 @@ def _read_one(
         if sync is None:
             report.skipped += 1
             return "skip"
-        # Within the reconcile's share first (its pace may be long), then a slot of the rate
-        # limit every request shares.
-        if acquire(pacer, per_minute=config.reconcile_per_minute, max_wait=remaining, sleep=sleep):
-            report.stopped = "out of time at the reconcile's pace, the next run goes on"
-            return "stop"
-        wait = acquire(
-            limiter,
-            per_minute=config.rate_limit_per_minute,
-            max_wait=min(max_wait, max(0.0, deadline - time.monotonic())),
+        slot = pass_slot(
+            config=config,
+            limiter=limiter,
+            pacer=pacer,
+            pace_per_minute=config.reconcile_per_minute,
+            pace_name="reconcile",
+            deadline=deadline,
+            max_wait=max_wait,
             sleep=sleep,
         )
-        if wait:
-            report.stopped = "the shared rate limit is saturated, the next run goes on"
-            return "stop"
-        if limiter.paused_for() > 0:  # another worker had a 429 since the slot
+        if slot == AGAIN:
             continue
+        if slot:
+            report.stopped = slot
+            return "stop"
         token = sync_read_token(sync)
         vitally_id = sync.account.vitally_account_id
         result = client.account_get(account_key=vitally_id)
-        if result.kind is Kind.RATE_LIMITED:
-            _pause_share(config, limiter, result.wait_seconds)  # first: every worker must know
+        answered = pass_answered(config=config, limiter=limiter, result=result)
+        if answered == AGAIN:  # a 429: the gate waits it out or stops
             report.rate_limited += 1
-            continue  # stops, or waits the pause out and reads it again
-        if result.auth_failed:
-            key_refused_record(config, result.message)
-            report.stopped = result.message
+            continue
+        if answered:
+            report.stopped = answered
             return "stop"
         body = result.body if isinstance(result.body, dict) else {}
         traits = body.get("traits")

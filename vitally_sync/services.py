@@ -384,6 +384,52 @@ def pass_may_go_on(
         sleep(paused)
 
 
+AGAIN = "again"  # pass_slot / pass_answered: another try at the same request
+
+
+def pass_slot(
+    *,
+    config: SyncConfig,
+    limiter: RateLimiter,
+    pacer: RateLimiter,
+    pace_per_minute: float,
+    pace_name: str,
+    deadline: float,
+    max_wait: float,
+    sleep,
+) -> str:
+    """After the gate (`pass_may_go_on`), a background pass's request takes a slot of its own
+    pace (its share of the rate limit, which may be long) and then one of the limiter every
+    request shares. "" when the request may go; AGAIN when another worker's 429 came in since
+    the slot (through the gate again); else why the pass stops (the next run goes on)."""
+    if acquire(
+        pacer, per_minute=pace_per_minute, max_wait=deadline - time.monotonic(), sleep=sleep
+    ):
+        return f"out of time at the {pace_name}'s pace, the next run goes on"
+    remaining = max(0.0, deadline - time.monotonic())
+    if acquire(
+        limiter,
+        per_minute=config.rate_limit_per_minute,
+        max_wait=min(max_wait, remaining),
+        sleep=sleep,
+    ):
+        return "the shared rate limit is saturated, the next run goes on"
+    return AGAIN if limiter.paused_for() > 0 else ""
+
+
+def pass_answered(*, config: SyncConfig, limiter: RateLimiter, result: Result) -> str:
+    """After a background pass's request: AGAIN after a 429 (its wait told to every worker
+    first; the gate then waits it out or stops the pass), the refusal after a refused key
+    (recorded: every pass and push stops), else "" (the answer is the pass's to judge)."""
+    if result.kind is Kind.RATE_LIMITED:
+        _pause_share(config, limiter, result.wait_seconds or 0.0)
+        return AGAIN
+    if result.auth_failed:
+        key_refused_record(config, result.message)
+        return result.message
+    return ""
+
+
 # --- pushing -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Plan:
