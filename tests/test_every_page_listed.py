@@ -38,6 +38,8 @@ SKIPPED = {
     "vitally_sync:difference_keep": _POST,
     "vitally_sync:difference_take": _POST,
     "vitally_sync:differences_take_all": _POST,
+    "vitally_sync:note_send": _POST,
+    "vitally_sync:note_leave": _POST,
     "logs:risk_occurred": _POST,
     "logs:issue_note_add": _POST,
     "logs:issue_status": _POST,
