@@ -143,7 +143,8 @@ def sign_off_note_html(sign_off) -> str:
         parts.insert(
             0,
             f"<p><strong>Reopened</strong> by {escape(by)} on "
-            f"{sign_off.reopened_at:%Y-%m-%d %H:%M} UTC: {escape(sign_off.reopen_reason)}. "
+            f"{sign_off.reopened_at:%Y-%m-%d %H:%M} UTC: "
+            f"{escape(sign_off.reopen_reason.strip().rstrip('.'))}. "
             "The account is back in implementation; this sign-off no longer holds.</p>",
         )
     return "".join(parts)

@@ -50,6 +50,10 @@ def test_a_difference_shows_on_the_panel_and_the_attention_strip(
     assert "First seen" in row
     assert "Keep the portal's value" in row and "Take Vitally's value" in row
     assert "Differs in Vitally: now 64" in panel  # beside the trait in the table too
+    # The table's summary and Push now do not claim Vitally holds everything, or that all goes.
+    assert "nothing to send" not in panel
+    assert "The 1 field above differs in Vitally and is not sent until someone decides" in panel
+    assert "but not the fields that differ in Vitally until someone decides" in panel
     assert "Last read back" in panel and "Never" not in panel.split("Last read back")[1][:80]
 
     page = client_for(ta).get(reverse("accounts:detail", args=[hand_edited.pk])).content.decode()

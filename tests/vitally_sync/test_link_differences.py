@@ -162,7 +162,7 @@ def test_the_panel_says_vitally_held_the_values_when_the_account_was_linked(link
     )
     assert "after the portal sent" not in section and "by hand" not in section
     cpu = row_of(panel, found(linked, CPU))
-    assert "<dt>Read from Vitally</dt>" in cpu and "First seen" not in cpu
+    assert "<dt>Read from Vitally's account list</dt>" in cpu and "First seen" not in cpu
     # The words above say it of every row: no row repeats it.
     assert "difference-origin" not in section
 

@@ -142,11 +142,11 @@ def test_a_reopened_sign_off_updates_its_note_in_vitally(notes_on, manager):
         sign_off = account.sign_offs.get()
         external_id = f"handoff-signoff-{sign_off.pk}"
         assert beat_notes(lambda: sent(external_id))
-        closeout_reopen(account=account, actor=manager, reason="SSO broke after the upgrade")
+        closeout_reopen(account=account, actor=manager, reason="SSO broke after the upgrade.")
         assert beat_notes(lambda: sent(external_id))
     [note] = fake.notes_list()  # the same note, corrected: not a second one
     assert note["subject"] == "Handoff signed off, then reopened"
-    assert "SSO broke after the upgrade" in note["note"]
+    assert "SSO broke after the upgrade. The account is back" in note["note"]  # one full stop
     assert f"Readiness: {sign_off.readiness_percent}%" in note["note"]  # the sign-off stays
 
 

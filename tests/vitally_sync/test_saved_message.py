@@ -39,7 +39,8 @@ def test_the_saved_message_carries_a_polled_sync_badge(client_for, account, ie, 
     page = edit_account(client, account)
     badge_url = f"/accounts/{account.pk}/vitally/?part=badge"
     assert re.search(
-        r'<p class="message message-success">Account saved\. <span class="sync-live" '
+        r'<p class="message message-success"><span class="message-text">Account saved\. '
+        r'<span class="sync-live" '
         rf'data-hx-get="{re.escape(badge_url)}" data-hx-trigger="load"',
         page,
     ), page
