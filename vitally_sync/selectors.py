@@ -398,10 +398,17 @@ def vitally_notes_trouble_list(*, limit: int = 20) -> list:
     )
 
 
-def vitally_account_url(account) -> str:
-    """Where people open this account in Vitally's app (VITALLY_ACCOUNT_URL), or "" when not
+@dataclass(frozen=True)
+class VitallyLink:
+    url: str
+    name: str  # the account's name in Vitally (it may differ from the portal's)
+
+
+def vitally_account_link(account) -> VitallyLink | None:
+    """Where people open this account in Vitally's app (VITALLY_ACCOUNT_URL), or None when not
     set or the account is not linked. The portal may hold the externalId: the mirror gives the
-    Vitally id (one query); an account not mirrored (yet) is linked by what the portal holds."""
+    Vitally id and name (one query); an account not mirrored (yet) is linked by what the portal
+    holds, under the portal's name."""
     from urllib.parse import quote
 
     from django.conf import settings
@@ -411,10 +418,11 @@ def vitally_account_url(account) -> str:
 
     template, key = settings.VITALLY_ACCOUNT_URL, account.vitally_account_id
     if not template or not key:
-        return ""
+        return None
     mirrored = (
         VitallyAccount.objects.filter(Q(vitally_id=key) | Q(external_id=key))
-        .values_list("vitally_id", flat=True)
+        .values_list("vitally_id", "name")
         .first()
     )
-    return template.replace("{id}", quote(mirrored or key, safe=""))
+    vitally_id, name = mirrored or (key, account.name)
+    return VitallyLink(url=template.replace("{id}", quote(vitally_id, safe="")), name=name)

@@ -38,7 +38,7 @@ from vitally_sync.selectors import (
     HEALTH_STATES,
     TROUBLE,
     sync_health_get,
-    vitally_account_url,
+    vitally_account_link,
     vitally_notes_list,
     vitally_notes_trouble_list,
 )
@@ -122,7 +122,7 @@ def _page(request, record: AccountRecord, *, notes_notice: str = "", **shown) ->
         ],
         "can_decide_notes": can(request.user, Action.VITALLY_PUSH, record.account),
         "notes_notice": notes_notice,
-        "vitally_url": vitally_account_url(record.account),
+        "vitally_link": vitally_account_link(record.account),
     }
 
 

@@ -27,7 +27,7 @@ def test_the_vitally_page_links_the_account_by_its_vitally_id(
     VitallyAccount.objects.create(
         vitally_id="9f0c-2a1b",
         external_id="acme-robotics",
-        name="Acme Robotics",
+        name="ACME Robotics Inc.",
         vitally_updated_at=now,
         last_seen_at=now,
     )
@@ -36,7 +36,7 @@ def test_the_vitally_page_links_the_account_by_its_vitally_id(
         html = client.get(page).text
     link = '<a href="https://acme.vitally.io/customers/9f0c-2a1b" rel="noopener noreferrer">'
     assert link in html
-    assert "Open Acme Robotics in Vitally" in html
+    assert "Open “ACME Robotics Inc.” in Vitally" in html  # Vitally's name, when it differs
 
 
 def test_no_link_without_the_setting_and_a_wrong_setting_stops_the_deploy(
