@@ -15,6 +15,7 @@ recorded in the account's History. The permission is the traits' Keep (Action.VI
 
 import re
 from dataclasses import dataclass
+from html import unescape
 
 import nh3
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from handoff.accounts.models import Account
@@ -179,6 +181,22 @@ def _locked(*, account: Account, note_id: int, expected_version: int | None) -> 
     return note
 
 
+def _overwritten(note: NoteSync) -> list[dict]:
+    """What Vitally held of a changed note, kept in History before the portal's text goes over
+    it (Vitally keeps no copy)."""
+    if note.in_vitally != InVitally.CHANGED:
+        return []
+    text = " ".join(unescape(strip_tags(note.vitally_note)).split())
+    after = "the portal's, sent over it"
+    changes = [
+        {"field": "vitally_note", "label": "Text in Vitally", "before": text, "after": after}
+    ]
+    if note.vitally_subject and note.vitally_subject != portal_subject(note):
+        subject = {"field": "vitally_subject", "label": "Subject in Vitally"}
+        changes.insert(0, {**subject, "before": note.vitally_subject, "after": after})
+    return changes
+
+
 @transaction.atomic
 def note_send_choose(
     *, account: Account, note_id: int, expected_version: int | None, actor
@@ -223,6 +241,7 @@ def note_send_choose(
         account=account,
         obj=note,
         action=AuditEvent.Kind.ACTION,
+        changes=_overwritten(note),
         message=(
             f"Chose to send the portal's text of the note “{portal_subject(note)}” to Vitally "
             + (

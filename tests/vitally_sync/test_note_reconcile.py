@@ -251,8 +251,18 @@ def test_send_the_portals_text_overwrites_vitallys_with_the_latest_text_once(
         "Chose to send the portal's text of the note “Upper limits” to Vitally over Vitally's "
         "(changed in Vitally, found "
     )
+    # Vitally keeps no copy of the text sent over: History does.
+    assert event.changes == [
+        {
+            "field": "vitally_note",
+            "label": "Text in Vitally",
+            "before": "Edited in Vitally",
+            "after": "the portal's, sent over it",
+        }
+    ]
     history = client_for(ie).get(reverse("accounts:history", args=[linked.pk])).content.decode()
     assert "Chose to send the portal&#x27;s text of the note" in history
+    assert "Edited in Vitally" in history
     assert _read().found == {"agrees": 1}
 
 
