@@ -144,6 +144,8 @@ def text(response) -> str:
 def test_managers_and_admins_see_it_and_the_top_bar_links_it(client_for, who, manager, staff):
     response = page(client_for({"manager": manager, "staff": staff}[who]))
     assert '<a href="/vitally/" aria-current="page">Vitally sync</a>' in response.content.decode()
+    # Both may import: the page leads there too.
+    assert '<a class="button" href="/vitally/import/">Import from Vitally</a>' in response.text
 
 
 @pytest.mark.parametrize("who", ["ie", "ta"])
