@@ -126,6 +126,21 @@ def _people_for(row: VitallyAccount, match: PeopleMatch) -> dict[str, User]:
     return people
 
 
+def _people_text(row: VitallyAccount, people: dict[str, User], match: PeopleMatch) -> str:
+    """Where the account's people came from, for History."""
+    if people:
+        named = ", ".join(
+            f"{Account._meta.get_field(name).verbose_name} {person}"
+            for name, person in people.items()
+        )
+        return f"People Vitally names, matched by e-mail: {named}."
+    if match.problem:
+        return "No people: " + match.problem + "."
+    if row.admin_ids:
+        return "Vitally names people on the account, but none has an e-mail the portal knows."
+    return "Vitally names nobody on the account."
+
+
 # --- importing --------------------------------------------------------------------------------
 @dataclass
 class ImportReport:
@@ -174,20 +189,17 @@ def accounts_import(*, vitally_ids: list[str], actor) -> ImportReport:
         if refusals := import_refusals(rows):
             raise ValidationError(refusals)
         for row in rows:
+            people = _people_for(row, match)
             account = account_create(
-                actor=actor,
-                name=row.name,
-                vitally_account_id=row.vitally_id,
-                **_people_for(row, match),
+                actor=actor, name=row.name, vitally_account_id=row.vitally_id, **people
             )
             record_change(
                 actor=actor,
                 obj=account,
                 action=AuditEvent.Kind.ACTION,
-                message=(
-                    f"Imported from Vitally: the account “{row.name}” (id {row.vitally_id}, "
-                    f"externalId {row.external_id or 'none'}); its values in Vitally are the "
-                    "record's first values."
+                message=(  # History keeps 300 characters: the people before the externalId
+                    f"Imported from Vitally (id {row.vitally_id}): Vitally's values are the "
+                    f"record's first values. {_people_text(row, people, match)}"
                 ),
             )
             # Vitally's values are the record's first: what the panel's "Take all" takes.

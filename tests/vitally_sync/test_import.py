@@ -87,7 +87,11 @@ def test_an_import_creates_accounts_with_people_and_audited_first_values(
     assert production.total_cpu == 96
     assert production.sourcegraph_instance_url == "https://sg.globex.example"
     messages = list(AuditEvent.objects.filter(account=globex).values_list("message", flat=True))
-    assert any(m.startswith("Imported from Vitally") for m in messages)
+    [imported] = [m for m in messages if m.startswith("Imported from Vitally")]
+    assert imported.endswith(
+        f"People Vitally names, matched by e-mail: implementation engineer {ie}, "
+        f"technical advisor {ta}."
+    )
     assert any("Taken from Vitally: Total CPU" in m for m in messages)
     # A count the portal derives cannot be taken: it waits beside the portal's, unseen by none.
     left = TraitDifference.objects.get(account=globex)
