@@ -58,6 +58,19 @@ def importable_list(*, query: str = "") -> QuerySet[VitallyAccount]:
     return rows.order_by("name", "vitally_id")
 
 
+def mirrored_values(row: VitallyAccount, *, config: SyncConfig | None = None) -> list:
+    """(the field's words, Vitally's value) of the mapped traits a mirrored account holds, in
+    the fields' order: what an import would take. No query."""
+    from vitally_sync.payloads import trait_fields
+
+    config = config or sync_config()
+    return [
+        (field.label, row.traits[key])
+        for field in trait_fields()
+        if (key := config.trait_map.get(field.name)) is not None and key in row.traits
+    ]
+
+
 # --- people, matched by e-mail ----------------------------------------------------------------
 def _admin_id_for(email: str, *, config: SyncConfig, client, limiter) -> tuple[str | None, str]:
     """(the Vitally admin id with this e-mail, or None; a problem, or "")."""

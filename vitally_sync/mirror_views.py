@@ -8,7 +8,12 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods
 
 from handoff.permissions import Action, require
-from vitally_sync.importing import IMPORT_LIST_LIMIT, accounts_import, importable_list
+from vitally_sync.importing import (
+    IMPORT_LIST_LIMIT,
+    accounts_import,
+    importable_list,
+    mirrored_values,
+)
 from vitally_sync.linking import linked_accounts_by_vitally, mirror_account_list
 from vitally_sync.mirror import mirror_status
 from vitally_sync.mirror_forms import ImportFilterForm, ImportForm
@@ -46,6 +51,8 @@ def vitally_import_view(request):
     listed = list(importable_list(query=query)[: IMPORT_LIST_LIMIT + 1])
     more, rows = len(listed) > IMPORT_LIST_LIMIT, listed[:IMPORT_LIST_LIMIT]
     form = ImportForm(request.POST if request.method == "POST" else None, rows=rows)
+    for row in rows:  # what each import would take, shown under its name
+        row.values = mirrored_values(row)
     if request.method == "POST" and form.is_valid():
         try:
             report = accounts_import(

@@ -57,6 +57,12 @@ def test_the_page_lists_vitally_accounts_not_in_the_portal_filtered_by_name(
     client.force_login(manager)
     html = client.get(reverse("vitally_sync:import")).content.decode()
     assert "Globex Corporation" in html and "Umbrella Corp" in html and "Initech" not in html
+    # What an import would take, in the fields' words, before anyone imports.
+    globex = html[html.index("Globex Corporation") : html.index("Umbrella Corp")]
+    assert "<summary>5 values in Vitally</summary>" in globex
+    assert "<dt>Total CPU</dt><dd>96</dd>" in globex
+    assert "<dt>Number of Repositories</dt><dd>12</dd>" in globex
+    assert "No values in Vitally for the portal's fields." in html[html.index("Umbrella") :]
     html = client.get(reverse("vitally_sync:import"), {"q": "umbr"}).content.decode()
     assert "Umbrella Corp" in html and "Globex Corporation" not in html
 
