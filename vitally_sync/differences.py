@@ -449,6 +449,28 @@ def _no_production(account: Account, problems: list[str]) -> ResolveRefused:
     )
 
 
+def written_as(field_name: str, value: Any) -> str:
+    """When the portal writes a value taken from Vitally as another of its choices' words
+    ("GCP" is the choice "Google Cloud"), say so: the next push sends the portal's words over
+    Vitally's, so History tells why Vitally's spelling changed. "" when written the same."""
+    if field_name not in ("deployment_type", "infrastructure_hosting_provider"):
+        return ""
+    from deployments.models import Environment
+
+    enum = (
+        Environment.DeploymentType
+        if field_name == "deployment_type"
+        else Environment.HostingProvider
+    )
+    choice, other = _choice_input(value, enum.choices, enum.OTHER)
+    if choice not in enum.values:
+        return ""
+    words = f"{enum(choice).label}: {other}" if choice == enum.OTHER else str(enum(choice).label)
+    if words.casefold() == str(value).strip().casefold():
+        return ""
+    return f" (the portal's “{words}”, which goes to Vitally in its place)"
+
+
 def production_from_vitally(
     *, account: Account, actor, differences: list[TraitDifference]
 ) -> tuple[Any, list[TraitDifference]]:
@@ -501,7 +523,10 @@ def production_from_vitally(
         obj=account,
         action=AuditEvent.Kind.ACTION,
         message="Taken from Vitally: "
-        + "; ".join(f"{d.label} {value_text(d.vitally_value)}" for d in taken)
+        + "; ".join(
+            f"{d.label} {value_text(d.vitally_value)}{written_as(d.field_name, d.vitally_value)}"
+            for d in taken
+        )
         + " (the production deployment's first values).",
     )
     TraitDifference.objects.filter(pk__in=[d.pk for d in taken]).delete()
@@ -604,7 +629,8 @@ def difference_take(
             message=(
                 f"Taken from Vitally: {difference.label} was "
                 f"{value_text(difference.portal_value)} in the portal"
-                f"{'; ' if difference.from_link else ' and '}{what}."
+                f"{'; ' if difference.from_link else ' and '}{what}"
+                f"{written_as(difference.field_name, difference.vitally_value)}."
             ),
         )
     except ValidationError as error:

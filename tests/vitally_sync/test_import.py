@@ -153,3 +153,26 @@ def test_admins_import_too(client, vitally):
     admin = UserFactory(username="ops", role="", is_staff=True)
     client.force_login(admin)
     assert client.get(reverse("vitally_sync:import")).status_code == 200
+
+
+def test_a_value_the_portal_writes_otherwise_is_said_so_in_history(client, manager, vitally):
+    """Vitally's "GCP" is the portal's choice "Google Cloud", which the next push sends over
+    it: History says so, so nobody wonders why Vitally's spelling changed."""
+    vitally.account_create(
+        external_id="hooli",
+        name="Hooli",
+        traits={
+            "vitally.custom.deploymentType": "Kubernetes with Helm",
+            "vitally.custom.infrastructureHostingProvider": "GCP",
+        },
+    )
+    assert mirror_pull(full=True).completed
+    client.force_login(manager)
+    client.post(reverse("vitally_sync:import"), {"vitally_ids": ids("Hooli")})
+    hooli = Account.objects.get(name="Hooli")
+    [taken] = AuditEvent.objects.filter(account=hooli, message__startswith="Taken from Vitally")
+    assert taken.message == (
+        "Taken from Vitally: Deployment type Kubernetes with Helm; Infrastructure Hosting "
+        "Provider GCP (the portal's “Google Cloud”, which goes to Vitally in its place) "
+        "(the production deployment's first values)."
+    )
