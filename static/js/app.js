@@ -148,6 +148,8 @@ function labelCells(root) {
     table.querySelectorAll("tbody tr").forEach((row) => {
       [...row.children].forEach((cell, i) => {
         if (titles[i]) cell.setAttribute("data-label", titles[i]);
+        // A card shows no title beside nothing (an action column without an action).
+        cell.classList.toggle("card-empty", !cell.textContent.trim() && !cell.querySelector("img, input, select, textarea"));
       });
     });
   });

@@ -46,6 +46,11 @@ def test_a_manager_watches_the_sync_on_a_phone(page, live_server, screenshot, se
     last_attempt = rows.first.locator("td").nth(2)
     assert last_attempt.get_attribute("data-label") == "Last attempt"
     assert last_attempt.is_visible()
+    # A card without an action shows no "Actions" title beside nothing.
+    not_linked = rows.filter(has_text=made["not_linked"].name).locator("td").last
+    assert not_linked.get_attribute("data-label") == "Actions" and not not_linked.is_visible()
+    attention = rows.filter(has_text=made["attention"].name).locator("td").last
+    assert attention.is_visible()  # its Push now
     assert_accessible(page)
     screenshot("vitally-sync-390")
 
