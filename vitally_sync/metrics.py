@@ -91,7 +91,8 @@ def account_state(config: SyncConfig):
     """The badge's state of each account (selectors.sync_badge) as one SQL expression, so the
     accounts can be counted per state in the database. The rules, in sync_badge's order:
     not configured, not linked, a refused key (failed), a failure that holds (attention),
-    synced (or differs, with open differences), retrying, else pending. test_metrics checks
+    synced (or differs, with open differences or notes that wait for a decision), retrying,
+    else pending. test_metrics checks
     that the two never disagree."""
     if not config.enabled:
         return Value("not_configured", output_field=CharField())
@@ -120,7 +121,10 @@ def account_state(config: SyncConfig):
             & ~push_requested
             & Q(**{f"{sync}config_fingerprint": config.fingerprint}),
             then=Case(
-                When(Q(**{f"{sync}differences__gt": 0}), then=Value("differs")),
+                When(
+                    Q(**{f"{sync}differences__gt": 0}) | Q(**{f"{sync}note_decisions__gt": 0}),
+                    then=Value("differs"),
+                ),
                 default=Value("synced"),
             ),
         ),
@@ -223,7 +227,8 @@ class VitallySyncCollector:
         accounts = GaugeMetricFamily(
             "handoff_vitally_accounts",
             "Accounts per Vitally sync state, as their badge shows it: synced, pending, "
-            "retrying, failed (Vitally refuses the API key), attention (needs a person), "
+            "retrying, differs (fields or notes that differ in Vitally wait for a person), "
+            "failed (Vitally refuses the API key), attention (needs a person), "
             "not_linked (no Vitally account id), not_configured (the sync is off).",
             labels=["state"],
         )

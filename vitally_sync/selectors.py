@@ -19,7 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -28,7 +28,13 @@ from handoff.accounts.models import Account
 from handoff.record import account_record_get
 from vitally_sync.conf import SyncConfig
 from vitally_sync.metrics import account_state, unacknowledged, unacknowledged_change_at
-from vitally_sync.models import AccountSync, SyncAttempt, TraitDifference
+from vitally_sync.models import (
+    NOTE_HELD_STATES,
+    AccountSync,
+    NoteSync,
+    SyncAttempt,
+    TraitDifference,
+)
 from vitally_sync.payloads import PortalValues
 
 
@@ -95,11 +101,6 @@ _NEXT = {
         "The last attempt did not go through; it is retried automatically, and after 10 "
         "failures in a row the account shows Needs attention. Push now tries again at once."
     ),
-    "differs": (
-        "Vitally holds the portal's other values. The fields below differ in Vitally (each "
-        "says why); pushes leave them as they are until the person who keeps this record (the "
-        "implementation engineer, after handoff the technical advisor) or a manager decides."
-    ),
     "failed": (
         "Vitally refuses the portal's API key, so nothing is sent with it. The portal asks "
         "Vitally about once a minute whether the key works again and then pushes every account "
@@ -126,6 +127,8 @@ def failure_holds(*, account: Account, sync: AccountSync, config: SyncConfig) ->
 
 def sync_badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) -> Badge:
     badge = _badge(account=account, sync=sync, config=config)
+    if badge.explanation:  # "differs" says what differs
+        return badge
     return Badge(badge.state, badge.label, badge.css, badge.title, _NEXT.get(badge.state, ""))
 
 
@@ -165,15 +168,8 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
         and not sync.push_requested
         and sync.config_fingerprint == config.fingerprint
     ):
-        if sync.differences:
-            fields = f"{sync.differences} field{'s' if sync.differences != 1 else ''}"
-            return Badge(
-                "differs",
-                STATE_LABELS["differs"],
-                "warn",
-                f"{fields} differ{'s' if sync.differences == 1 else ''} in Vitally: keep the "
-                "portal's value or take Vitally's (the Vitally section of the account page).",
-            )
+        if sync.differences or sync.note_decisions:
+            return _differs_badge(fields=sync.differences, notes=sync.note_decisions)
         return Badge(
             "synced", STATE_LABELS["synced"], "ok", "Vitally holds the account's current values."
         )
@@ -187,6 +183,66 @@ def _badge(*, account: Account, sync: AccountSync | None, config: SyncConfig) ->
     return Badge(
         "pending", STATE_LABELS["pending"], "info", "A change is waiting to be pushed to Vitally."
     )
+
+
+# Who decides what differs in Vitally, in the handbook's words.
+_DECIDER = (
+    "the person who keeps this record (the implementation engineer, after handoff the "
+    "technical advisor) or a manager"
+)
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def differs_count(*, fields: int, notes: int) -> str:
+    """What differs in Vitally, counted: "2 fields", "1 note", "2 fields and 1 note"."""
+    parts = [_counted(n, noun) for n, noun in ((fields, "field"), (notes, "note")) if n]
+    return " and ".join(parts)
+
+
+def differs_sentence(*, fields: int, notes: int) -> str:
+    """ "2 fields and 1 note differ in Vitally", "1 field differs in Vitally"."""
+    verb = "differs" if fields + notes == 1 else "differ"
+    return f"{differs_count(fields=fields, notes=notes)} {verb} in Vitally"
+
+
+def _differs_badge(*, fields: int, notes: int) -> Badge:
+    """The badge while fields (`AccountSync.differences`) or notes (`note_decisions`) differ in
+    Vitally: its title says how many of each and what may be done, its explanation who decides
+    and where."""
+    todo = []
+    if fields:
+        todo.append(
+            "keep the portal's value or take Vitally's (the Vitally section of the account page)"
+        )
+    if notes:
+        todo.append(
+            "send the portal's text or leave Vitally's note (the notes on the account's "
+            "Vitally page)"
+        )
+    if fields and notes:
+        todo = [f"for the fields, {todo[0]}; for the notes, {todo[1]}"]
+    title = f"{differs_sentence(fields=fields, notes=notes)}: {todo[0]}."
+    said = []
+    if fields:
+        said.append(
+            "The fields below differ in Vitally (each says why); pushes leave them as they "
+            f"are until {_DECIDER} decides."
+        )
+    if notes:
+        which = (
+            "A note the portal sent was" if notes == 1 else f"{notes} notes the portal sent were"
+        )
+        said.append(
+            f"{which} changed, archived or deleted in Vitally: the portal's corrections of "
+            f"{'it' if notes == 1 else 'them'} wait until {_DECIDER} sends the portal's text "
+            "or leaves Vitally's note (Notes sent to Vitally, on the account's Vitally page)."
+        )
+    held = "other values" if fields else "values for every field"
+    explanation = " ".join([f"Vitally holds the portal's {held}.", *said])
+    return Badge("differs", STATE_LABELS["differs"], "warn", title, explanation)
 
 
 def sync_attempt_list(*, account_id: int, limit: int = 5) -> list[SyncAttempt]:
@@ -218,7 +274,7 @@ class HealthRow:
     state: str  # one of HEALTH_STATES
     badge: Badge
     waiting_since: datetime | None  # the oldest change Vitally has not acknowledged
-    differs_since: datetime | None  # the first open difference found in Vitally
+    differs_since: datetime | None  # the first open difference (field or note) found in Vitally
     link_differences: int  # of the open differences, those Vitally held when linked
     last_attempt: SyncAttempt | None
     now: datetime
@@ -261,6 +317,23 @@ class HealthRow:
     @property
     def push_helps(self) -> bool:
         return self.state in PUSH_HELPS
+
+    @property
+    def differences(self) -> str:
+        """The Differences column: "2 fields, 1 note" ("" when nothing differs)."""
+        sync = self.sync
+        if sync is None:
+            return ""
+        return differs_count(fields=sync.differences, notes=sync.note_decisions).replace(
+            " and ", ", "
+        )
+
+    @property
+    def differences_anchor(self) -> str:
+        """Where on the account's Vitally page they are: the fields, or the notes when only
+        notes differ."""
+        sync = self.sync
+        return "vitally-differences" if sync is None or sync.differences else "vitally-notes"
 
 
 @dataclass(frozen=True)
@@ -328,6 +401,10 @@ def sync_health_get(
     first_difference = TraitDifference.objects.filter(account=OuterRef("pk")).order_by(
         "first_seen_at"
     )
+    # A note that waits for a decision (as note_decisions_recount counts them) differs too.
+    first_note = NoteSync.objects.filter(
+        account=OuterRef("pk"), left_at__isnull=True, in_vitally__in=NOTE_HELD_STATES
+    ).order_by("in_vitally_since")
     # Of the open differences, those Vitally held when the account was linked (the rest were
     # changed there after a push): the page words them apart.
     from_link = (
@@ -342,7 +419,11 @@ def sync_health_get(
         .select_related("vitally_sync")
         .annotate(
             last_attempt_id=Subquery(latest.values("id")[:1]),
-            differs_since=Subquery(first_difference.values("first_seen_at")[:1]),
+            # PostgreSQL's LEAST passes over NULLs: the earlier of the two that exist.
+            differs_since=Least(
+                Subquery(first_difference.values("first_seen_at")[:1]),
+                Subquery(first_note.values("in_vitally_since")[:1]),
+            ),
             link_differences=Coalesce(Subquery(from_link[:1]), 0),
         )
         .order_by(rank, F("waiting_since").asc(nulls_last=True), "name", "pk")[:limit]

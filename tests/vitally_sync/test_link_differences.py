@@ -215,7 +215,7 @@ def test_the_attention_list_my_work_and_the_sync_page_word_link_differences(
     health = client_for(manager).get(reverse("vitally_sync:health")).content.decode()
     row = health[health.index(f'href="/accounts/{linked.pk}/vitally/#vitally-differences"') :]
     row = row[: row.index("</td>")]
-    assert f">{len(HELD) + 1}</a>" in row
+    assert f">{len(HELD) + 1} fields</a>" in row
     assert f"{len(HELD)} held in Vitally when linked" in row
     assert f'title="{len(HELD) + 1} fields differ in Vitally: keep' in health  # the badge
 

@@ -261,6 +261,9 @@ def test_accounts_per_state_and_quarantined(sync_on):
     linked(AccountSync.Status.SYNCED)
     linked(AccountSync.Status.SYNCED)
     linked(AccountSync.Status.SYNCED, differences=2)  # changed in Vitally: differs
+    linked(AccountSync.Status.SYNCED, note_decisions=1)  # a note changed in Vitally: differs
+    # A note that waits, and a change not yet acknowledged: pending first.
+    linked(AccountSync.Status.SYNCED, acked_version=4, note_decisions=1)
     linked(AccountSync.Status.SYNCED, acked_version=4)  # edited since: pending
     linked()  # no sync row yet: pending
     linked(AccountSync.Status.RETRYING, acked_version=4)
@@ -277,12 +280,12 @@ def test_accounts_per_state_and_quarantined(sync_on):
     assert states() == {
         "not_configured": 0,
         "not_linked": 2,
-        "differs": 1,
+        "differs": 2,
         "failed": 1,
         "attention": 2,
         "synced": 2,
         "retrying": 1,
-        "pending": 4,
+        "pending": 5,
     }
     assert value("handoff_vitally_quarantined_accounts") == 3  # linked, "Needs attention"
 
@@ -298,10 +301,15 @@ def test_states_agree_with_the_badge(sync_on):
         (config.fingerprint, "0ld-trait-map"),
         (config.key_fingerprint, "0ld-api-key"),
         (0, 4, 5),  # failed_version: none, edited since, not edited since
-        (0, 1),  # differences open
+        # differences open, notes that wait for a decision (note_decisions): either says
+        # "Differs in Vitally"
+        ((0, 0), (1, 0), (0, 2), (1, 1)),
     )
     rows = []
-    for status, acked, (asked, done), fingerprint, key, failed_version, open_ in combinations:
+    for status, acked, (asked, done), fingerprint, key, failed_version, (
+        open_,
+        notes,
+    ) in combinations:
         account = AccountFactory(change_version=5, **no_people())
         rows.append(
             AccountSync(
@@ -314,11 +322,12 @@ def test_states_agree_with_the_badge(sync_on):
                 failed_key=key,
                 failed_version=failed_version,
                 differences=open_,
+                note_decisions=notes,
             )
         )
     for status in AccountSync.Status.values:  # unlinked, with a row left from when it was
         account = AccountFactory(vitally_account_id="", **no_people())
-        rows.append(AccountSync(account=account, status=status))
+        rows.append(AccountSync(account=account, status=status, differences=1, note_decisions=1))
     AccountSync.objects.bulk_create(rows)
     AccountFactory(**no_people())  # linked, no row yet
     AccountFactory(vitally_account_id="", **no_people())
