@@ -173,7 +173,12 @@ document.addEventListener("click", (event) => {
   const results = pick.closest(".vitally-search-results");
   const note = document.createElement("p");
   note.className = "help";
-  note.textContent = `Chosen: ${pick.dataset.vitallyName} (${pick.dataset.vitallyPick}). Save the account to link it.`;
+  const held = Number(pick.dataset.vitallyValues || 0);
+  // Before the save: what the link will ask of the person (vitally_sync/linking.py).
+  const after = held
+    ? ` Vitally holds values for ${held} of the portal's fields: after the save, the Vitally section shows those that differ from the portal's, to keep or take.`
+    : "";
+  note.textContent = `Chosen: ${pick.dataset.vitallyName} (${pick.dataset.vitallyPick}). Save the account to link it.${after}`;
   results.replaceChildren(note);
   field.focus();
 });

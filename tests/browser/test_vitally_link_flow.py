@@ -68,6 +68,10 @@ def test_link_a_new_account_and_take_all_of_vitallys_values(
     field = page.get_by_label("Vitally account id")
     field.press_sequentially("glob", delay=30)
     page.locator("#vitally-search-results").get_by_role("button", name="Globex Corporation").click()
+    # Before the save, the form says the link will bring Vitally's values to decide about.
+    expect(page.locator("#vitally-search-results")).to_contain_text(
+        f"Vitally holds values for {len(HELD)} of the portal's fields: after the save"
+    )
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Globex", level=1)).to_be_visible()
     account = Account.objects.get(name="Globex")
