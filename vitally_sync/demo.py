@@ -8,12 +8,13 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from handoff.accounts.models import Account
+from vitally_sync.client import Kind, Result
 from vitally_sync.conf import sync_config
 from vitally_sync.models import AccountSync, TraitDifference, VitallyKey
 from vitally_sync.payloads import trait_field_get, traits_build
 from vitally_sync.reconcile import reconcile_read_record, sync_read_token
 from vitally_sync.selectors import portal_values_get
-from vitally_sync.services import sync_rows_ensure
+from vitally_sync.services import _record_attempt, sync_rows_ensure
 
 # After the closeout demo (100), which moves phases: the known state below is the final one.
 SEED_ORDER = 200
@@ -59,6 +60,15 @@ def _difference_seed(account: Account, field_name: str, more: int) -> bool:
             "last_pushed_at": now,
             "synced_through": now,
         },
+    )
+    # The push's own record of its request, so the Vitally sync page's "Last attempt" agrees.
+    pushed = Result(Kind.OK, 200, "Accepted by Vitally (the demo's seed).")
+    _record_attempt(
+        account_id=account.pk,
+        version=account.change_version,
+        result=pushed,
+        sent_at=now,
+        answered_at=now,
     )
     sync = AccountSync.objects.select_related("account").get(pk=account.pk)
     read = {**traits, key: (traits.get(key) or 0) + more}

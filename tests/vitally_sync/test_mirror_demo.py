@@ -46,3 +46,20 @@ def test_the_demo_offers_accounts_to_import_and_the_fake_agrees(settings):
         assert fake.account_get(seeded["Hooli"])["traits"]["vitally.custom.totalCpu"] == 64
     finally:
         fake.stop()
+
+
+def test_the_demos_pushed_account_has_its_push_on_the_sync_page(settings):
+    """Acme is seeded as pushed, then changed by hand in Vitally: the Vitally sync page's
+    "Last attempt" shows that push, as the account's panel does ("None yet" contradicted it)."""
+    from vitally_sync.conf import sync_config
+    from vitally_sync.models import SyncAttempt
+    from vitally_sync.selectors import sync_health_get
+
+    call_command("seed_demo", stdout=io.StringIO())
+    acme = Account.objects.get(name="Acme Robotics")
+    [attempt] = SyncAttempt.objects.filter(account=acme)
+    assert (attempt.outcome, attempt.http_status) == ("pushed", 200)
+    settings.VITALLY_BASE_URL, settings.VITALLY_API_KEY = "http://127.0.0.1:9", TEST_KEY
+    health = sync_health_get(limit=50, config=sync_config())
+    rows = {row.account.pk: row for row in health.rows}
+    assert rows[acme.pk].last_attempt == attempt
