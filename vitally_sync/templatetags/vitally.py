@@ -50,3 +50,23 @@ def vitally_value(value, none: str = "not set"):
     from vitally_sync.reconcile import value_shown
 
     return value_shown(value, none=none)
+
+
+@register.inclusion_tag("vitally_sync/_note_notice.html")
+def vitally_note_notice(account, form):
+    """Above an implementation note's form: whether it goes to the account's notes in Vitally
+    (VITALLY_NOTES_ENABLED, VITALLY_NOTE_CATEGORIES). No query; other logs' forms get nothing."""
+    from django.conf import settings
+
+    from vitally_sync.notes import notes_enabled
+
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    if model is None or model._meta.label != "logs.JournalEntry" or not notes_enabled():
+        return {"show": False}
+    chosen = [c.strip() for c in settings.VITALLY_NOTE_CATEGORIES if c.strip()]
+    labels = dict(model.Category.choices)
+    return {
+        "show": True,
+        "linked": bool(account.vitally_account_id),
+        "categories": [] if "all" in chosen else [labels.get(c, c) for c in chosen],
+    }
