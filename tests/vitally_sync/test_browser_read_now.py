@@ -23,9 +23,13 @@ def polls_of(page, account) -> list[str]:
     panel = f"/accounts/{account.pk}/vitally/"
     page.on(
         "request",
-        lambda request: seen.append(request.url)
-        if request.method == "GET" and panel in request.url and request.headers.get("hx-request")
-        else None,
+        lambda request: (
+            seen.append(request.url)
+            if request.method == "GET"
+            and panel in request.url
+            and request.headers.get("hx-request")
+            else None
+        ),
     )
     return seen
 

@@ -1,4 +1,4 @@
-""""Read Vitally back now" on the Vitally panel: who is offered it and who may press it in each
+"""The Vitally panel's "Read Vitally back now": who is offered it and who may press it in each
 phase, what it queues (on the real Redis broker), its refusals, the broker being down, the
 panel polling until the read lands; and the panel's notice, which lives outside the polled
 panel so its polling never removes it."""
@@ -191,9 +191,7 @@ def test_over_htmx_the_panel_polls_until_the_read_lands_then_says_what_was_found
     assert 'id="vitally-notes"' not in landed  # the account page has no notes table
 
 
-def test_landing_on_the_vitally_page_refreshes_its_notes_table_too(
-    client_for, pushed, ie, broker
-):
+def test_landing_on_the_vitally_page_refreshes_its_notes_table_too(client_for, pushed, ie, broker):
     client = client_for(ie)
     page = client.post(read_url(pushed), HTTP_HX_REQUEST="true").content.decode()
     poll = page.split('data-hx-get="')[1].split('"')[0].replace("&amp;", "&")
@@ -203,9 +201,7 @@ def test_landing_on_the_vitally_page_refreshes_its_notes_table_too(
     assert '<section id="vitally-notes"' in landed and 'hx-swap-oob="true">' in landed
 
 
-def test_a_read_that_does_not_land_in_time_stops_the_polling_and_says_so(
-    client_for, pushed, ie
-):
+def test_a_read_that_does_not_land_in_time_stops_the_polling_and_says_so(client_for, pushed, ie):
     asked = time.time() - READ_WAIT_SECONDS - 1
     page = (
         client_for(ie)
@@ -241,9 +237,7 @@ def test_the_pages_have_the_live_region_and_a_refusal_without_javascript_fills_i
     assert 'role="alert"' in region
 
 
-def test_push_now_puts_its_notice_out_of_band_and_a_poll_does_not_remove_it(
-    client_for, pushed, ie
-):
+def test_push_now_puts_its_notice_out_of_band_and_a_poll_does_not_remove_it(client_for, pushed, ie):
     client = client_for(ie)
     pushed_page = client.post(
         reverse("vitally_sync:push", args=[pushed.pk]), HTTP_HX_REQUEST="true"

@@ -1,6 +1,7 @@
-""""Read Vitally back now" end to end: a real Celery worker on the test database (Redis broker),
-the fake Vitally over HTTP, and no beat: only the button reads. A hand edit in the fake, of a
-trait and of a sent note, is found within seconds of the button, not 6 hours later."""
+"""The panel's "Read Vitally back now" end to end: a real Celery worker on the test database
+(Redis broker), the fake Vitally over HTTP, and no beat: only the button reads. A hand edit in
+the fake, of a trait and of a sent note, is found within seconds of the button, not 6 hours
+later."""
 
 import pytest
 from django.urls import reverse
