@@ -360,7 +360,11 @@ VITALLY_KEY_PROBE_SECONDS = env.float("VITALLY_KEY_PROBE_SECONDS", default=60.0)
 # Reconcile (vitally_sync/reconcile.py): every linked account is read back from Vitally once per
 # this many seconds (0: never) and compared with what the portal had acknowledged there, using
 # at most this share of VITALLY_RATE_LIMIT_PER_MINUTE (the reads are paced to it).
-VITALLY_RECONCILE_SECONDS = env.float("VITALLY_RECONCILE_SECONDS", default=21600.0)
+# `make run`'s demo (the local fake) reads back every 2 minutes, so a hand edit in the fake shows
+# up while one looks; production reads every 6 hours.
+VITALLY_RECONCILE_SECONDS = env.float(
+    "VITALLY_RECONCILE_SECONDS", default=120.0 if _vitally_demo else 21600.0
+)
 VITALLY_RECONCILE_SHARE = env.float("VITALLY_RECONCILE_SHARE", default=0.1)
 # Beat runs the reconcile this often; each run reads what is due within its share and stops
 # before the next, so a pass over many accounts runs in chunks (least recently read first).

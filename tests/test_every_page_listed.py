@@ -35,6 +35,7 @@ SKIPPED = {
     "closeout:handoff_mark_reviewed": _POST,
     "closeout:checklist_start": _POST,
     "vitally_sync:push": _POST,
+    "vitally_sync:read": _POST,
     "vitally_sync:difference_keep": _POST,
     "vitally_sync:difference_take": _POST,
     "vitally_sync:differences_take_all": _POST,

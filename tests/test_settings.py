@@ -45,3 +45,30 @@ def test_secret_key_is_required_when_debug_is_off():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def _reconcile_seconds(**env: str) -> float:
+    """VITALLY_RECONCILE_SECONDS as the settings compute it under `env` (a fresh process)."""
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'handoff.settings'; "
+        "from django.conf import settings; print(settings.VITALLY_RECONCILE_SECONDS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**PRODUCTION_ENV, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def test_make_runs_demo_reads_vitally_back_every_two_minutes_and_production_every_six_hours():
+    # `make run`: DEBUG, no Vitally configured, so the local fake; a hand edit there shows soon.
+    assert _reconcile_seconds(DEBUG="1") == 120
+    # A real Vitally, in development or in production, keeps the 6 hours; the variable wins.
+    assert _reconcile_seconds(DEBUG="1", VITALLY_API_KEY="sk_real") == 21600
+    assert _reconcile_seconds() == 21600
+    assert _reconcile_seconds(DEBUG="1", VITALLY_RECONCILE_SECONDS="30") == 30

@@ -5,6 +5,7 @@ account page's attention list. The sync row comes joined with the account (the c
 `prepare`), so none of these queries but the panel's recent attempts."""
 
 import json
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.urls import reverse, reverse_lazy
@@ -118,12 +119,14 @@ def panel_context(
     errors: dict[int, ResolveRefused] | None = None,
     action: tuple[str, str] | None = None,
     summary: bool = False,
+    reading: float | None = None,
 ) -> dict:
     """The Vitally panel: state, last push, the fields that differ in Vitally (read back by
     reconcile.py) with what may be done about them, the last error; and, on the Vitally page
     (not the account page's `summary`), what Vitally is known to hold beside the portal's
     values (what a push would send is what differs) and recent attempts. The attempts are its
-    one query: the rest comes with the record."""
+    one query: the rest comes with the record. `reading`: when "Read Vitally back now" was
+    asked, while the panel waits for the read (it polls, the time in its address)."""
     account = record.account
     config = sync_config()
     sync = account_sync_of(account)
@@ -167,7 +170,13 @@ def panel_context(
             and can(user, Action.VITALLY_PUSH, account)
         ),
         # While something is on its way, the panel refreshes itself (htmx) to show it land.
-        "polling": badge.state in ("pending", "retrying"),
+        "polling": badge.state in ("pending", "retrying") or reading is not None,
+        "poll_query": urlencode(
+            {
+                **({"summary": "1"} if summary else {}),
+                **({"read": f"{reading:.3f}"} if reading is not None else {}),
+            }
+        ),
         "notice": notice,
         "notice_action": action,  # (label, url): where to do what a refusal asks
         # The notice says why nothing was done: shown as an error (role="alert"), not a status.

@@ -894,3 +894,41 @@ def sync_push_request(*, account: Account, actor) -> AccountSync:
     )
     transaction.on_commit(lambda: sync_kick(account_id=account.pk))
     return sync
+
+
+def sync_read_kick(*, account_id: int) -> bool:
+    """Queue a read back of one account now (best effort: when the broker is down the
+    scheduled read does it later)."""
+    from vitally_sync.tasks import account_read_back
+
+    try:
+        account_read_back.apply_async(
+            (account_id,), retry=True, retry_policy=KICK_RETRY_POLICY, ignore_result=True
+        )
+    except Exception:  # the broker is down or unreachable: the scheduled read comes anyway
+        logger.warning(
+            "Could not queue the Vitally read back of account %s; the scheduled read will.",
+            account_id,
+        )
+        return False
+    return True
+
+
+def sync_read_request(*, account: Account, actor) -> bool:
+    """ "Read Vitally back now" (panel): a worker reads the account's traits and its sent notes
+    now, through the same limiter, pace and gates as the scheduled read. Recorded, then queued
+    (after the commit): False when the broker could not take it."""
+    _read_request_record(account=account, actor=actor)
+    return sync_read_kick(account_id=account.pk)
+
+
+@transaction.atomic
+def _read_request_record(*, account: Account, actor) -> None:
+    sync, _ = AccountSync.objects.get_or_create(account=account)
+    audit_record(
+        actor=actor,
+        account=account,
+        obj=sync,
+        action=AuditEvent.Kind.ACTION,
+        message="Asked for a read back from Vitally now.",
+    )

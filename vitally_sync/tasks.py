@@ -33,6 +33,25 @@ def reconcile() -> str:
     return str(reconcile_pass(config=config, budget=max(1.0, run * 0.75)))
 
 
+@shared_task(name="vitally_sync.account_read_back", ignore_result=True)
+def account_read_back(account_id: int) -> str:
+    """ "Read Vitally back now": this account's sent notes, then its traits, whether due or
+    not, within the reconcile's share, limiter and gates (a 429 or a refused key stops it as it
+    stops a scheduled run). The traits go last: when the panel's "Last read back" moves, the
+    notes were read too."""
+    from vitally_sync.models import NoteSync
+    from vitally_sync.note_reconcile import notes_read_back as read_notes
+
+    config = sync_config()
+    budget = max(1.0, settings.VITALLY_RECONCILE_RUN_SECONDS * 0.75)
+    note_ids = list(NoteSync.objects.filter(account_id=account_id).values_list("pk", flat=True))
+    notes = read_notes(config=config, note_ids=note_ids, due_only=False, budget=budget)
+    if notes.stopped:
+        return f"Read back of account {account_id} stopped: {notes}"
+    traits = reconcile_pass(config=config, account_ids=[account_id], due_only=False, budget=budget)
+    return f"{traits} {notes}"
+
+
 # --- Notes (issue 16, item 4) --------------------------------------------------------------------
 @shared_task(name="vitally_sync.note_push", ignore_result=True)
 def note_push(external_id: str) -> str:

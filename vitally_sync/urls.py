@@ -8,6 +8,7 @@ urlpatterns = [
     path("vitally/", views.sync_health_view, name="health"),
     path("accounts/<int:account_id>/vitally/", views.vitally_panel_view, name="panel"),
     path("accounts/<int:account_id>/vitally/push/", views.vitally_push_view, name="push"),
+    path("accounts/<int:account_id>/vitally/read/", views.vitally_read_view, name="read"),
     path("metrics", views.metrics_view, name="metrics"),
     path(
         "accounts/<int:account_id>/vitally/differences/<int:difference_id>/keep/",

@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -15,7 +17,7 @@ from handoff.common.forms import VersionForm
 from handoff.permissions import Action, can, require
 from handoff.record import AccountRecord, account_record_get
 from vitally_sync.conf import sync_config
-from vitally_sync.contribution import panel_context
+from vitally_sync.contribution import differences_of, panel_context
 from vitally_sync.differences import (
     ResolveRefused,
     difference_keep,
@@ -37,12 +39,17 @@ from vitally_sync.selectors import (
     HEALTH_LABELS,
     HEALTH_STATES,
     TROUBLE,
+    account_sync_of,
     sync_health_get,
     vitally_account_link,
     vitally_notes_list,
     vitally_notes_trouble_list,
 )
-from vitally_sync.services import sync_push_request
+from vitally_sync.services import sync_push_request, sync_read_request
+
+# After "Read Vitally back now", the panel polls for the read this long, then says it has not
+# landed yet (a push on its way holds the read, or the workers are busy or down).
+READ_WAIT_SECONDS = 90
 
 
 def _account(account_id: int) -> Account:
@@ -66,11 +73,13 @@ def _panel(request, record: AccountRecord, *, summary: bool = False, **shown) ->
     return {"account": record.account, "ctx": ctx}
 
 
-def _render_panel(request, record: AccountRecord, **shown):
+def _render_panel(request, record: AccountRecord, *, extra: dict | None = None, **shown):
     """The panel swapped in place (htmx), as the page it sits on shows it. `partial`: also
-    refresh the badge in the page header (out of band)."""
+    refresh the badge in the page header and put the notice, if any, in the live region above
+    the panel (out of band: the panel's own polling never removes it)."""
     summary = (request.GET.get("summary") or request.POST.get("summary")) == "1"
     context = {**_panel(request, record, summary=summary, **shown), "partial": True}
+    context.update(extra or {})
     return render(request, "vitally_sync/_panel.html", context)
 
 
@@ -108,8 +117,54 @@ def vitally_panel_view(request, account_id: int):
         context = _panel(request, record, summary=True)
         return render(request, "vitally_sync/_badge_live.html", context)
     if request.htmx:
+        asked = _read_asked(request.GET.get("read", ""))
+        if asked is not None:
+            return _render_reading(request, record, asked)
         return _render_panel(request, record)
     return render(request, "vitally_sync/panel_page.html", _page(request, record))
+
+
+def _read_asked(value: str) -> float | None:
+    """When "Read Vitally back now" was asked (seconds since the epoch, carried by the panel's
+    polling address), or None when `value` is not such a time within the last READ_WAIT_SECONDS
+    and a little more (an old or forged address polls no longer)."""
+    try:
+        asked = float(value)
+    except ValueError:
+        return None
+    age = time.time() - asked
+    return asked if -5 <= age <= READ_WAIT_SECONDS + 30 else None
+
+
+def _render_reading(request, record: AccountRecord, asked: float):
+    """The panel polled after "Read Vitally back now": still waiting (polling on), landed (what
+    was found, in the notice, and on the Vitally page the notes as read), or not in time."""
+    sync = account_sync_of(record.account)
+    landed = sync is not None and sync.reconciled_at and sync.reconciled_at.timestamp() >= asked
+    if landed:
+        found = len(differences_of(record))
+        decisions = sync.note_decisions
+        parts = [
+            f"{found} field{'s' if found != 1 else ''} differ{'s' if found == 1 else ''} in "
+            "Vitally (below)"
+            if found
+            else "every field holds the portal's value"
+        ]
+        if decisions:
+            parts.append(
+                "a note differs there" if decisions == 1 else f"{decisions} notes differ there"
+            )
+        notice = f"Read back from Vitally just now: {' and '.join(parts)}."
+        summary = request.GET.get("summary") == "1"
+        notes = {} if summary else {**_notes_context(request, record), "notes_oob": True}
+        return _render_panel(request, record, notice=notice, extra=notes)
+    if time.time() - asked > READ_WAIT_SECONDS:
+        notice = (
+            "Vitally has not been read back yet (a push on its way holds the read, or the "
+            "workers are busy): the scheduled read will do it."
+        )
+        return _render_panel(request, record, notice=notice)
+    return _render_panel(request, record, reading=asked)
 
 
 def _page(request, record: AccountRecord, *, notes_notice: str = "", **shown) -> dict:
@@ -117,12 +172,19 @@ def _page(request, record: AccountRecord, *, notes_notice: str = "", **shown) ->
     those that differ there (one query)."""
     return {
         **_panel(request, record, **shown),
+        **_notes_context(request, record, notes_notice=notes_notice),
+        "vitally_link": vitally_account_link(record.account),
+    }
+
+
+def _notes_context(request, record: AccountRecord, *, notes_notice: str = "") -> dict:
+    """The Vitally page's notes table (one query)."""
+    return {
         "vitally_notes": [
             note_row(note) for note in vitally_notes_list(account_id=record.account.pk)
         ],
         "can_decide_notes": can(request.user, Action.VITALLY_PUSH, record.account),
         "notes_notice": notes_notice,
-        "vitally_link": vitally_account_link(record.account),
     }
 
 
@@ -141,6 +203,41 @@ def vitally_push_view(request, account_id: int):
     if request.htmx:
         refused = level == messages.ERROR
         return _render_panel(request, _record(account_id), notice=notice, refused=refused)
+    messages.add_message(request, level, notice)
+    return _back(request, account)
+
+
+@require_POST
+def vitally_read_view(request, account_id: int):
+    """ "Read Vitally back now": a worker reads the account's traits and sent notes now; with
+    htmx the panel polls until the read lands. Refused, nothing queued, without a configured
+    sync or a Vitally account id."""
+    account = _account(account_id)
+    require(request.user, Action.VITALLY_PUSH, account)
+    asked = time.time()
+    config = sync_config()
+    if not config.enabled:
+        notice, level = "The Vitally sync is not configured: nothing was read.", messages.ERROR
+    elif not account.vitally_account_id:
+        notice, level = "This account has no Vitally account id: nothing was read.", messages.ERROR
+    elif sync_read_request(account=account, actor=request.user):
+        notice = (
+            "Read back requested: a worker reads this account and its notes from Vitally "
+            "within seconds."
+        )
+        level = messages.SUCCESS
+    else:
+        later = (
+            "the scheduled read will do it."
+            if config.reconcile_seconds
+            else "try again later (the scheduled read is off)."
+        )
+        notice, level = f"The read back could not be queued just now: {later}", messages.WARNING
+    if request.htmx:
+        refused = level == messages.ERROR
+        reading = asked if level == messages.SUCCESS else None
+        record = _record(account_id)
+        return _render_panel(request, record, notice=notice, refused=refused, reading=reading)
     messages.add_message(request, level, notice)
     return _back(request, account)
 

@@ -57,8 +57,42 @@ def _ours(url: str) -> bool:
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("which", ACCOUNTS)
 def test_every_action_the_account_page_offers_is_allowed(client_for, world, viewer, which):
-    account = getattr(world, which)
-    client = client_for(world.user(viewer))
+    _follow_every_action(client_for(world.user(viewer)), getattr(world, which), viewer)
+
+
+@pytest.fixture
+def vitally_on(settings):
+    """The Vitally sync configured (the world's accounts are linked): the panel offers Push now
+    and Read Vitally back now. Nothing here calls Vitally (the workers would); what the read
+    button queues on the broker is removed after."""
+    from handoff.celery import app
+
+    settings.VITALLY_BASE_URL = "http://127.0.0.1:9"  # never asked: no worker runs here
+    app.control.purge()
+    yield
+    app.control.purge()
+
+
+@pytest.mark.parametrize("viewer", [*VIEWERS, "admin_user"])
+@pytest.mark.parametrize("which", ACCOUNTS)
+def test_with_the_vitally_sync_on_every_action_offered_is_allowed(
+    request, client_for, world, vitally_on, viewer, which
+):
+    user = request.getfixturevalue(viewer) if viewer == "admin_user" else world.user(viewer)
+    offered = _follow_every_action(client_for(user), getattr(world, which), viewer)
+    read = reverse("vitally_sync:read", args=[getattr(world, which).pk])
+    # Offered to whoever keeps the record in the account's phase, managers and admins.
+    assert (read in offered) is (viewer in ("manager", "admin_user", KEEPER[which])), viewer
+
+
+# Who keeps each account's record: its implementation engineer in implementation and while
+# its handoff is requested (acme, globex, umbrella), its technical advisor once handed off.
+KEEPER = {"acme": "ie", "globex": "other_ie", "umbrella": "ie", "initech": "ta"}
+
+
+def _follow_every_action(client, account, viewer) -> set[str]:
+    """Follow every link and press every button of the account page; return the forms'
+    actions."""
     page = client.get(reverse("accounts:detail", args=[account.pk]))
     assert page.status_code == 200
     found = _Actions()
@@ -77,6 +111,7 @@ def test_every_action_the_account_page_offers_is_allowed(client_for, world, view
         if response.status_code == 403:
             refused.append(f"POST {action} {sorted(fields)}")
     assert not refused, f"{viewer} on {account.name} is offered what is refused: {refused}"
+    return {action for action, _ in found.forms}
 
 
 def test_the_refusals_speak_the_pages_words():

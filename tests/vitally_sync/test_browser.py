@@ -72,8 +72,10 @@ def test_change_arrives_in_vitally_and_the_badge_turns_synced(
 
     puts = len(fake_vitally.puts("acme-robotics"))
     panel.get_by_role("button", name="Push now").click()
-    expect(panel).to_contain_text("Push requested")
+    # The message sits above the panel, which polls itself until the push lands: it stays.
+    expect(page.locator("#vitally-notice")).to_contain_text("Push requested")
     expect(panel.locator(".badge")).to_have_text("Synced", timeout=20_000)
+    expect(page.locator("#vitally-notice")).to_contain_text("Push requested")
     assert len(fake_vitally.puts("acme-robotics")) == puts + 1
 
     page.goto(f"{live_server.url}/accounts/{broken.pk}/vitally/")

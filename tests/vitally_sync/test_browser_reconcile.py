@@ -106,7 +106,7 @@ def test_differences_show_on_the_panel_and_are_resolved_in_place(
     page.locator("#vitally-differences .difference", has_text="Total CPU").get_by_role(
         "button", name="Keep the portal's value"
     ).click()
-    expect(page.locator("#vitally-panel .notice")).to_contain_text(
+    expect(page.locator("#vitally-notice .notice")).to_contain_text(
         "Kept the portal's value of Total CPU (48)"
     )
     expect(page.locator("#vitally-differences .difference")).to_have_count(2)
