@@ -522,12 +522,12 @@ def production_from_vitally(
         account=account,
         obj=account,
         action=AuditEvent.Kind.ACTION,
-        message="Taken from Vitally: "
+        message="Taken from Vitally as the production deployment's first values: "
         + "; ".join(
             f"{d.label} {value_text(d.vitally_value)}{written_as(d.field_name, d.vitally_value)}"
             for d in taken
         )
-        + " (the production deployment's first values).",
+        + ".",
     )
     TraitDifference.objects.filter(pk__in=[d.pk for d in taken]).delete()
     differences_recount(account_id=account.pk)

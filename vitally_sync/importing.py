@@ -211,8 +211,13 @@ def accounts_import(*, vitally_ids: list[str], actor) -> ImportReport:
                 obj=account,
                 action=AuditEvent.Kind.ACTION,
                 message=(  # History keeps 300 characters: the people before the externalId
-                    f"Imported from Vitally (id {row.vitally_id}): Vitally's values are the "
-                    f"record's first values. {_people_text(row, people, match)}"
+                    f"Imported from Vitally (id {row.vitally_id}): "
+                    + (
+                        "Vitally's values are the record's first values. "
+                        if mirrored_values(row)
+                        else "Vitally held no values for the portal's fields. "
+                    )
+                    + _people_text(row, people, match)
                 ),
             )
             # Vitally's values are the record's first: what the panel's "Take all" takes.

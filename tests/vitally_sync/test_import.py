@@ -94,6 +94,9 @@ def test_an_import_creates_accounts_with_people_and_audited_first_values(
     assert production.sourcegraph_instance_url == "https://sg.globex.example"
     messages = list(AuditEvent.objects.filter(account=globex).values_list("message", flat=True))
     [imported] = [m for m in messages if m.startswith("Imported from Vitally")]
+    assert "Vitally's values are the record's first values." in imported
+    held_none = AuditEvent.objects.get(account=umbrella, message__startswith="Imported from")
+    assert "Vitally held no values for the portal's fields." in held_none.message
     assert imported.endswith(
         f"People Vitally names, matched by e-mail: implementation engineer {ie}, "
         f"technical advisor {ta}."
@@ -172,7 +175,7 @@ def test_a_value_the_portal_writes_otherwise_is_said_so_in_history(client, manag
     hooli = Account.objects.get(name="Hooli")
     [taken] = AuditEvent.objects.filter(account=hooli, message__startswith="Taken from Vitally")
     assert taken.message == (
-        "Taken from Vitally: Deployment type Kubernetes with Helm; Infrastructure Hosting "
-        "Provider GCP (the portal's “Google Cloud”, which goes to Vitally in its place) "
-        "(the production deployment's first values)."
+        "Taken from Vitally as the production deployment's first values: Deployment type "
+        "Kubernetes with Helm; Infrastructure Hosting Provider GCP (the portal's “Google "
+        "Cloud”, which goes to Vitally in its place)."
     )

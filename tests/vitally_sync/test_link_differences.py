@@ -320,8 +320,8 @@ def test_take_creates_the_production_deployment_from_vitallys_type_and_provider(
         AuditEvent.objects.filter(account=linked).order_by("pk").values_list("message", flat=True)
     )
     assert (
-        "Taken from Vitally: Deployment type Kubernetes with Helm; Infrastructure Hosting "
-        "Provider AWS (the production deployment's first values)." in messages
+        "Taken from Vitally as the production deployment's first values: Deployment type "
+        "Kubernetes with Helm; Infrastructure Hosting Provider AWS." in messages
     )
     assert messages[-1].startswith("Taken from Vitally: Total CPU was empty in the portal;")
     left = set(TraitDifference.objects.filter(account=linked).values_list("trait_key", flat=True))

@@ -50,7 +50,7 @@ def test_the_saved_message_carries_a_polled_sync_badge(client_for, account, ie, 
     account.refresh_from_db()
     badge = sync_badge(account=account, sync=account_sync_of(account), config=sync_config())
     assert badge.state == "pending"
-    assert ">On its way</span> a worker sends the change within seconds." in live
+    assert ">On its way</span>: a worker sends the change within seconds." in live
     assert live.startswith('<span class="sync-live" data-hx-get=')
     assert 'data-hx-trigger="every 2s"' in live
 
@@ -71,7 +71,7 @@ def test_while_the_push_is_on_its_way_the_message_says_so(client_for, hand_edite
     client = client_for(ie)
     edit_account(client, hand_edited)
     live = _live(client, hand_edited)
-    assert ">On its way</span> a worker sends the change within seconds." in live
+    assert ">On its way</span>: a worker sends the change within seconds." in live
     assert "iffer" not in live and 'data-hx-trigger="every 2s"' in live
 
 
