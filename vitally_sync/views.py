@@ -369,7 +369,7 @@ def _resolve(request, account: Account, difference_id: int, *, keep: bool):
             f"({value_text(taken.difference.vitally_value)}): the production deployment now "
             "says so, and History records it."
         )
-    return _done(request, account, notice)
+    return _done(request, account, notice, record_changed=True)
 
 
 def _refused(
@@ -390,7 +390,20 @@ def _refused(
     )
 
 
-def _done(request, account: Account, notice: str, **shown):
+def _done(request, account: Account, notice: str, *, record_changed: bool = False, **shown):
+    """Done: the panel again with the notice (in place with htmx). On the account page, a
+    resolution also changes what its other sections show (the production deployment a value
+    went into, the attention list, the sizing check): the page is loaded again whole, from the
+    top, where the message says what was done, rather than only its panel swapped under stale
+    sections."""
+    on_account_page = request.POST.get("summary") == "1" and not _health_back(
+        request.POST.get("back", "")
+    )
+    if record_changed and on_account_page:
+        messages.success(request, notice)
+        if not request.htmx:
+            return redirect(account.get_absolute_url())
+        return HttpResponse(headers={"HX-Redirect": account.get_absolute_url()})
     if request.htmx:
         return _render_panel(request, _record(account.pk), notice=notice, **shown)
     messages.success(request, notice)
@@ -460,12 +473,4 @@ def differences_take_all_view(request, account_id: int):
             errors=report.refused,
             action=report.blocked.action if report.blocked else None,
         )
-    if request.POST.get("summary") == "1" and not _health_back(request.POST.get("back", "")):
-        # The account page also shows the production deployment the values went into: it is
-        # loaded again whole, from the top, where the message says what was taken and what
-        # still differs, rather than only its Vitally panel swapped under a stale section.
-        messages.success(request, report.summary())
-        if not request.htmx:
-            return redirect(account.get_absolute_url())
-        return HttpResponse(headers={"HX-Redirect": account.get_absolute_url()})
-    return _done(request, account, report.summary(), errors=report.refused)
+    return _done(request, account, report.summary(), errors=report.refused, record_changed=True)
