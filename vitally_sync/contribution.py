@@ -34,6 +34,12 @@ from vitally_sync.selectors import (
 )
 
 
+def _no_production(record) -> bool:
+    """The record's deployments slice holds no production deployment (no query: loaded)."""
+    overview = record.slices.get("deployments")
+    return overview is not None and getattr(overview, "production", None) is None
+
+
 def differences_of(record) -> list:
     return record.slices["vitally_sync"]
 
@@ -161,6 +167,9 @@ def panel_context(
         "can_take": can_take,
         # One click for what would be many: offered where it saves one (2 or more to take).
         "take_all": takeable if can_take and len(takeable) >= 2 else [],
+        # A first Take creates the production deployment from Vitally's deployment type and
+        # hosting provider (differences.production_from_vitally): said before the click.
+        "takes_production": bool(takeable) and can_take and _no_production(record),
         # Where the differences came from, for the words above them: "link", "read_back", or
         # "mixed" (each row then says which).
         "origin": origins.pop() if len(origins) == 1 else "mixed",

@@ -301,6 +301,9 @@ def test_take_creates_the_production_deployment_from_vitallys_type_and_provider(
 ):
     cpu = found(linked, CPU)
     client = client_for(ie)
+    # Said before the click: a first Take also takes the two values the deployment needs.
+    notice = "There is no production deployment in the portal yet: taking any of Vitally"
+    assert notice in panel_of(client, linked)
     response = client.post(
         reverse("vitally_sync:difference_take", args=[linked.pk, cpu.pk]),
         {"version": cpu.version},
@@ -316,6 +319,7 @@ def test_take_creates_the_production_deployment_from_vitallys_type_and_provider(
     assert production.deployment_type == Environment.DeploymentType.KUBERNETES_HELM
     assert production.hosting_provider == Environment.HostingProvider.AWS
     assert production.total_cpu == 48 and production.total_memory_gb is None
+    assert notice not in panel_of(client, linked)  # it exists now
     messages = list(
         AuditEvent.objects.filter(account=linked).order_by("pk").values_list("message", flat=True)
     )
