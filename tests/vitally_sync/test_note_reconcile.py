@@ -697,3 +697,20 @@ def test_the_vitally_page_with_notes_that_differ_is_valid_html(
     assert "<script>alert" not in page and "javascript:" not in page
     errors = _vnu_errors({"panel": page}, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def test_the_note_form_says_a_correction_waits_while_the_note_differs_in_vitally(
+    fake_vitally, linked, ie, client_for
+):
+    row = _sent(linked, ie)
+    url = reverse("logs:journal_edit", args=[linked.pk, row.journal_entry_id])
+    client = client_for(ie)
+    assert "a correction updates it there" in client.get(url).content.decode()
+    fake_vitally.note_hand_edit(row.vitally_note_id, note="<p>Edited in Vitally</p>")
+    _read()
+    html = client.get(url).content.decode()
+    assert "a correction updates it there" not in html
+    assert (
+        "This note is changed in Vitally: a correction is saved here but not sent to Vitally "
+        "until someone chooses on"
+    ) in html

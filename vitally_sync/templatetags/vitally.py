@@ -65,8 +65,16 @@ def vitally_note_notice(account, form):
         return {"show": False}
     chosen = [c.strip() for c in settings.VITALLY_NOTE_CATEGORIES if c.strip()]
     labels = dict(model.Category.choices)
+    held = None
+    if form.instance.pk is not None:  # a correction: one query, whether it would go
+        from vitally_sync.models import NoteSync
+
+        held = NoteSync.objects.filter(journal_entry_id=form.instance.pk).first()
+        held = held if held is not None and held.held else None
     return {
         "show": True,
+        "account": account,
+        "held": held,
         "linked": bool(account.vitally_account_id),
         "categories": [] if "all" in chosen else [labels.get(c, c) for c in chosen],
     }
