@@ -246,14 +246,16 @@ def inbox_note_decisions(accounts: QuerySet) -> list[tuple]:
 
 
 def inbox_sync_trouble(accounts: QuerySet) -> list[tuple]:
-    """(account, badge) for each of `accounts` whose sync needs someone (as the attention strip
-    says: refused, needs attention, retrying). One query."""
+    """(account, badge) for each of `accounts` whose sync needs someone: refused, needs
+    attention, retrying (as the attention strip says), or differing in Vitally (a manager may
+    decide too; the keeper also has it in their own list). One query."""
     config = sync_config()
     badges = [
         (account, sync_badge(account=account, sync=account_sync_of(account), config=config))
         for account in accounts.select_related("vitally_sync").order_by("name", "pk")
     ]
-    return [(account, badge) for account, badge in badges if badge.state in _LEVELS]
+    wanted = {*_LEVELS, "differs"}
+    return [(account, badge) for account, badge in badges if badge.state in wanted]
 
 
 def _load_many(accounts) -> dict:

@@ -361,9 +361,16 @@ def test_the_page_costs_the_same_at_1x_and_10x(client_for, manager, sync_on):
 
 # --- Reachable: My work and the admin point here ------------------------------------------------
 def test_my_work_links_all_sync_trouble_here(client_for, manager, sync_on):
-    one_of_each(manager)
+    made = one_of_each(manager)
     html = client_for(manager).get(reverse("accounts:my_work")).content.decode()
     assert '<a href="/vitally/?state=trouble">All sync trouble, every account</a>' in html
+    # The manager's own list: what needs someone, a difference in Vitally included.
+    start = html.index("Vitally sync trouble")
+    listed = html[start : html.index("All sync trouble", start)]
+    for state in ("failed", "attention", "retrying", "differs"):
+        assert made[state].name in listed, state
+    for state in ("synced", "pending", "not_linked"):
+        assert made[state].name not in listed, state
 
 
 def test_the_admin_leaves_its_sync_list_to_this_page(client, admin_user, manager, sync_on):
