@@ -398,13 +398,12 @@ def sync_health_get(
         output_field=IntegerField(),
     )
     latest = SyncAttempt.objects.filter(account=OuterRef("pk")).order_by("-at", "-id")
-    first_difference = TraitDifference.objects.filter(account=OuterRef("pk")).order_by(
-        "first_seen_at"
-    )
+    first_field = TraitDifference.objects.filter(account=OuterRef("pk")).order_by("first_seen_at")
     # A note that waits for a decision (as note_decisions_recount counts them) differs too.
     first_note = NoteSync.objects.filter(
         account=OuterRef("pk"), left_at__isnull=True, in_vitally__in=NOTE_HELD_STATES
     ).order_by("in_vitally_since")
+    first_note_at = Subquery(first_note.values("in_vitally_since")[:1])
     # Of the open differences, those Vitally held when the account was linked (the rest were
     # changed there after a push): the page words them apart.
     from_link = (
@@ -419,10 +418,11 @@ def sync_health_get(
         .select_related("vitally_sync")
         .annotate(
             last_attempt_id=Subquery(latest.values("id")[:1]),
-            # PostgreSQL's LEAST passes over NULLs: the earlier of the two that exist.
+            # The earlier of the two that exist. PostgreSQL's LEAST passes over a NULL but
+            # SQLite's (`make run`) answers NULL: each side falls back on the other.
             differs_since=Least(
-                Subquery(first_difference.values("first_seen_at")[:1]),
-                Subquery(first_note.values("in_vitally_since")[:1]),
+                Coalesce(Subquery(first_field.values("first_seen_at")[:1]), first_note_at),
+                Coalesce(first_note_at, Subquery(first_field.values("first_seen_at")[:1])),
             ),
             link_differences=Coalesce(Subquery(from_link[:1]), 0),
         )
