@@ -59,13 +59,15 @@ def importable_list(*, query: str = "") -> QuerySet[VitallyAccount]:
 
 
 def mirrored_values(row: VitallyAccount, *, config: SyncConfig | None = None) -> list:
-    """(the field's words, Vitally's value) of the mapped traits a mirrored account holds, in
-    the fields' order: what an import would take. No query."""
+    """(the field's words, Vitally's value, how the portal writes it when otherwise) of the
+    mapped traits a mirrored account holds, in the fields' order: what an import would take.
+    No query."""
+    from vitally_sync.differences import written_as
     from vitally_sync.payloads import trait_fields
 
     config = config or sync_config()
     return [
-        (field.label, row.traits[key])
+        (field.label, row.traits[key], written_as(field.name, row.traits[key]).strip())
         for field in trait_fields()
         if (key := config.trait_map.get(field.name)) is not None and key in row.traits
     ]

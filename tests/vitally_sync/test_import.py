@@ -171,6 +171,12 @@ def test_a_value_the_portal_writes_otherwise_is_said_so_in_history(client, manag
     )
     assert mirror_pull(full=True).completed
     client.force_login(manager)
+    # Said before the import too, beside the value.
+    html = client.get(reverse("vitally_sync:import"), {"q": "hooli"}).content.decode()
+    assert (
+        '<dd>GCP <span class="meta">(the portal&#x27;s “Google Cloud”, which goes to Vitally in '
+        "its place)</span></dd>"
+    ) in html
     client.post(reverse("vitally_sync:import"), {"vitally_ids": ids("Hooli")})
     hooli = Account.objects.get(name="Hooli")
     [taken] = AuditEvent.objects.filter(account=hooli, message__startswith="Taken from Vitally")
