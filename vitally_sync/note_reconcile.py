@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from django.db import transaction
@@ -42,7 +42,7 @@ from vitally_sync.client import Kind, Result, VitallyClient
 from vitally_sync.conf import SyncConfig, sync_config
 from vitally_sync.limiter import RateLimiter, limiter_get
 from vitally_sync.models import NOTE_FOUND_WORDS, NOTE_HELD_STATES, AccountSync, NoteSync
-from vitally_sync.reconcile import _lease_free, pacer_get
+from vitally_sync.reconcile import ReadBackReport, _lease_free, pacer_get
 from vitally_sync.services import AGAIN, client_get, pass_answered, pass_may_go_on, pass_slot
 
 logger = logging.getLogger(__name__)
@@ -222,33 +222,15 @@ def note_read_record(*, note_id: int, token: tuple, finding: Finding, read_at) -
 
 # --- the pass -----------------------------------------------------------------------------------
 @dataclass
-class NotesReadReport:
-    enabled: bool = True
-    off_reason: str = ""
-    read: int = 0  # answered reads compared with what was sent
-    found: dict[str, int] = field(default_factory=dict)  # per state found
-    skipped: int = 0  # sent, held or changed before its turn: not read
-    discarded: int = 0  # read, but pushed or decided during the read: not compared
-    failures: list[str] = field(default_factory=list)
-    rate_limited: int = 0
-    stopped: str = ""
-    seconds: float = 0.0
+class NotesReadReport(ReadBackReport):
+    TITLE: ClassVar[str] = "Notes read back"
+    SKIPPED_WHY: ClassVar[str] = "to send, or a push holds them"
+    DISCARDED_WHY: ClassVar[str] = "sent or decided during the read (not compared)"
 
-    def __str__(self) -> str:
-        if not self.enabled:
-            return f"Notes read back: {self.off_reason}"
-        parts = [f"{self.read} read"]
-        parts += [f"{n} {NOTE_FOUND_WORDS[state]}" for state, n in sorted(self.found.items()) if n]
-        if self.skipped:
-            parts.append(f"{self.skipped} skipped (to send, or a push holds them)")
-        if self.discarded:
-            parts.append(f"{self.discarded} sent or decided during the read (not compared)")
-        if self.failures:
-            parts.append(f"{len(self.failures)} not read")
-        if self.rate_limited:
-            parts.append(f"{self.rate_limited} × 429")
-        tail = f"; stopped: {self.stopped}" if self.stopped else ""
-        return f"Notes read back in {self.seconds:.1f} s: {', '.join(parts)}{tail}."
+    found: dict[str, int] = field(default_factory=dict)  # per state found
+
+    def found_parts(self) -> list[str]:
+        return [f"{n} {NOTE_FOUND_WORDS[state]}" for state, n in sorted(self.found.items()) if n]
 
 
 def notes_read_back(

@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -316,38 +316,58 @@ class DifferenceLine:
 
 
 @dataclass
-class ReconcileReport:
+class ReadBackReport:
+    """What a read-back pass did, as its command and beat task print it: the accounts'
+    (`ReconcileReport`) and the notes' (`note_reconcile.NotesReadReport`)."""
+
+    TITLE: ClassVar[str] = "Read back"
+    SKIPPED_WHY: ClassVar[str] = "a push holds them"
+    DISCARDED_WHY: ClassVar[str] = "pushed during the read (not compared)"
+
     enabled: bool = True
     off_reason: str = ""
-    read: int = 0  # answered reads compared with the known state
-    differing_accounts: int = 0
-    lines: list[DifferenceLine] = field(default_factory=list)
+    read: int = 0  # answered reads compared with what the portal sent
     skipped: int = 0  # pushed, held or changed before its turn: not read
     discarded: int = 0  # read, but pushed during the read: not compared
     failures: list[str] = field(default_factory=list)  # reads Vitally did not answer with 2xx
     rate_limited: int = 0
-    stopped: str = ""  # why the pass ended before its accounts did
+    stopped: str = ""  # why the pass ended before its rows did
     seconds: float = 0.0
+
+    def found_parts(self) -> list[str]:
+        """What the reads found, in words (after "N read")."""
+        return []
 
     def __str__(self) -> str:
         if not self.enabled:
-            return f"Reconcile: {self.off_reason}"
-        fields = len(self.lines)
-        parts = [
-            f"{self.read} read",
-            f"{fields} field{'s' if fields != 1 else ''} differ{'s' if fields == 1 else ''} "
-            f"in {self.differing_accounts} account{'s' if self.differing_accounts != 1 else ''}",
-        ]
+            return f"{self.TITLE}: {self.off_reason}"
+        parts = [f"{self.read} read", *self.found_parts()]
         if self.skipped:
-            parts.append(f"{self.skipped} skipped (changes to push, or a push holds them)")
+            parts.append(f"{self.skipped} skipped ({self.SKIPPED_WHY})")
         if self.discarded:
-            parts.append(f"{self.discarded} pushed during the read (not compared)")
+            parts.append(f"{self.discarded} {self.DISCARDED_WHY}")
         if self.failures:
             parts.append(f"{len(self.failures)} not read")
         if self.rate_limited:
             parts.append(f"{self.rate_limited} × 429")
         tail = f"; stopped: {self.stopped}" if self.stopped else ""
-        return f"Reconcile in {self.seconds:.1f} s: {', '.join(parts)}{tail}."
+        return f"{self.TITLE} in {self.seconds:.1f} s: {', '.join(parts)}{tail}."
+
+
+@dataclass
+class ReconcileReport(ReadBackReport):
+    TITLE: ClassVar[str] = "Reconcile"
+    SKIPPED_WHY: ClassVar[str] = "changes to push, or a push holds them"
+
+    differing_accounts: int = 0
+    lines: list[DifferenceLine] = field(default_factory=list)
+
+    def found_parts(self) -> list[str]:
+        fields, accounts = len(self.lines), self.differing_accounts
+        return [
+            f"{fields} field{'s' if fields != 1 else ''} differ{'s' if fields == 1 else ''} "
+            f"in {accounts} account{'s' if accounts != 1 else ''}"
+        ]
 
 
 def reconcile_pass(
