@@ -180,15 +180,39 @@ def difference_rows(
         DifferenceRow(
             difference=d,
             label=d.label,
-            takeable=deployments and d.field_name in TAKE_FIELDS,
+            takeable=deployments and d.field_name in TAKE_FIELDS and not _no_choice(d),
             reason=NOT_TAKEN_BECAUSE.get(d.field_name, "")
             if d.field_name not in TAKE_FIELDS
-            else ("" if deployments else "The deployment record is not installed."),
+            else ("" if deployments else "The deployment record is not installed.")
+            or _no_choice(d),
             error=errors[d.pk].message if d.pk in errors else "",
             error_action=errors[d.pk].action if d.pk in errors else None,
         )
         for d in rows
     ]
+
+
+def _no_choice(difference: TraitDifference) -> str:
+    """Why Vitally's value of a choice field cannot be taken ("Nomad" is no deployment type),
+    said before a click (pure: the form's choices), or ""."""
+    if difference.field_name not in ("deployment_type", "infrastructure_hosting_provider"):
+        return ""
+    if difference.vitally_value is None or not apps.is_installed("deployments"):
+        return ""
+    from deployments.models import Environment
+
+    enum = (
+        Environment.DeploymentType
+        if difference.field_name == "deployment_type"
+        else Environment.HostingProvider
+    )
+    choice, _other = _choice_input(difference.vitally_value, enum.choices, enum.OTHER)
+    if choice in enum.values:
+        return ""
+    return (
+        f"Vitally's value ({value_text(difference.vitally_value)}) is not one of the form's "
+        f"choices (“Other: {value_text(difference.vitally_value)}” in Vitally would be)."
+    )
 
 
 # --- resolving ---------------------------------------------------------------------------------

@@ -641,3 +641,17 @@ def test_the_panels_with_link_differences_are_valid_html(
     assert "Record production deployment</a>" in html["take all refused"]
     errors = _vnu_errors(html, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def test_a_value_that_is_no_choice_of_the_form_is_not_offered_to_take(linked, client_for, ie):
+    """Vitally's "Nomad" is no deployment type: the row says so before any click, instead of a
+    Take that is always refused."""
+    kind = found(linked, TYPE)
+    TraitDifference.objects.filter(pk=kind.pk).update(vitally_value="Nomad")
+    row = row_of(panel_of(client_for(ie), linked), kind)
+    assert "Take Vitally's value" not in row
+    assert (
+        "Only the portal's value can be kept. Vitally&#x27;s value (Nomad) is not one of "
+        "the form&#x27;s choices (“Other: Nomad” in Vitally would be)."
+    ) in row
+    assert "Keep the portal's value" in row or "Clear Vitally's value" in row
